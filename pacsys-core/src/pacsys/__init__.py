@@ -1,0 +1,1 @@
+"""pacsys: read, write and stream ACNET device data."""

@@ -1,0 +1,148 @@
+"""The Backend contract every transport implements, and helpers shared by backends."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from pacsys.types import (
+    BackendCapability,
+    DispatchMode,
+    ErrorCallback,
+    Reading,
+    ReadingCallback,
+    SubscriptionHandle,
+    Value,
+    WriteResult,
+)
+
+__all__ = [
+    "Backend",
+    "summarize_drfs",
+    "timestamp_from_millis",
+    "validate_alarm_dict",
+]
+
+
+class Backend(abc.ABC):
+    """A connection to ACNET data: read, write, stream.
+
+    Subclasses implement ``capabilities``, ``read``, ``get``, ``get_many`` and ``close``;
+    writes and streaming are optional (the defaults raise NotImplementedError).  A backend
+    is a context manager that closes itself on exit.
+    """
+
+    _dispatch_mode: DispatchMode = DispatchMode.WORKER
+
+    @property
+    @abc.abstractmethod
+    def capabilities(self) -> BackendCapability: ...
+
+    @property
+    def authenticated(self) -> bool:
+        return False
+
+    @property
+    def principal(self) -> str | None:
+        return None
+
+    @property
+    def dispatch_mode(self) -> DispatchMode:
+        return self._dispatch_mode
+
+    @abc.abstractmethod
+    def read(self, drf: str, timeout: float | None = None) -> Value:
+        """The value of one device; DeviceError when there is no usable value."""
+
+    @abc.abstractmethod
+    def get(self, drf: str, timeout: float | None = None) -> Reading:
+        """One Reading with status and metadata; device errors are inside it."""
+
+    @abc.abstractmethod
+    def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+        """Readings in input order; ``timeout`` bounds the whole batch."""
+
+    def read_many(self, drfs: list[str], timeout: float | None = None) -> list[Value]:
+        """Values in input order; ReadError when any device has no usable value."""
+        from pacsys.errors import ReadError
+
+        readings = self.get_many(drfs, timeout=timeout)
+        failed = [r.drf for r in readings if not r.ok]
+        if failed:
+            raise ReadError(readings, f"Device errors: {', '.join(failed)}")
+        return [r.value for r in readings]
+
+    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
+        raise NotImplementedError("This backend does not support writes")
+
+    def write_many(
+        self, settings: list[tuple[str, Value]], timeout: float | None = None
+    ) -> list[WriteResult]:
+        raise NotImplementedError("This backend does not support writes")
+
+    def subscribe(
+        self,
+        drfs: list[str],
+        callback: ReadingCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> SubscriptionHandle:
+        raise NotImplementedError("This backend does not support streaming")
+
+    def remove(self, handle: SubscriptionHandle) -> None:
+        raise NotImplementedError("This backend does not support streaming")
+
+    def stop_streaming(self) -> None:
+        raise NotImplementedError("This backend does not support streaming")
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release every connection and thread; idempotent."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> bool:
+        self.close()
+        return False
+
+
+def timestamp_from_millis(ms: int | float) -> datetime:
+    """Milliseconds since the Unix epoch -> timezone-aware UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+
+
+def summarize_drfs(drfs: Iterable[str], limit: int = 5) -> str:
+    """``"A, B, C"``, or the first ``limit`` and ``" and N more"``; ``"unknown"`` if empty."""
+    items = list(drfs)
+    if not items:
+        return "unknown"
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
+
+_ANALOG_ONLY = frozenset({"minimum", "maximum"})
+_DIGITAL_ONLY = frozenset({"nominal", "mask"})
+_SHARED_WRITABLE = frozenset({"alarm_enable", "abort_inhibit", "tries_needed"})
+_READ_ONLY = frozenset({"abort", "alarm_status", "tries_now"})
+
+
+def validate_alarm_dict(settings: dict[str, Any]) -> str:
+    """Classify an alarm-block write as ``"analog"`` or ``"digital"``, rejecting bad keys."""
+    keys = set(settings)
+    read_only = sorted(keys & _READ_ONLY)
+    if read_only:
+        raise ValueError(f"Alarm keys are read-only: {', '.join(read_only)}")
+    unknown = sorted(keys - _ANALOG_ONLY - _DIGITAL_ONLY - _SHARED_WRITABLE)
+    if unknown:
+        raise ValueError(f"Unknown alarm keys: {', '.join(unknown)}")
+    analog, digital = keys & _ANALOG_ONLY, keys & _DIGITAL_ONLY
+    if analog and digital:
+        raise ValueError("Cannot mix analog (minimum/maximum) and digital (nominal/mask) alarm keys")
+    if analog:
+        return "analog"
+    if digital:
+        return "digital"
+    raise ValueError("Alarm settings need at least one of minimum, maximum, nominal or mask")

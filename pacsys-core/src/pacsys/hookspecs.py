@@ -1,0 +1,149 @@
+"""The plugin contract: every hook a pacsys plugin may implement, and what it returns.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` and named after the
+hooks below. Distributions announce one in the ``pacsys`` entry-point group::
+
+    [project.entry-points.pacsys]
+    myplugin = "my_package.plugin"
+
+Each hook returns *declarations* (specs), never does work: a spec names its factory by
+import path (``"my_package.backend:MyBackend"``) or as a callable, so discovery stays cheap
+and heavy dependencies load only when the thing is used.  Core registers its own
+built-ins through these very hooks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from pacsys.types import BackendCapability
+
+PROJECT_NAME = "pacsys"
+ENTRY_POINT_GROUP = "pacsys"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+Factory = Callable[..., Any] | str
+
+
+def resolve_factory(factory: Factory) -> Callable[..., Any]:
+    """Return the callable a spec names, importing ``"module:attribute"`` on demand."""
+    if callable(factory):
+        return factory
+    module_name, sep, attribute = factory.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"factory {factory!r} must be a callable or 'module:attribute'")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _factory_name(factory: Factory) -> str:
+    if isinstance(factory, str):
+        return factory.rpartition(":")[2].rpartition(".")[2]
+    return getattr(factory, "__name__", repr(factory))
+
+
+def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ValueError(f"{attribute.name} must be a non-empty string without spaces at the ends")
+
+
+@attrs.frozen
+class BackendSpec:
+    """A backend a plugin offers, e.g. ``BackendSpec("dpm_http", "pacsys_dpm:DPMHTTPBackend")``.
+
+    ``settings`` maps factory keyword arguments to the global settings of
+    :func:`pacsys.configure` (``{"host": "dpm_host", "timeout": "default_timeout"}``); the
+    global backend is created with those, skipping unset ones.  ``auth_kinds`` lists the
+    :class:`AuthSpec` names the backend accepts; ``auth_required`` makes one mandatory.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Factory
+    description: str = ""
+    capabilities: BackendCapability = BackendCapability.READ
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    settings: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    auth_kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    auth_required: bool = False
+    uses_role: bool = False
+    label: str | None = None
+    distribution: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
+@attrs.frozen
+class AuthSpec:
+    """An authentication method, e.g. ``AuthSpec("kerberos", "pacsys.auth:KerberosAuth")``.
+
+    ``kind`` is matched against the ``kind`` attribute of auth objects and against
+    :attr:`BackendSpec.auth_kinds`.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Factory
+    description: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    distribution: str | None = None
+
+    @property
+    def class_name(self) -> str:
+        return _factory_name(self.factory)
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
+@attrs.frozen
+class PolicySpec:
+    """A write/read policy a site can name in configuration, built as ``factory(**options)``."""
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Factory
+    description: str = ""
+    distribution: str | None = None
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
+class PacsysHookSpecs:
+    """Hook specifications; plugins implement any subset of them."""
+
+    @hookspec
+    def pacsys_backends(self) -> list[BackendSpec]:  # type: ignore[empty-body]
+        """Return the backends this plugin provides."""
+
+    @hookspec
+    def pacsys_auth_methods(self) -> list[AuthSpec]:  # type: ignore[empty-body]
+        """Return the authentication methods this plugin provides."""
+
+    @hookspec
+    def pacsys_policies(self) -> list[PolicySpec]:  # type: ignore[empty-body]
+        """Return the policies this plugin provides."""
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AuthSpec",
+    "BackendSpec",
+    "PacsysHookSpecs",
+    "PolicySpec",
+    "hookimpl",
+    "hookspec",
+    "resolve_factory",
+]

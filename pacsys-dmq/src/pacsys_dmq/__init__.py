@@ -1,0 +1,1 @@
+"""pacsys-dmq: pacsys transport: DMQ over RabbitMQ (SDD encoding, GSS-API signed)."""

@@ -1,0 +1,14 @@
+"""Entry point of pacsys-dmq: declares what this distribution offers to pacsys.
+
+Imported during plugin discovery, so it must stay light: factories are named by
+import path and loaded only when used.
+"""
+
+from __future__ import annotations
+
+from pacsys.hookspecs import BackendSpec, hookimpl
+
+
+@hookimpl
+def pacsys_backends() -> list[BackendSpec]:
+    return []

@@ -1,0 +1,1 @@
+"""pacsys-grpc: pacsys transport: DAQ and DevDB over gRPC, supervised proxy server."""

@@ -1,0 +1,1 @@
+"""pacsys-ssh: pacsys transport: SSH client, remote processes and ACL over SSH."""
