@@ -1,1 +1,103 @@
-"""pacsys: read, write and stream ACNET device data."""
+"""pacsys: read, write and stream ACNET device data.
+
+>>> import pacsys
+>>> pacsys.read("M:OUTTMP")                      # doctest: +SKIP
+>>> with pacsys.subscribe(["M:OUTTMP@p,1000"]) as sub:   # doctest: +SKIP
+...     for reading, _ in sub.readings(timeout=5):
+...         print(reading.value, reading.units)
+
+Transports (DPM, gRPC, DMQ, ACL, SSH) are separate distributions that register
+themselves as plugins; nothing is imported or connected until first use.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from pacsys._simple import (
+    acl,
+    configure,
+    dmq,
+    dpm,
+    dpm_http,
+    get,
+    get_many,
+    grpc,
+    read,
+    read_many,
+    shutdown,
+    subscribe,
+    write,
+    write_many,
+)
+from pacsys.auth import Auth, JWTAuth, KerberosAuth
+from pacsys.backends import Backend
+from pacsys.device import ArrayDevice, Device, ScalarDevice, TextDevice
+from pacsys.digital_status import DigitalStatus, StatusBit
+from pacsys.errors import (
+    ACLError,
+    AuthenticationError,
+    DeviceError,
+    PacsysError,
+    ReadError,
+)
+from pacsys.hookspecs import hookimpl
+from pacsys.types import (
+    BackendCapability,
+    BasicControl,
+    DeviceMeta,
+    DispatchMode,
+    Reading,
+    SubscriptionHandle,
+    ValueType,
+    WriteResult,
+)
+from pacsys.verify import Verify
+
+try:
+    __version__ = importlib.metadata.version("pacsys-core")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ACLError",
+    "ArrayDevice",
+    "Auth",
+    "AuthenticationError",
+    "Backend",
+    "BackendCapability",
+    "BasicControl",
+    "Device",
+    "DeviceError",
+    "DeviceMeta",
+    "DigitalStatus",
+    "DispatchMode",
+    "JWTAuth",
+    "KerberosAuth",
+    "PacsysError",
+    "ReadError",
+    "Reading",
+    "ScalarDevice",
+    "StatusBit",
+    "SubscriptionHandle",
+    "TextDevice",
+    "ValueType",
+    "Verify",
+    "WriteResult",
+    "__version__",
+    "acl",
+    "configure",
+    "dmq",
+    "dpm",
+    "dpm_http",
+    "get",
+    "get_many",
+    "grpc",
+    "hookimpl",
+    "read",
+    "read_many",
+    "shutdown",
+    "subscribe",
+    "write",
+    "write_many",
+]

@@ -90,19 +90,21 @@ class BackendSpec:
 class AuthSpec:
     """An authentication method, e.g. ``AuthSpec("kerberos", "pacsys.auth:KerberosAuth")``.
 
-    ``kind`` is matched against the ``kind`` attribute of auth objects and against
-    :attr:`BackendSpec.auth_kinds`.
+    ``name`` is matched against the ``kind`` attribute of auth objects and against
+    :attr:`BackendSpec.auth_kinds`; the factory is called without arguments.
     """
 
     name: str = attrs.field(validator=_check_name)
     factory: Factory
     description: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    auth_class: str | None = None
     distribution: str | None = None
 
     @property
     def class_name(self) -> str:
-        return _factory_name(self.factory)
+        """The auth class users pass instead (for messages); defaults to the factory's name."""
+        return self.auth_class or _factory_name(self.factory)
 
     def load(self) -> Callable[..., Any]:
         return resolve_factory(self.factory)

@@ -25,6 +25,7 @@ __all__ = [
     "ErrorCallback",
     "Reading",
     "ReadingCallback",
+    "ReadingStream",
     "SubscriptionHandle",
     "Value",
     "ValueType",
@@ -85,6 +86,7 @@ DeviceSpec: TypeAlias = "str | Device"
 WriteSettings: TypeAlias = "list[tuple[DeviceSpec, Value]] | dict[DeviceSpec, Value]"
 ReadingCallback: TypeAlias = "Callable[[Reading, SubscriptionHandle], None]"
 ErrorCallback: TypeAlias = "Callable[[BaseException, SubscriptionHandle], None]"
+ReadingStream: TypeAlias = "Iterator[tuple[Reading, SubscriptionHandle]]"
 
 
 # --- array-aware value helpers ------------------------------------------------------------
@@ -459,7 +461,9 @@ class SubscriptionHandle(abc.ABC):
         return 0
 
     @abc.abstractmethod
-    def readings(self, timeout: float | None = None) -> Iterator[tuple[Reading, SubscriptionHandle]]:
+    def readings(
+        self, timeout: float | None = None
+    ) -> Iterator[tuple[Reading, SubscriptionHandle]]:
         """Yield ``(reading, handle)``; None blocks, 0 drains, > 0 is a total window."""
 
     @abc.abstractmethod

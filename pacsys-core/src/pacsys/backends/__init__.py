@@ -140,7 +140,7 @@ def validate_alarm_dict(settings: dict[str, Any]) -> str:
         raise ValueError(f"Unknown alarm keys: {', '.join(unknown)}")
     analog, digital = keys & _ANALOG_ONLY, keys & _DIGITAL_ONLY
     if analog and digital:
-        raise ValueError("Cannot mix analog (minimum/maximum) and digital (nominal/mask) alarm keys")
+        raise ValueError("Cannot mix analog (minimum/maximum) and digital (nominal/mask) keys")
     if analog:
         return "analog"
     if digital:

@@ -1,0 +1,139 @@
+"""Credentials for writes: Kerberos (GSS-API) and JWT bearer tokens.
+
+Secrets never appear in ``repr``, ``str``, logs or exception messages.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import binascii
+import json
+import os
+from typing import Any, ClassVar
+
+import attrs
+
+from pacsys.errors import AuthenticationError
+
+__all__ = ["Auth", "JWTAuth", "KerberosAuth", "jwt_from_environment"]
+
+
+class Auth(abc.ABC):
+    """Base of authentication methods; ``kind`` matches ``BackendSpec.auth_kinds``."""
+
+    kind: ClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def principal(self) -> str:
+        """Who these credentials identify."""
+
+
+@attrs.frozen(repr=False)
+class JWTAuth(Auth):
+    """A JWT bearer token, sent as-is; the server validates it."""
+
+    kind: ClassVar[str] = "jwt"
+    token: str = attrs.field()
+
+    @token.validator
+    def _check_token(self, attribute: attrs.Attribute, value: Any) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("JWT token must be a non-empty string")
+
+    def __repr__(self) -> str:
+        return "JWTAuth(token=<redacted>)"
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(cls, var: str = "PACSYS_JWT_TOKEN") -> JWTAuth | None:
+        """JWTAuth from an environment variable, or None when it is unset or empty."""
+        token = os.environ.get(var, "").strip()
+        return cls(token=token) if token else None
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """The token's payload, decoded without verification."""
+        parts = self.token.split(".")
+        if len(parts) != 3:
+            raise ValueError("Invalid JWT format: expected three dot-separated parts")
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise ValueError("Invalid JWT format: payload is not base64url JSON") from None
+        if not isinstance(claims, dict):
+            raise ValueError("Invalid JWT format: payload is not a JSON object")
+        return claims
+
+    @property
+    def principal(self) -> str:
+        """The token's ``sub`` claim."""
+        subject = self.claims.get("sub")
+        if not isinstance(subject, str):
+            raise ValueError("Invalid JWT: no 'sub' claim")
+        return subject
+
+
+def jwt_from_environment() -> JWTAuth:
+    """JWTAuth from ``PACSYS_JWT_TOKEN`` (what ``configure(auth="jwt")`` uses)."""
+    auth = JWTAuth.from_env()
+    if auth is None:
+        raise AuthenticationError("PACSYS_JWT_TOKEN is not set; pass JWTAuth(token=...) instead")
+    return auth
+
+
+class KerberosAuth(Auth):
+    """Kerberos credentials from the system ticket cache (run ``kinit`` first).
+
+    gssapi is imported only here, and the credentials are checked at construction so a
+    missing or expired ticket fails fast with :class:`AuthenticationError`.
+    """
+
+    kind: ClassVar[str] = "kerberos"
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError("Kerberos principal name must be a non-empty string or None")
+        self.name = name
+        self._credentials = self._acquire()
+
+    def _acquire(self) -> Any:
+        try:
+            import gssapi
+        except ImportError as exc:
+            raise ImportError("KerberosAuth needs the gssapi package: pip install gssapi") from exc
+        try:
+            desired = (
+                gssapi.Name(self.name, gssapi.NameType.kerberos_principal) if self.name else None
+            )
+            credentials = gssapi.Credentials(name=desired, usage="initiate")
+            lifetime = credentials.lifetime
+        except gssapi.exceptions.GSSError as exc:
+            raise AuthenticationError(
+                f"No valid Kerberos ticket{f' for {self.name}' if self.name else ''}: run kinit "
+                f"({exc.gen_message()})"
+            ) from None
+        if lifetime is not None and lifetime <= 0:
+            raise AuthenticationError("Kerberos ticket has expired: run kinit")
+        return credentials
+
+    @property
+    def credentials(self) -> Any:
+        """The gssapi.Credentials, re-acquired if the ticket has since expired."""
+        try:
+            if self._credentials.lifetime > 0:
+                return self._credentials
+        except Exception:  # expired credentials raise on lifetime
+            pass
+        self._credentials = self._acquire()
+        return self._credentials
+
+    @property
+    def principal(self) -> str:
+        return str(self._credentials.name)
+
+    def __repr__(self) -> str:
+        return f"KerberosAuth(name={self.name!r})"

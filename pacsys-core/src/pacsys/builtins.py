@@ -1,0 +1,30 @@
+"""Core's own plugin: registered through the same hooks as any third-party plugin."""
+
+from __future__ import annotations
+
+from pacsys.hookspecs import AuthSpec, PolicySpec, hookimpl
+
+
+@hookimpl
+def pacsys_auth_methods() -> list[AuthSpec]:
+    return [
+        AuthSpec(
+            "kerberos",
+            "pacsys.auth:KerberosAuth",
+            "Kerberos (GSS-API) credentials from the ticket cache; run kinit first",
+            aliases=("krb",),
+        ),
+        AuthSpec(
+            "jwt",
+            "pacsys.auth:jwt_from_environment",
+            "JSON Web Token bearer authentication (token from PACSYS_JWT_TOKEN)",
+            auth_class="JWTAuth",
+        ),
+    ]
+
+
+@hookimpl
+def pacsys_policies() -> list[PolicySpec]:
+    from pacsys.policies import BUILTIN_POLICY_SPECS
+
+    return list(BUILTIN_POLICY_SPECS)

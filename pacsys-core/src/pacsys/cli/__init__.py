@@ -1,0 +1,44 @@
+"""The ``pacsys`` command: ``pacsys plugins``, ``pacsys demo``, ``pacsys --version``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from pacsys.cli import demo, plugins
+
+__all__ = ["main"]
+
+EPILOG = """examples:
+  pacsys plugins            list installed plugins, their backends and capabilities
+  pacsys plugins --json     the same as JSON
+  pacsys demo               read, stream and write against an in-process fake ACNET
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pacsys import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="pacsys",
+        description="pacsys: read, write and stream ACNET device data.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pacsys {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    plugins.add_parser(commands)
+    demo.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,87 @@
+"""The exceptions pacsys raises; all derive from :class:`PacsysError`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pacsys.types import Reading
+
+__all__ = [
+    "ACLError",
+    "AuthenticationError",
+    "DeviceError",
+    "PacsysError",
+    "ReadError",
+    "ScalingError",
+]
+
+
+class PacsysError(Exception):
+    """Base of every error pacsys raises on purpose."""
+
+
+class DeviceError(PacsysError):
+    """A single device read produced no usable data."""
+
+    def __init__(
+        self, drf: str, facility_code: int, error_code: int, message: str | None = None
+    ) -> None:
+        self.drf = drf
+        self.facility_code = facility_code
+        self.error_code = error_code
+        self.message = message
+        super().__init__(drf, facility_code, error_code, message)
+
+    def __str__(self) -> str:
+        text = self.message if self.message else "error"
+        return f"{self.drf}: {text} (facility={self.facility_code}, error={self.error_code})"
+
+    def __repr__(self) -> str:
+        return (
+            f"DeviceError(drf={self.drf!r}, facility_code={self.facility_code}, "
+            f"error_code={self.error_code}, message={self.message!r})"
+        )
+
+
+class ReadError(PacsysError):
+    """A batch read failed; ``readings`` holds the complete, ordered results."""
+
+    def __init__(self, readings: Sequence[Reading], message: str) -> None:
+        self.readings = list(readings)
+        self.message = message
+        super().__init__(self.readings, message)
+
+    def __str__(self) -> str:
+        failed = [r.drf for r in self.readings if not r.ok]
+        if not failed or any(drf in self.message for drf in failed):
+            return self.message
+        return f"{self.message} (failed: {', '.join(failed)})"
+
+    def __repr__(self) -> str:
+        ok = sum(1 for r in self.readings if r.ok)
+        return f"ReadError({ok}/{len(self.readings)} ok, {self.message!r})"
+
+
+class AuthenticationError(PacsysError):
+    """Credentials are missing, expired or refused."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"AuthenticationError({self.message!r})"
+
+
+class ACLError(PacsysError):
+    """An ACL command failed."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class ScalingError(PacsysError):
+    """A value could not be converted between raw and engineering units."""

@@ -1,0 +1,322 @@
+"""Plugin discovery and the registry of backends, auth methods and policies.
+
+Discovery runs once, on first need (never at ``import pacsys``): core's built-in plugin is
+registered first, then every entry point of the ``pacsys`` group.  A plugin that fails to
+import is recorded and skipped.  ``PACSYS_PLUGINS`` restricts which entry points load
+(comma-separated names; empty loads none).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from pacsys.hookspecs import (
+    ENTRY_POINT_GROUP,
+    PROJECT_NAME,
+    AuthSpec,
+    BackendSpec,
+    PacsysHookSpecs,
+    PolicySpec,
+)
+
+__all__ = [
+    "KNOWN_TRANSPORTS",
+    "PLUGINS_ENV",
+    "PluginInfo",
+    "Registry",
+    "TransportNotInstalledError",
+    "get_registry",
+]
+
+log = logging.getLogger("pacsys.registry")
+
+PLUGINS_ENV = "PACSYS_PLUGINS"
+
+#: Names that pacsys' own transport distributions provide, for a helpful "install X" error.
+KNOWN_TRANSPORTS: dict[str, str] = {
+    "dpm": "pacsys-dpm",
+    "dpm_http": "pacsys-dpm",
+    "grpc": "pacsys-grpc",
+    "dmq": "pacsys-dmq",
+    "acl": "pacsys-acl",
+}
+
+BUILTIN_PLUGIN_NAME = "pacsys.builtins"
+
+
+class TransportNotInstalledError(ImportError):
+    """A known transport was asked for, but the distribution providing it is missing."""
+
+    def __init__(self, name: str, distribution: str, reason: str) -> None:
+        self.backend = name
+        self.distribution = distribution
+        super().__init__(
+            f"backend {name!r} is provided by {distribution}, which {reason}: "
+            f"pip install {distribution}",
+            name=distribution,
+        )
+
+
+@attrs.frozen
+class PluginInfo:
+    """What ``pacsys plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.error is None
+
+
+SpecT = TypeVar("SpecT", BackendSpec, AuthSpec, PolicySpec)
+
+
+class Registry:
+    """The plugin manager plus typed lookups over what the plugins declare."""
+
+    def __init__(self, *, load_entry_points: bool = True) -> None:
+        self._load_entry_points = load_entry_points
+        self._pm: pluggy.PluginManager | None = None
+        self._infos: dict[str, PluginInfo] = {}
+        self._lock = threading.RLock()
+
+    # --- discovery ------------------------------------------------------------------
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The plugin manager, created and populated on first use."""
+        if self._pm is None:
+            with self._lock:
+                if self._pm is None:
+                    self._pm = self._discover()
+        return self._pm
+
+    def _discover(self) -> pluggy.PluginManager:
+        pm = pluggy.PluginManager(PROJECT_NAME)
+        pm.add_hookspecs(PacsysHookSpecs)
+        from pacsys import builtins
+
+        pm.register(builtins, name=BUILTIN_PLUGIN_NAME)
+        self._infos[BUILTIN_PLUGIN_NAME] = PluginInfo(
+            BUILTIN_PLUGIN_NAME, "pacsys-core", _version_of("pacsys-core"), _hooks_of(pm, builtins)
+        )
+        if self._load_entry_points:
+            for entry_point in self._selected_entry_points():
+                self._load(pm, entry_point)
+        return pm
+
+    def _selected_entry_points(self) -> list[importlib.metadata.EntryPoint]:
+        entry_points = sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
+        )
+        allowed = os.environ.get(PLUGINS_ENV)
+        if allowed is None:
+            return entry_points
+        wanted = {name.strip() for name in allowed.split(",") if name.strip()}
+        return [ep for ep in entry_points if ep.name in wanted]
+
+    def _load(self, pm: pluggy.PluginManager, entry_point: importlib.metadata.EntryPoint) -> None:
+        dist = entry_point.dist
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        dist_version = dist.version if dist is not None else None
+        if pm.has_plugin(entry_point.name):
+            return
+        try:
+            plugin = entry_point.load()
+            pm.register(plugin, name=entry_point.name)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "pacsys plugin %r from %s failed to load and is skipped: %s",
+                entry_point.name,
+                dist_name or "unknown distribution",
+                error,
+            )
+            self._infos[entry_point.name] = PluginInfo(
+                entry_point.name, dist_name, dist_version, error=error
+            )
+            return
+        self._infos[entry_point.name] = PluginInfo(
+            entry_point.name, dist_name, dist_version, _hooks_of(pm, plugin)
+        )
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin seen, loaded or failed, built-ins first."""
+        self.pm  # noqa: B018  (discover)
+        return list(self._infos.values())
+
+    def failed_plugins(self) -> list[PluginInfo]:
+        return [info for info in self.plugins() if not info.loaded]
+
+    # --- in-process registration (tests, applications) -----------------------------
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        """Register a plugin object directly, without an entry point."""
+        pm = self.pm
+        registered = pm.register(plugin, name=name)
+        if registered is None:
+            raise ValueError(f"plugin {name or plugin!r} is already registered")
+        self._infos[registered] = PluginInfo(registered, None, None, _hooks_of(pm, plugin))
+        return registered
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._infos.pop(name, None)
+
+    @contextmanager
+    def plugin(self, plugin: object, name: str | None = None) -> Iterator[str]:
+        """Register ``plugin`` for the duration of a ``with`` block."""
+        registered = self.register(plugin, name)
+        try:
+            yield registered
+        finally:
+            self.unregister(registered)
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def _collect(self, hook_name: str, spec_type: type[SpecT]) -> dict[str, list[SpecT]]:
+        pm = self.pm
+        hook = getattr(pm.hook, hook_name)
+        by_name: dict[str, list[SpecT]] = {}
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            specs = impl.function() or []
+            plugin_name = impl.plugin_name
+            info = self._infos.get(plugin_name)
+            for declared in specs:
+                if not isinstance(declared, spec_type):
+                    raise TypeError(
+                        f"plugin {plugin_name!r} returned {type(declared).__name__} from "
+                        f"{hook_name}, "
+                        f"expected {spec_type.__name__}"
+                    )
+                spec = declared
+                if spec.distribution is None and info is not None and info.distribution:
+                    spec = attrs.evolve(spec, distribution=info.distribution)
+                names = (spec.name, *getattr(spec, "aliases", ()))
+                for key in names:
+                    by_name.setdefault(key, []).append(spec)
+        return by_name
+
+    @staticmethod
+    def _unique(kind: str, name: str, candidates: list[SpecT]) -> SpecT:
+        if len(candidates) > 1:
+            sources = ", ".join(sorted({c.distribution or "in-process" for c in candidates}))
+            raise ValueError(f"{kind} name {name!r} is claimed by more than one plugin ({sources})")
+        return candidates[0]
+
+    def backends(self) -> dict[str, BackendSpec]:
+        """Backends by primary name."""
+        found = self._collect("pacsys_backends", BackendSpec)
+        return {
+            name: self._unique("backend", name, specs)
+            for name, specs in found.items()
+            if specs[0].name == name
+        }
+
+    def backend_names(self) -> list[str]:
+        """Every name (aliases included) a backend can be asked for, sorted."""
+        return sorted(self._collect("pacsys_backends", BackendSpec))
+
+    def backend(self, name: str) -> BackendSpec:
+        """Look a backend up by name or alias; clear errors for unknown or uninstalled ones."""
+        if not isinstance(name, str):
+            raise TypeError(f"backend name must be a string, got {type(name).__name__}")
+        found = self._collect("pacsys_backends", BackendSpec)
+        if name in found:
+            return self._unique("backend", name, found[name])
+        distribution = KNOWN_TRANSPORTS.get(name)
+        if distribution is not None:
+            raise TransportNotInstalledError(name, distribution, self._why_missing(distribution))
+        raise ValueError(f"Invalid backend {name!r}, must be one of {sorted(found)}")
+
+    def _why_missing(self, distribution: str) -> str:
+        if _version_of(distribution) is None:
+            return "is not installed"
+        if os.environ.get(PLUGINS_ENV) is not None:
+            return f"is installed but not enabled in {PLUGINS_ENV}"
+        failed = [i for i in self._infos.values() if i.distribution == distribution and i.error]
+        if failed:
+            return f"failed to load ({failed[0].error})"
+        return "is installed but does not provide it in this version"
+
+    def create_backend(self, name: str, **kwargs: Any) -> Any:
+        """Build the named backend with ``kwargs`` passed to its factory."""
+        return self.backend(name).load()(**kwargs)
+
+    def auth_methods(self) -> dict[str, AuthSpec]:
+        found = self._collect("pacsys_auth_methods", AuthSpec)
+        return {
+            name: self._unique("auth method", name, specs)
+            for name, specs in found.items()
+            if specs[0].name == name
+        }
+
+    def auth_method_names(self) -> list[str]:
+        """Every name (aliases included) an auth method can be asked for, sorted."""
+        return sorted(self._collect("pacsys_auth_methods", AuthSpec))
+
+    def auth_method(self, name: str) -> AuthSpec:
+        found = self._collect("pacsys_auth_methods", AuthSpec)
+        if name in found:
+            return self._unique("auth method", name, found[name])
+        raise ValueError(f"Unknown auth method {name!r}, must be one of {sorted(found)}")
+
+    def policies(self) -> dict[str, PolicySpec]:
+        found = self._collect("pacsys_policies", PolicySpec)
+        return {name: self._unique("policy", name, specs) for name, specs in found.items()}
+
+    def policy(self, name: str) -> PolicySpec:
+        found = self._collect("pacsys_policies", PolicySpec)
+        if name in found:
+            return self._unique("policy", name, found[name])
+        raise ValueError(f"Unknown policy {name!r}, must be one of {sorted(found)}")
+
+    def create_policy(self, name: str, **options: Any) -> Any:
+        return self.policy(name).load()(**options)
+
+
+def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
+    callers = pm.get_hookcallers(plugin) or []
+    return tuple(sorted(caller.name for caller in callers))
+
+
+def _version_of(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+_registry: Registry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> Registry:
+    """The process-wide registry (discovery happens on its first real use)."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                _registry = Registry()
+    return _registry
+
+
+def reset_registry(factory: Callable[[], Registry] = Registry) -> Registry:
+    """Replace the process-wide registry (tests: re-run discovery under a new environment)."""
+    global _registry
+    with _registry_lock:
+        _registry = factory()
+    return _registry

@@ -1,0 +1,531 @@
+"""DPM messages (spec §3.3-§3.5) as frozen attrs classes.
+
+Every request class ends in ``Request`` and every reply class in ``Reply``,
+because requests and replies with the same name have different ids and
+layouts. Attributes are the schema's field names in snake case (``mic`` for
+``MIC``, ``service_name`` for ``serviceName``) and appear in wire order.
+Optional fields default to ``None`` and are then left out of the struct.
+
+Values are not range-checked on construction (that happens on encoding) so
+that decoding stays cheap. Double arrays are read-only float64 ndarrays,
+int64 arrays read-only int64 ndarrays, other sequences tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DPMEncodeError
+from .ids import REPLY, REPLY_IDS, REQUEST, REQUEST_IDS, Direction
+from .schema import (
+    BINARY,
+    BOOL,
+    DOUBLE,
+    DOUBLE_ARRAY,
+    INT16,
+    INT32,
+    INT64,
+    INT64_ARRAY,
+    STRING,
+    STRING_ARRAY,
+    struct_array,
+    wire_field,
+)
+
+Float64Array = npt.NDArray[np.float64]
+Int64Array = npt.NDArray[np.int64]
+
+# --------------------------------------------------------------------------- converters
+
+
+def _read_only(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array
+
+
+def _as_array(dtype: type[np.generic]) -> Callable[[Any], npt.NDArray[Any]]:
+    def convert(value: Any) -> npt.NDArray[Any]:
+        try:
+            array = np.asarray(value, dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DPMEncodeError(f"expected a 1-D sequence of {dtype.__name__}: {exc}") from exc
+        if array.ndim != 1:
+            raise DPMEncodeError(f"expected a 1-D sequence, got shape {array.shape}")
+        return _read_only(array)
+
+    return convert
+
+
+_f64_array = _as_array(np.float64)
+_i64_array = _as_array(np.int64)
+
+
+def _arrays_equal(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:
+    """Same shape and values; NaN equals NaN."""
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+_ARRAY_EQ = attrs.cmp_using(eq=_arrays_equal)
+
+
+def _as_bytes(value: Any) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise DPMEncodeError(f"expected bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes)):
+        raise DPMEncodeError("expected a sequence, got a single str/bytes value")
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------- bases
+
+
+class Message:
+    """Base of every DPM message; ``NAME``/``MESSAGE_ID``/``DIRECTION`` identify it."""
+
+    __slots__ = ()
+    NAME: ClassVar[str]
+    MESSAGE_ID: ClassVar[int]
+    DIRECTION: ClassVar[Direction]
+
+
+class Request(Message):
+    """A client -> server message."""
+
+    __slots__ = ()
+
+
+class Reply(Message):
+    """A server -> client message."""
+
+    __slots__ = ()
+
+
+_M = TypeVar("_M", bound=type[Message])
+
+REQUEST_TYPES: dict[str, type[Request]] = {}
+"""Schema name -> request class."""
+REPLY_TYPES: dict[str, type[Reply]] = {}
+"""Schema name -> reply class."""
+
+
+def _request(name: str) -> Callable[[_M], _M]:
+    def register(cls: _M) -> _M:
+        cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, REQUEST_IDS[name], REQUEST
+        REQUEST_TYPES[name] = cls  # type: ignore[assignment]
+        return cls
+
+    return register
+
+
+def _reply(name: str) -> Callable[[_M], _M]:
+    def register(cls: _M) -> _M:
+        cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, REPLY_IDS[name], REPLY
+        REPLY_TYPES[name] = cls  # type: ignore[assignment]
+        return cls
+
+    return register
+
+
+# --------------------------------------------------------------------------- setting structs
+
+
+@attrs.frozen
+class RawSetting:
+    """Raw bytes to write to entry ``ref_id``."""
+
+    ref_id: int = wire_field(INT64)
+    data: bytes = wire_field(BINARY, converter=_as_bytes)
+
+
+@attrs.frozen
+class ScaledSetting:
+    """Engineering-unit values to write (one element for a scalar)."""
+
+    ref_id: int = wire_field(INT64)
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+
+
+@attrs.frozen
+class TextSetting:
+    """Text values to write (one element for a text scalar)."""
+
+    ref_id: int = wire_field(INT64)
+    data: tuple[str, ...] = wire_field(STRING_ARRAY, converter=_as_tuple)
+
+
+@attrs.frozen
+class SettingStatus:
+    """Outcome of one setting in the ApplySettings reply (0 = success)."""
+
+    ref_id: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@_request("ServiceDiscovery")
+@attrs.frozen
+class ServiceDiscoveryRequest(Request):
+    """Ask which DPMs exist (ACNET only; ignored over TCP)."""
+
+
+@_request("OpenList")
+@attrs.frozen
+class OpenListRequest(Request):
+    """Open a list (ACNET only; over TCP the list is opened implicitly)."""
+
+    location: str | None = wire_field(STRING, optional=True)
+
+
+@_request("AddToList")
+@attrs.frozen
+class AddToListRequest(Request):
+    """Add or replace entry ``ref_id`` with a DRF request or a ``#KEY:VALUE`` property."""
+
+    list_id: int = wire_field(INT32)
+    ref_id: int = wire_field(INT64)
+    drf_request: str = wire_field(STRING)
+
+
+@_request("RemoveFromList")
+@attrs.frozen
+class RemoveFromListRequest(Request):
+    """Remove one entry (effective at the next StartList)."""
+
+    list_id: int = wire_field(INT32)
+    ref_id: int = wire_field(INT64)
+
+
+@_request("StartList")
+@attrs.frozen
+class StartListRequest(Request):
+    """Start or restart acquisition of every entry."""
+
+    list_id: int = wire_field(INT32)
+    model: str | None = wire_field(STRING, optional=True)
+
+
+@_request("StopList")
+@attrs.frozen
+class StopListRequest(Request):
+    """Stop acquisition; entries are kept."""
+
+    list_id: int = wire_field(INT32)
+
+
+@_request("ClearList")
+@attrs.frozen
+class ClearListRequest(Request):
+    """Remove all entries."""
+
+    list_id: int = wire_field(INT32)
+
+
+@_request("Authenticate")
+@attrs.frozen
+class AuthenticateRequest(Request):
+    """A GSS-API token round; an empty token asks for the service name."""
+
+    list_id: int = wire_field(INT32)
+    token: bytes = wire_field(BINARY, converter=_as_bytes)
+
+
+@_request("EnableSettings")
+@attrs.frozen
+class EnableSettingsRequest(Request):
+    """Prove the GSS context with a MIC over ``message``."""
+
+    list_id: int = wire_field(INT32)
+    mic: bytes = wire_field(BINARY, wire_name="MIC", converter=_as_bytes)
+    message: bytes = wire_field(BINARY, converter=_as_bytes)
+
+
+@_request("ApplySettings")
+@attrs.frozen
+class ApplySettingsRequest(Request):
+    """Write settings to entries of the list; absent arrays are ``None``."""
+
+    user_name: str = wire_field(STRING)
+    list_id: int = wire_field(INT32)
+    raw_array: tuple[RawSetting, ...] | None = wire_field(
+        struct_array(RawSetting), optional=True, converter=_as_tuple
+    )
+    scaled_array: tuple[ScaledSetting, ...] | None = wire_field(
+        struct_array(ScaledSetting), optional=True, converter=_as_tuple
+    )
+    text_array: tuple[TextSetting, ...] | None = wire_field(
+        struct_array(TextSetting), optional=True, converter=_as_tuple
+    )
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@_reply("ServiceDiscovery")
+@attrs.frozen
+class ServiceDiscoveryReply(Reply):
+    """One DPM answering discovery (ACNET only)."""
+
+    load: int = wire_field(INT16)
+    service_location: str = wire_field(STRING, wire_name="serviceLocation")
+
+
+@_reply("OpenList")
+@attrs.frozen
+class OpenListReply(Reply):
+    """The list of this connection; always the first frame over TCP."""
+
+    list_id: int = wire_field(INT32)
+
+
+@_reply("AddToList")
+@attrs.frozen
+class AddToListReply(Reply):
+    """Acknowledgement of one AddToList (non-zero status: that entry failed)."""
+
+    list_id: int = wire_field(INT32)
+    ref_id: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+
+
+@_reply("RemoveFromList")
+@attrs.frozen
+class RemoveFromListReply(Reply):
+    """Acknowledgement of one RemoveFromList (ACNET only)."""
+
+    list_id: int = wire_field(INT32)
+    ref_id: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+
+
+@_reply("StartList")
+@attrs.frozen
+class StartListReply(Reply):
+    """Answer to StartList."""
+
+    list_id: int = wire_field(INT32)
+    status: int = wire_field(INT16)
+
+
+@_reply("ListStatus")
+@attrs.frozen
+class ListStatusReply(Reply):
+    """Heartbeat of an idle list."""
+
+    list_id: int = wire_field(INT32)
+    status: int = wire_field(INT16)
+
+
+@_reply("Status")
+@attrs.frozen
+class StatusReply(Reply):
+    """Error or warning in place of data (``ref_id`` 0: the whole list or job)."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+
+
+@_reply("DeviceInfo")
+@attrs.frozen
+class DeviceInfoReply(Reply):
+    """Metadata of an entry, sent before its data."""
+
+    ref_id: int = wire_field(INT64)
+    di: int = wire_field(INT32)
+    name: str = wire_field(STRING)
+    description: str = wire_field(STRING)
+    units: str | None = wire_field(STRING, optional=True)
+    format_hint: int | None = wire_field(INT16, optional=True)
+
+
+@_reply("Scalar")
+@attrs.frozen
+class ScalarReply(Reply):
+    """One double value."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: float = wire_field(DOUBLE)
+
+
+@_reply("ScalarArray")
+@attrs.frozen
+class ScalarArrayReply(Reply):
+    """An array of doubles."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+
+
+@_reply("Raw")
+@attrs.frozen
+class RawReply(Reply):
+    """Raw bytes."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: bytes = wire_field(BINARY, converter=_as_bytes)
+
+
+@_reply("Text")
+@attrs.frozen
+class TextReply(Reply):
+    """A Latin-1 string."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: str = wire_field(STRING)
+
+
+@_reply("TextArray")
+@attrs.frozen
+class TextArrayReply(Reply):
+    """A list of Latin-1 strings."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: tuple[str, ...] = wire_field(STRING_ARRAY, converter=_as_tuple)
+
+
+@_reply("TimedScalarArray")
+@attrs.frozen
+class TimedScalarArrayReply(Reply):
+    """Doubles with a µs timestamp each (logger chunks; empty ``data`` ends the request)."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    status: int = wire_field(INT16)
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+    micros: Int64Array = wire_field(INT64_ARRAY, converter=_i64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+
+
+@_reply("AnalogAlarm")
+@attrs.frozen
+class AnalogAlarmReply(Reply):
+    """Analog alarm block (no status field)."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    minimum: float = wire_field(DOUBLE)
+    maximum: float = wire_field(DOUBLE)
+    alarm_enable: bool = wire_field(BOOL)
+    alarm_status: bool = wire_field(BOOL)
+    abort: bool = wire_field(BOOL)
+    abort_inhibit: bool = wire_field(BOOL)
+    tries_needed: int = wire_field(INT32)
+    tries_now: int = wire_field(INT32)
+
+
+@_reply("DigitalAlarm")
+@attrs.frozen
+class DigitalAlarmReply(Reply):
+    """Digital alarm block (no status field)."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    nominal: int = wire_field(INT32)
+    mask: int = wire_field(INT32)
+    alarm_enable: bool = wire_field(BOOL)
+    alarm_status: bool = wire_field(BOOL)
+    abort: bool = wire_field(BOOL)
+    abort_inhibit: bool = wire_field(BOOL)
+    tries_needed: int = wire_field(INT32)
+    tries_now: int = wire_field(INT32)
+
+
+@_reply("BasicStatus")
+@attrs.frozen
+class BasicStatusReply(Reply):
+    """Basic status bits; an attribute the device does not define is ``None``."""
+
+    ref_id: int = wire_field(INT64)
+    timestamp: int = wire_field(INT64)
+    cycle: int = wire_field(INT64)
+    on: bool | None = wire_field(BOOL, optional=True)
+    ready: bool | None = wire_field(BOOL, optional=True)
+    remote: bool | None = wire_field(BOOL, optional=True)
+    positive: bool | None = wire_field(BOOL, optional=True)
+    ramp: bool | None = wire_field(BOOL, optional=True)
+
+
+@_reply("ApplySettings")
+@attrs.frozen
+class ApplySettingsReply(Reply):
+    """One result per setting of the ApplySettings request."""
+
+    status: tuple[SettingStatus, ...] = wire_field(struct_array(SettingStatus), converter=_as_tuple)
+
+
+@_reply("Authenticate")
+@attrs.frozen
+class AuthenticateReply(Reply):
+    """Service name and, while the GSS context is incomplete, a continuation token."""
+
+    service_name: str | None = wire_field(STRING, wire_name="serviceName", optional=True)
+    token: bytes | None = wire_field(BINARY, optional=True, converter=_as_bytes)
+
+
+DataReply = (
+    ScalarReply
+    | ScalarArrayReply
+    | RawReply
+    | TextReply
+    | TextArrayReply
+    | TimedScalarArrayReply
+    | AnalogAlarmReply
+    | DigitalAlarmReply
+    | BasicStatusReply
+)
+"""Replies that carry a value for an entry (spec §3.4 "data replies")."""
+
+DATA_REPLY_TYPES: tuple[type[Reply], ...] = (
+    ScalarReply,
+    ScalarArrayReply,
+    RawReply,
+    TextReply,
+    TextArrayReply,
+    TimedScalarArrayReply,
+    AnalogAlarmReply,
+    DigitalAlarmReply,
+    BasicStatusReply,
+)
+"""The data reply classes, for ``isinstance`` checks."""
+
+SETTING_TYPES: tuple[type, ...] = (RawSetting, ScaledSetting, TextSetting, SettingStatus)
+
+
+def message_type(direction: Direction, name: str) -> type[Message]:
+    """The class of the ``direction`` message named ``name`` (e.g. ``("reply", "Scalar")``)."""
+    table: dict[str, Any] = REQUEST_TYPES if direction == REQUEST else REPLY_TYPES
+    try:
+        return table[name]  # type: ignore[no-any-return]
+    except KeyError:
+        raise KeyError(f"no DPM {direction} named {name!r}") from None

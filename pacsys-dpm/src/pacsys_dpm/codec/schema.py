@@ -1,0 +1,260 @@
+"""Schema-driven struct codec (spec §2.4).
+
+Message and setting classes are attrs classes whose fields carry a
+:class:`FieldMeta` (wire kind and wire name) in their metadata. This module
+compiles each class once into a :class:`StructSpec` with precomputed field-id
+bytes and an id -> reader table, then encodes instances and decodes structs
+from it. Attribute order is wire order; optional fields default to ``None`` and
+are left out of the struct when ``None``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+import attrs
+
+from . import wire
+from .errors import DPMEncodeError, DPMProtocolError
+from .fastpath import build_fast_reader
+from .ids import FIELD_IDS
+
+Reader = Callable[[bytes, int], tuple[Any, int]]
+Encoder = Callable[[Any], bytes]
+
+
+@attrs.frozen
+class Kind:
+    """A wire type: its schema name, its writer and its reader."""
+
+    name: str
+    encode: Encoder = attrs.field(repr=False)
+    read: Reader = attrs.field(repr=False)
+    element: type | None = None
+    """Struct class of an ``array<struct>`` kind."""
+
+
+def _ranged_int(low: int, high: int, bits: int) -> Encoder:
+    def encode(value: int) -> bytes:
+        try:
+            value = operator.index(value)
+        except TypeError as exc:
+            raise DPMEncodeError(f"expected an int, got {type(value).__name__}") from exc
+        if not low <= value <= high:
+            raise DPMEncodeError(f"value {value} out of range for int{bits}")
+        return wire.encode_int(value)
+
+    return encode
+
+
+INT16: Final = Kind("int16", _ranged_int(wire.INT16_MIN, wire.INT16_MAX, 16), wire.read_int16)
+INT32: Final = Kind("int32", _ranged_int(wire.INT32_MIN, wire.INT32_MAX, 32), wire.read_int32)
+INT64: Final = Kind("int64", _ranged_int(wire.INT64_MIN, wire.INT64_MAX, 64), wire.read_int)
+DOUBLE: Final = Kind("double", wire.encode_double, wire.read_double)
+BOOL: Final = Kind("bool", wire.encode_bool, wire.read_bool)
+STRING: Final = Kind("string", wire.encode_string, wire.read_string)
+BINARY: Final = Kind("binary", wire.encode_binary, wire.read_binary)
+DOUBLE_ARRAY: Final = Kind("array<double>", wire.encode_double_array, wire.read_double_array)
+INT64_ARRAY: Final = Kind("array<int64>", wire.encode_int64_array, wire.read_int64_array)
+STRING_ARRAY: Final = Kind("array<string>", wire.encode_string_array, wire.read_string_array)
+
+
+def struct_array(cls: type) -> Kind:
+    """Kind of an array of structs of ``cls`` (compiled lazily on first use)."""
+
+    def encode(values: Sequence[Any]) -> bytes:
+        if not isinstance(values, (list, tuple)):
+            raise DPMEncodeError(f"expected a sequence of {cls.__name__}")
+        for value in values:
+            if not isinstance(value, cls):
+                raise DPMEncodeError(f"expected {cls.__name__}, got {type(value).__name__}")
+        return wire.encode_array_header(len(values)) + b"".join(map(encode_struct, values))
+
+    def read(buf: bytes, pos: int) -> tuple[tuple[Any, ...], int]:
+        spec = spec_of(cls)
+        count, pos = wire.read_size(buf, pos, wire.ARRAY_BASE)
+        if count > len(buf) - pos:  # each struct takes at least 2 bytes
+            raise DPMProtocolError(f"truncated message (array of {count} structs)")
+        items = []
+        for _ in range(count):
+            item, pos = read_struct(buf, pos, spec)
+            items.append(item)
+        return tuple(items), pos
+
+    return Kind(f"array<{cls.__name__}>", encode, read, cls)
+
+
+METADATA_KEY: Final = "pacsys_dpm"
+
+
+@attrs.frozen
+class FieldMeta:
+    """Wire description of one attrs field."""
+
+    kind: Kind
+    wire_name: str | None = None
+    """Schema field name when it differs from the attribute name (e.g. ``MIC``)."""
+
+
+def wire_field(
+    kind: Kind,
+    *,
+    wire_name: str | None = None,
+    optional: bool = False,
+    converter: Callable[[Any], Any] | None = None,
+    eq: Any = None,
+) -> Any:
+    """An attrs field carrying its wire description; optional fields default to ``None``."""
+    metadata = {METADATA_KEY: FieldMeta(kind, wire_name)}
+    hashable = None if eq is None else False
+    if optional:
+        if converter is not None:
+            converter = attrs.converters.optional(converter)
+        return attrs.field(
+            default=None, converter=converter, metadata=metadata, eq=eq, hash=hashable
+        )
+    return attrs.field(converter=converter, metadata=metadata, eq=eq, hash=hashable)
+
+
+@attrs.frozen
+class FieldSpec:
+    """One compiled struct field."""
+
+    attr: str
+    wire_name: str
+    field_id: int
+    id_bytes: bytes
+    kind: Kind
+    optional: bool
+
+
+_MISSING: Final = object()
+
+
+class StructSpec:
+    """Compiled layout of one struct class (message body or setting struct)."""
+
+    __slots__ = (
+        "by_id",
+        "by_id_bytes",
+        "cls",
+        "fast",
+        "fields",
+        "max_count",
+        "min_count",
+        "required_mask",
+        "template",
+    )
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        fields: list[FieldSpec] = []
+        for attribute in attrs.fields(cls):
+            meta: FieldMeta = attribute.metadata[METADATA_KEY]
+            wire_name = meta.wire_name or attribute.name
+            field_id = FIELD_IDS[wire_name]
+            optional = attribute.default is None
+            fields.append(
+                FieldSpec(
+                    attribute.name,
+                    wire_name,
+                    field_id,
+                    wire.encode_int(field_id),
+                    meta.kind,
+                    optional,
+                )
+            )
+        self.fields: tuple[FieldSpec, ...] = tuple(fields)
+        self.by_id: dict[int, tuple[int, int, Reader]] = {
+            f.field_id: (index, 1 << index, f.kind.read) for index, f in enumerate(fields)
+        }
+        # Minimal 3-byte id encodings (every DPM field id) -> entry: skips int parsing.
+        self.by_id_bytes: dict[bytes, tuple[int, int, Reader]] = {
+            f.id_bytes: self.by_id[f.field_id] for f in fields if len(f.id_bytes) == 3
+        }
+        self.template: list[Any] = [None if f.optional else _MISSING for f in fields]
+        self.fast = build_fast_reader(
+            cls,
+            [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional],
+            [(f.id_bytes, f.kind.read) for f in fields if f.optional],
+        )
+        self.required_mask = sum(1 << i for i, f in enumerate(fields) if not f.optional)
+        self.min_count = 2 * sum(not f.optional for f in fields)
+        self.max_count = 2 * len(fields)
+
+
+_SPECS: dict[type, StructSpec] = {}
+
+
+def spec_of(cls: type) -> StructSpec:
+    """The compiled layout of ``cls`` (cached)."""
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = _SPECS[cls] = StructSpec(cls)
+    return spec
+
+
+def encode_struct(obj: Any) -> bytes:
+    """Struct header (2 x present fields) and the (id, value) pairs in wire order."""
+    spec = spec_of(type(obj))
+    parts = [b""]
+    for field in spec.fields:
+        value = getattr(obj, field.attr)
+        if value is None:
+            if field.optional:
+                continue
+            raise DPMEncodeError(f"{spec.cls.__name__}.{field.attr} is required")
+        try:
+            encoded = field.kind.encode(value)
+        except DPMEncodeError as exc:
+            raise DPMEncodeError(f"{spec.cls.__name__}.{field.attr}: {exc}") from exc
+        parts.append(field.id_bytes)
+        parts.append(encoded)
+    parts[0] = wire.encode_array_header(len(parts) - 1)
+    return b"".join(parts)
+
+
+def read_struct(buf: bytes, pos: int, spec: StructSpec) -> tuple[Any, int]:
+    """Decode one struct of ``spec`` at ``pos`` (fast path first, see :mod:`.fastpath`)."""
+    if spec.fast is not None:
+        result = spec.fast(buf, pos)
+        if result is not None:
+            return result
+    return read_struct_any_order(buf, pos, spec)
+
+
+def read_struct_any_order(buf: bytes, pos: int, spec: StructSpec) -> tuple[Any, int]:
+    """Decode one struct of ``spec`` at ``pos``; fields may come in any order.
+
+    As in the reference, a duplicate field overwrites the earlier one; a
+    required field that ends up missing is an error.
+    """
+    start = pos
+    count, pos = wire.read_size(buf, pos, wire.ARRAY_BASE)
+    if count & 1 or not spec.min_count <= count <= spec.max_count:
+        raise DPMProtocolError(f"bad field count {count} for {spec.cls.__name__} at offset {start}")
+    values = spec.template.copy()
+    by_id_bytes = spec.by_id_bytes
+    seen = 0
+    for _ in range(count >> 1):
+        entry = by_id_bytes.get(buf[pos : pos + 3])
+        if entry is None:
+            field_id, pos = wire.read_int(buf, pos)
+            entry = spec.by_id.get(field_id)
+            if entry is None:
+                raise DPMProtocolError(
+                    f"unknown field found: id {field_id} in {spec.cls.__name__} at offset {pos}"
+                )
+        else:
+            pos += 3
+        index, bit, read = entry
+        values[index], pos = read(buf, pos)
+        seen |= bit
+    if seen & spec.required_mask != spec.required_mask:
+        missing = [
+            f.wire_name for i, f in enumerate(spec.fields) if not f.optional and not seen >> i & 1
+        ]
+        raise DPMProtocolError(f"{spec.cls.__name__} lacks required field(s) {missing}")
+    return spec.cls(*values), pos

@@ -1,0 +1,65 @@
+"""The ``pacsys`` command: plugins listing, --version, demo, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pacsys.cli import main
+
+PACSYS = [sys.executable, "-m", "pacsys.cli"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PACSYS, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import pacsys
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--version"])
+    assert excinfo.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pacsys {pacsys.__version__}"
+
+
+def test_plugins_json_lists_builtins_and_transports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins", "--json"]) == 0
+    plugins = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert plugins["pacsys.builtins"]["distribution"] == "pacsys-core"
+    assert "jwt" in plugins["pacsys.builtins"]["auth_methods"]
+    assert "read_only" in plugins["pacsys.builtins"]["policies"]
+    for transport in ("dpm", "grpc", "dmq", "acl", "ssh"):
+        assert plugins[transport]["distribution"] == f"pacsys-{transport}"
+
+
+def test_plugins_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "pacsys.builtins  (pacsys-core" in out
+    assert "auth methods: kerberos, jwt" in out
+
+
+def test_help_has_examples() -> None:
+    done = run("--help")
+    assert done.returncode == 0 and "examples:" in done.stdout
+    done = run("plugins", "--help")
+    assert done.returncode == 0 and "pacsys plugins --json" in done.stdout
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_demo_reads_streams_and_writes() -> None:
+    done = run("demo", "--seconds", "0.7")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("read    M:OUTTMP = 72.5 DegF")
+    assert lines[1].startswith("stream  M:OUTTMP@p,200")
+    assert any(line.strip().endswith("DegF") and ":" in line for line in lines[2:-1])
+    assert "ok=True verified=True readback=45.0" in lines[-1]

@@ -1,0 +1,201 @@
+"""Reading, WriteResult, DeviceMeta and the enums: fields, properties, equality, serialisation."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from pacsys.types import (
+    BackendCapability,
+    BasicControl,
+    DeviceMeta,
+    DispatchMode,
+    Reading,
+    ValueType,
+    WriteResult,
+)
+
+META = DeviceMeta(7, "M:OUTTMP", "Outdoor temperature", units="DegF")
+WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("error_code", "value", "success", "warning", "error", "ok"),
+    [
+        (0, 1.0, True, False, False, True),
+        (0, None, True, False, False, False),
+        (1, 1.0, False, True, False, True),
+        (1, None, False, True, False, False),
+        (-1, None, False, False, True, False),
+        (-1, 1.0, False, False, True, False),
+    ],
+)
+def test_reading_status_table(error_code, value, success, warning, error, ok) -> None:
+    vt = ValueType.SCALAR if value is not None else None
+    reading = Reading("M:OUTTMP", vt, error_code=error_code, value=value)
+    assert (reading.is_success, reading.is_warning, reading.is_error, reading.ok) == (
+        success,
+        warning,
+        error,
+        ok,
+    )
+
+
+def test_value_requires_value_type() -> None:
+    with pytest.raises(ValueError, match="value_type is required when value is set"):
+        Reading("M:OUTTMP", value=1.0)
+
+
+def test_name_and_units_come_from_meta_or_drf() -> None:
+    assert Reading("X:Y", meta=META).name == "M:OUTTMP"
+    assert Reading("X:Y", meta=META).units == "DegF"
+    assert Reading("m_outtmp@p,1000").name == "M:OUTTMP"
+    assert Reading("m_outtmp").units is None
+    with pytest.raises(ValueError):
+        _ = Reading("no").name
+
+
+def test_arrays_are_frozen_and_views_copied() -> None:
+    owned = np.arange(4.0)
+    reading = Reading("B:X", ValueType.SCALAR_ARRAY, value=owned)
+    assert reading.value is owned and not owned.flags.writeable
+    base = np.arange(6.0)
+    view = base[1:4]
+    viewed = Reading("B:X", ValueType.SCALAR_ARRAY, value=view)
+    assert viewed.value is not view and not viewed.value.flags.writeable
+    assert base.flags.writeable  # the caller's buffer is untouched
+    timed = Reading("B:X", ValueType.TIMED_SCALAR_ARRAY, value={"data": np.ones(2)})
+    assert not timed.value["data"].flags.writeable
+
+
+def test_equality_is_array_aware() -> None:
+    a = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.array([1.0, np.nan]))
+    b = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.array([1.0, np.nan]))
+    c = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.array([1, 2], dtype=np.int32))
+    d = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.array([1, 2], dtype=np.int64))
+    as_list = Reading("B:X", ValueType.SCALAR_ARRAY, value=[1.0, np.nan])
+    assert a == b and hash(a) == hash(b)
+    assert c != d
+    assert a != as_list
+    dicts = Reading("B:X", ValueType.TIMED_SCALAR_ARRAY, value={"data": np.arange(3)})
+    assert dicts == Reading("B:X", ValueType.TIMED_SCALAR_ARRAY, value={"data": np.arange(3)})
+    assert Reading("A:B", error_code=1) != Reading("A:B", error_code=2)
+
+
+def test_hash_rejects_list_and_dict_values() -> None:
+    with pytest.raises(TypeError, match="unhashable value of type list"):
+        hash(Reading("T:X", ValueType.TEXT_ARRAY, value=["a"]))
+    with pytest.raises(TypeError, match="unhashable value of type dict"):
+        hash(Reading("T:X", ValueType.BASIC_STATUS, value={"on": True}))
+    assert (
+        len(
+            {Reading("M:A", ValueType.SCALAR, value=1.0)}
+            | {Reading("M:A", ValueType.SCALAR, value=1.0)}
+        )
+        == 1
+    )
+
+
+def test_reading_to_dict_example() -> None:
+    reading = Reading("M:OUTTMP", ValueType.SCALAR, value=72.5, timestamp=WHEN, cycle=3, meta=META)
+    assert reading.to_dict() == {
+        "drf": "M:OUTTMP",
+        "facility_code": 0,
+        "error_code": 0,
+        "value_type": "scalar",
+        "value": 72.5,
+        "timestamp": "2024-01-02T03:04:05+00:00",
+        "cycle": 3,
+        "meta": {
+            "device_index": 7,
+            "name": "M:OUTTMP",
+            "description": "Outdoor temperature",
+            "units": "DegF",
+        },
+    }
+    assert Reading("M:X", error_code=-1, facility_code=17).to_dict() == {
+        "drf": "M:X",
+        "facility_code": 17,
+        "error_code": -1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value_type", "value", "dtype"),
+    [
+        (ValueType.SCALAR, 72.5, None),
+        (ValueType.SCALAR, np.float32(1.5), None),
+        (ValueType.SCALAR_ARRAY, np.arange(3, dtype=np.int16), "<i2"),
+        (ValueType.SCALAR_ARRAY, [1.0, 2.0], "list"),
+        (
+            ValueType.TIMED_SCALAR_ARRAY,
+            {"data": np.ones(2), "micros": np.array([1, 2], dtype=np.int64)},
+            {"data": "<f8", "micros": "<i8"},
+        ),
+        (ValueType.RAW, b"\x00\xff", None),
+        (ValueType.TEXT, "hello", None),
+        (ValueType.TEXT_ARRAY, ["a", "b"], "list"),
+        (ValueType.BASIC_STATUS, {"on": True, "ready": False}, None),
+    ],
+)
+def test_reading_round_trips_through_dict(value_type, value, dtype) -> None:
+    reading = Reading("D:X", value_type, value=value, timestamp=WHEN, meta=META, message="m")
+    data = reading.to_dict()
+    assert data.get("value_dtype") == dtype
+    back = Reading.from_dict(data)
+    if isinstance(value, np.generic):
+        assert back.value == value.item()
+    else:
+        assert back == reading
+    if value_type is ValueType.RAW:
+        assert data["value"] == "AP8="
+
+
+def test_device_meta_dict() -> None:
+    assert DeviceMeta(1, "A:B", "d").to_dict() == {
+        "device_index": 1,
+        "name": "A:B",
+        "description": "d",
+    }
+    assert DeviceMeta.from_dict(META.to_dict()) == META
+    assert DeviceMeta(1, "A:B", "d", format_hint=3).to_dict()["format_hint"] == 3
+
+
+def test_write_result_properties() -> None:
+    assert WriteResult("Z:A").ok and WriteResult("Z:A").success and WriteResult("Z:A").confirmed
+    assert not WriteResult("Z:A", error_code=1).ok  # a warning is not ok for a write
+    assert not WriteResult("Z:A", verified=False).confirmed
+    assert WriteResult("Z:A", verified=None).confirmed
+
+
+def test_write_result_dict_round_trip() -> None:
+    plain = WriteResult("Z:A")
+    assert plain.to_dict() == {"drf": "Z:A", "facility_code": 0, "error_code": 0}
+    full = WriteResult(
+        "Z:A", 17, -17, "no", verified=False, readback=np.arange(2.0), skipped=True, attempts=3
+    )
+    data = full.to_dict()
+    assert data["readback_type"] == "scalarArr" and data["readback_dtype"] == "<f8"
+    assert data["skipped"] is True and data["attempts"] == 3
+    assert WriteResult.from_dict(data) == full
+    raw = WriteResult("Z:A", readback=b"\x01")
+    assert raw.to_dict()["readback_type"] == "raw"
+    assert WriteResult.from_dict(raw.to_dict()) == raw
+
+
+def test_readings_pickle() -> None:
+    reading = Reading("M:OUTTMP", ValueType.SCALAR_ARRAY, value=np.arange(3.0), meta=META)
+    assert pickle.loads(pickle.dumps(reading)) == reading
+
+
+def test_enum_values() -> None:
+    assert [c.value for c in BasicControl] == list(range(10))
+    assert BasicControl.TRIP == 9 and BasicControl.RESET == 0
+    assert [c.value for c in BackendCapability] == [1, 2, 4, 8, 16, 32]
+    assert DispatchMode("worker") is DispatchMode.WORKER
+    assert ValueType("timedScalarArr") is ValueType.TIMED_SCALAR_ARRAY
+    with pytest.raises(AttributeError):
+        Reading("A:B").drf = "x"  # type: ignore[misc]

@@ -1,0 +1,1 @@
+"""A plugin that fails to import, to prove pacsys survives it."""

@@ -1,0 +1,3 @@
+"""Raises on import, on purpose."""
+
+raise RuntimeError("this plugin is broken on purpose")

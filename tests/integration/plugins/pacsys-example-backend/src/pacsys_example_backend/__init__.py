@@ -1,0 +1,1 @@
+"""A third-party pacsys backend, as an outside author would write it."""

@@ -1,0 +1,1 @@
+"""A site policy plugin, as an outside author would write it."""
