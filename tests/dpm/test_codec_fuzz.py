@@ -176,16 +176,45 @@ def test_fast_path_takes_canonical_structs(cls: type[Message], data: st.DataObje
     assert fast == _outcome(lambda b, p: read_struct_any_order(b, p, spec), struct_bytes, 0)
 
 
+def _sized_raw(base: int, width: int, size: int, payload: bytes) -> bytes:
+    """A length-prefixed value whose length may be non-minimal, negative or wrong."""
+    return (
+        _int_of_width(size, width)
+        .replace(bytes((wire.INT_BASE | width,)), b"", 1)
+        .join([bytes((base | width,)), payload])
+    )
+
+
+def edge_value(kind: Kind) -> st.SearchStrategy[bytes]:
+    """Encodings at or past the edge of what ``kind`` allows."""
+    sized = st.integers(1, 3), st.integers(-300, 300), st.binary(max_size=40)
+    if kind.name in INT_RANGES:
+        return st.builds(_int_of_width, int64s, st.integers(1, 8))
+    if kind.name in ("string", "binary"):
+        base = wire.STRING_BASE if kind.name == "string" else wire.BLOB_BASE
+        return st.builds(_sized_raw, st.just(base), *sized)
+    if kind.name == "double":
+        return st.binary(max_size=9).map(lambda b: b"\x28" + b) | st.just(b"\x24\0\0\0\0")
+    if kind.name == "bool":
+        return st.integers(0x6E, 0x73).map(lambda b: bytes((b,)))
+    return st.builds(_sized_raw, st.just(wire.ARRAY_BASE), *sized)
+
+
 @st.composite
 def near_canonical_struct(draw: st.DrawFn, cls: type) -> bytes:
-    """Fields in wire order (optional ones shuffled), each value valid or random SDD."""
+    """Fields in wire order (optional ones shuffled); values valid, edge cases or junk."""
     spec = spec_of(cls)
     required, optional = [], []
     for f in spec.fields:
         if f.optional and draw(st.booleans()):
             continue
-        valid = draw(st.integers(0, 7)) > 0  # mostly valid values, some of the wrong shape
-        value = draw(value_strategy(f.kind).map(f.kind.encode) if valid else sdd_value)
+        choice = draw(st.integers(0, 7))
+        if choice < 5:
+            value = draw(value_strategy(f.kind).map(f.kind.encode))
+        elif choice < 7:
+            value = draw(edge_value(f.kind))
+        else:
+            value = draw(sdd_value)
         (optional if f.optional else required).append(f.id_bytes + value)
     pairs = required + draw(st.permutations(optional))
     count = 2 * len(pairs) if draw(st.integers(0, 7)) else draw(st.integers(0, 24))

@@ -40,20 +40,18 @@ class Frozen:
 # Raw constructors for hot paths that inline ``build``: ``obj = new(cls); set_values(obj, values)``.
 set_values = Frozen.__dict__["_v"].__set__
 new = object.__new__
-_set_values = set_values
-_new = new
 
 
 def build(cls: type[_T], values: tuple[Any, ...]) -> _T:
     """Create an instance of ``cls`` holding ``values`` without running ``__init__``."""
-    obj = _new(cls)
-    _set_values(obj, values)
+    obj = new(cls)
+    set_values(obj, values)
     return obj
 
 
 def init_values(obj: Frozen, values: tuple[Any, ...]) -> None:
     """Store ``values`` in a freshly created ``obj`` (for use inside ``__init__``)."""
-    _set_values(obj, values)
+    set_values(obj, values)
 
 
 def slot(index: int, doc: str) -> Any:

@@ -44,11 +44,18 @@ _UNITS = {
 }
 
 
+def _to_int(digits: str, token: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # beyond Python's int-from-string digit limit: certainly too large
+        raise ValueError(f"Bad time-freq value: {token}") from None
+
+
 def parse_time_freq(token: str) -> int:
     """Milliseconds for a time-frequency token: ``n`` / ``nM`` ms, ``nS`` s, ``nU`` us, ``nH`` Hz,
     ``nK`` kHz (rounded half up). Raises ``ValueError`` for anything else or n > 2147483647."""
     if token.isdecimal():  # fast path: plain milliseconds
-        number = int(token)
+        number = _to_int(token, token)
         if number > INT_MAX:
             raise ValueError(f"Bad time-freq value: {token}")
         return number
@@ -56,7 +63,7 @@ def parse_time_freq(token: str) -> int:
     if match is None:
         raise ValueError(f"Bad time-freq value: {token}")
     digits, unit = match.groups()
-    number = int(digits)
+    number = _to_int(digits, token)
     if number > INT_MAX:
         raise ValueError(f"Bad time-freq value: {token}")
     unit = _UNITS[unit]
@@ -193,7 +200,7 @@ def _periodic_values(raw: str) -> tuple[str, str, int, bool, bool]:
         if count == 1:
             return (raw, mode, 1000, True, mode == "P")
         if count <= 3 and parts[1].isdecimal():
-            period = int(parts[1])
+            period = _to_int(parts[1], parts[1])
             if period > INT_MAX:
                 raise ValueError(f"Bad time-freq value: {parts[1]}")
             if count == 2:

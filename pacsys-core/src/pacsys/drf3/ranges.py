@@ -167,11 +167,7 @@ def parse_range_text(text: str) -> ARRAY_RANGE | BYTE_RANGE:
         high = None
         mode = "full" if low is None else "single"
     if text[0] == "[":
-        # Bounds are non-negative by construction; only the upper limits and order can fail.
-        if (low is not None and low > INT_MAX) or (
-            high is not None and (high > INT_MAX or (low is not None and high < low))
-        ):
-            _check_array(low, high)
+        _check_array(low, high)
         return build(ARRAY_RANGE, (mode, low, high))
     _check_byte(low, high, mode)
     return build(BYTE_RANGE, (mode, low, high))
