@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import pytest
 
 import pacsys.acnet as acnet
-from pacsys.acnet import (
-    AcnetError,
-    AcnetFacility,
-    AcnetNodeError,
-    AcnetRequestRejectedError,
-    AcnetTaskError,
-    AcnetTimeoutError,
-    AcnetUnavailableError,
-)
-from pacsys.errors import PacsysError
+from pacsys.acnet import AcnetFacility
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[3] / "shared" / "vectors" / "acnet_errors.json").read_text()
@@ -87,34 +77,97 @@ def test_spec_examples() -> None:
     assert acnet.status_message(14, -1) == "DIO_MEMFAIL: error (facility=14, error=-1)"
     with pytest.raises(KeyError, match="NOPE"):
         acnet.lookup_name("NOPE")
+    with pytest.raises(KeyError, match="NOPE"):
+        acnet.lookup_name("NOPE")
 
 
 @pytest.mark.parametrize(
-    ("exc", "text", "pair"),
+    ("facility", "error", "text"),
     [
-        (AcnetError(acnet.DPM_PRIV, "no"), "ACNET error [17 -17]: no", (17, -17)),
-        (AcnetError(acnet.DPM_PRIV), "ACNET error [17 -17]", (17, -17)),
-        (AcnetUnavailableError(), "ACNET error [1 -21]: ACNET daemon unavailable", (1, -21)),
-        (AcnetTimeoutError(500), "ACNET error [1 -6]: timeout after 500ms", (1, -6)),
-        (AcnetTimeoutError(), "ACNET error [1 -6]: timeout", (1, -6)),
-        (AcnetNodeError("CLX1"), "ACNET error [1 -30]: node not found: CLX1", (1, -30)),
-        (AcnetTaskError("DPMD"), "ACNET error [1 -33]: task not found: DPMD", (1, -33)),
-        (
-            AcnetRequestRejectedError("DPMD"),
-            "ACNET error [1 -25]: request to task 'DPMD' rejected by acnetd (task is on the TCP "
-            "reject list, see acnetd -r flag)",
-            (1, -25),
-        ),
+        (17, -17, "DPM_PRIV: insufficient privileges for setting (facility=17, error=-17)"),
+        (1, 2, "ACNET_ENDMULT: warning (facility=1, error=2)"),
+        (14, -1, "DIO_MEMFAIL: error (facility=14, error=-1)"),
+        (17, -99, "Device error (facility=17, error=-99)"),
+        (15, -13, "Device error (facility=15, error=-13)"),
+        (15, 1, "Warning (facility=15, error=1)"),
+        (72, 0, None),
+        (16, -13, "DBM_NOPROP: property not found (facility=16, error=-13)"),
     ],
 )
-def test_protocol_exceptions(exc: AcnetError, text: str, pair: tuple[int, int]) -> None:
-    assert str(exc) == text
-    assert (exc.facility, exc.error_number) == pair
-    assert isinstance(exc, PacsysError)
-    assert repr(exc).endswith(f"(facility={pair[0]}, error={pair[1]})")
+def test_status_message_spec_examples(facility: int, error: int, text: str | None) -> None:
+    assert acnet.status_message(facility, error) == text
 
 
-def test_acnet_error_repr_and_task_attribute() -> None:
-    assert repr(AcnetError(acnet.DPM_PRIV)) == "AcnetError(facility=17, error=-17)"
-    assert AcnetRequestRejectedError("DPMD").task == "DPMD"
-    assert pickle.loads(pickle.dumps(AcnetError(acnet.DPM_PRIV, "x"))).status == acnet.DPM_PRIV
+@pytest.mark.parametrize("code", CODES, ids=[c["name"] for c in CODES])
+def test_status_code_record(code: dict) -> None:
+    found = acnet.CODES[code["name"]]
+    assert found.composite == code["composite"]
+    assert found.status_u16 == code["status_u16"]
+    assert found.severity == code["severity"]
+    assert (found.description, found.ftp_message) == (code["description"], code["ftp_message"])
+    assert AcnetFacility(found.facility).name == code["facility_name"]
+    if code["facility"] == acnet.FACILITY_FTP:
+        # the 16-bit wire form is decoded too
+        assert acnet.ftp_status_message(code["status_u16"]) == code["ftp_message"]
+    else:
+        assert acnet.ftp_status_message(code["composite"]) == (
+            f"non-FTP status (facility={code['facility']}, error={code['error']})"
+        )
+
+
+def test_table_order_and_lookup_details() -> None:
+    assert list(acnet.CODES) == [c["name"] for c in CODES]
+    assert acnet.lookup_name("dpm_priv") is acnet.CODES["DPM_PRIV"]
+    assert acnet.lookup(17, -99) is None
+    assert acnet.lookup(15, 0) is None
+    assert acnet.lookup(72, 0).name == "DMQ_OK"
+    assert acnet.status.lookup(1, -6).name == "ACNET_REQTMO"
+
+
+def test_named_constants_are_plain_module_ints() -> None:
+    from pacsys.acnet import ACNET_REQTMO, DPM_NO_SUCH_DEVICE, FACILITY_DPM
+
+    assert (ACNET_REQTMO, DPM_NO_SUCH_DEVICE, FACILITY_DPM) == (-1535, -6639, 17)
+    assert type(acnet.DPM_PEND) is int and acnet.DPM_PEND == 273
+    assert "DPM_PRIV" in acnet.__all__ and "DPM_PRIV" in acnet.status.__all__
+    assert "DPM_PRIV" in dir(acnet)
+    assert not hasattr(acnet, "DPM_NOT_A_CODE")
+    with pytest.raises(AttributeError, match="DPM_NOT_A_CODE"):
+        _ = acnet.status.DPM_NOT_A_CODE
+    namespace: dict[str, object] = {}
+    exec("from pacsys.acnet import *", namespace)
+    assert namespace["DAE_LJ_NO_DATA"] == -16318
+    assert namespace["AcnetFacility"] is AcnetFacility
+
+
+def test_facility_constants_match_enum() -> None:
+    for facility in AcnetFacility:
+        assert getattr(acnet, f"FACILITY_{facility.name}") == facility.value
+    assert AcnetFacility(72) is AcnetFacility.DMQ
+    assert acnet.ACNET_OK == acnet.ACNET_SUCCESS == acnet.ERR_OK == 0
+
+
+def test_pack_unpack_every_pair() -> None:
+    """Exhaustive: every facility and signed error byte survives both encodings."""
+    for facility in range(1, 256):
+        for error in range(-128, 128):
+            composite = acnet.make_error(facility, error)
+            assert acnet.parse_error(composite) == (facility, error)
+            u16 = composite & 0xFFFF
+            assert u16 == ((error & 0xFF) << 8) | facility
+            assert acnet.parse_error(u16) == (facility, error)
+
+
+def test_normalize_error_code_range() -> None:
+    assert [acnet.normalize_error_code(v) for v in range(256)] == [
+        *range(128),
+        *range(-128, 0),
+    ]
+    assert acnet.normalize_error_code(-6) == -6
+
+
+def test_data_file_is_package_data() -> None:
+    from importlib import resources
+
+    data = json.loads(resources.files("pacsys.acnet").joinpath("codes.json").read_text())
+    assert len(data["codes"]) == 216

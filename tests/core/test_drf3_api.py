@@ -370,6 +370,13 @@ def test_periodic_event_attributes() -> None:
             parse_event(bad)
     with pytest.raises(ValueError, match=r"^Bad time-freq value: 2147483648$"):
         parse_event("p,2147483648,T")
+    # The shape is checked before the number.
+    with pytest.raises(ValueError, match=r"^Bad periodic event p,2147483648,X$"):
+        parse_event("p,2147483648,X")
+    with pytest.raises(ValueError, match=r"^Bad periodic event p,99999999999,T,1$"):
+        parse_event("p,99999999999,T,1")
+    with pytest.raises(ValueError, match=r"^Bad time-freq value: 9{5000}$"):
+        parse_event("p," + "9" * 5000)
 
 
 def test_clock_and_state_attributes() -> None:

@@ -306,7 +306,12 @@ def test_arbitrary_text_only_raises_value_error(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.text(alphabet=LETTERS + DIGITS + ":_|&@$~^#!?.[]{},<- \n", max_size=40),
+    # includes the letters/digits with Unicode case or digit quirks (dotless i, long s, Kelvin
+    # sign, dotted I, sharp s, Arabic-Indic three)
+    st.text(
+        alphabet=LETTERS + DIGITS + ":_|&@$~^#!?.[]{},<- \n\u0131\u017f\u212a\u0130\u00df\u0663",
+        max_size=40,
+    ),
 )
 def test_drf_shaped_text_only_raises_value_error(text: str) -> None:
     try:

@@ -1,4 +1,8 @@
-"""The exceptions pacsys raises; all derive from :class:`PacsysError`."""
+"""The exceptions pacsys raises; all derive from :class:`PacsysError`.
+
+The ACNET protocol exceptions live in :mod:`pacsys.acnet.errors` (they subclass PacsysError)
+and are re-exported here lazily, which avoids an import cycle.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,24 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pacsys.acnet.errors import (
+        AcnetError,
+        AcnetNodeError,
+        AcnetRequestRejectedError,
+        AcnetTaskError,
+        AcnetTimeoutError,
+        AcnetUnavailableError,
+    )
     from pacsys.types import Reading
 
 __all__ = [
     "ACLError",
+    "AcnetError",
+    "AcnetNodeError",
+    "AcnetRequestRejectedError",
+    "AcnetTaskError",
+    "AcnetTimeoutError",
+    "AcnetUnavailableError",
     "AuthenticationError",
     "DeviceError",
     "PacsysError",
@@ -85,3 +103,24 @@ class ACLError(PacsysError):
 
 class ScalingError(PacsysError):
     """A value could not be converted between raw and engineering units."""
+
+
+_ACNET_ERRORS = frozenset(
+    {
+        "AcnetError",
+        "AcnetNodeError",
+        "AcnetRequestRejectedError",
+        "AcnetTaskError",
+        "AcnetTimeoutError",
+        "AcnetUnavailableError",
+    }
+)
+
+
+def __getattr__(name: str) -> type[PacsysError]:
+    """Resolve the re-exported ACNET exceptions on first use."""
+    if name in _ACNET_ERRORS:
+        from pacsys.acnet import errors as acnet_errors
+
+        return getattr(acnet_errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,8 +12,8 @@ import contextvars
 import math
 import numbers
 import time
-from collections.abc import Callable
-from types import TracebackType
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import attrs
@@ -182,18 +182,20 @@ def _exactly_equal(a: object, b: object) -> bool:
 # --- control commands -----------------------------------------------------------------------
 
 # Control command -> (STATUS field read back, expected flag once the command took effect).
-CONTROL_VERIFY_FIELDS: dict[BasicControl, tuple[str, bool]] = {
-    BasicControl.ON: ("ON", True),
-    BasicControl.OFF: ("ON", False),
-    BasicControl.RESET: ("READY", True),
-    BasicControl.TRIP: ("READY", False),
-    BasicControl.POSITIVE: ("POSITIVE", True),
-    BasicControl.NEGATIVE: ("POSITIVE", False),
-    BasicControl.RAMP: ("RAMP", True),
-    BasicControl.DC: ("RAMP", False),
-    BasicControl.REMOTE: ("REMOTE", True),
-    BasicControl.LOCAL: ("REMOTE", False),
-}
+CONTROL_VERIFY_FIELDS: Mapping[BasicControl, tuple[str, bool]] = MappingProxyType(
+    {
+        BasicControl.ON: ("ON", True),
+        BasicControl.OFF: ("ON", False),
+        BasicControl.RESET: ("READY", True),
+        BasicControl.TRIP: ("READY", False),
+        BasicControl.POSITIVE: ("POSITIVE", True),
+        BasicControl.NEGATIVE: ("POSITIVE", False),
+        BasicControl.RAMP: ("RAMP", True),
+        BasicControl.DC: ("RAMP", False),
+        BasicControl.REMOTE: ("REMOTE", True),
+        BasicControl.LOCAL: ("REMOTE", False),
+    }
+)
 # Name used by the Device API.
 CONTROL_STATUS_FIELDS = CONTROL_VERIFY_FIELDS
 

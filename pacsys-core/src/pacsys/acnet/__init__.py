@@ -1,5 +1,10 @@
-"""ACNET status codes and protocol errors."""
+"""ACNET status codes, their messages, and the protocol-level exceptions.
 
+Every named status code (``ACNET_REQTMO``, ``DPM_NO_SUCH_DEVICE``, ...) is a module constant
+holding its composite value; see :mod:`pacsys.acnet.status`.
+"""
+
+from pacsys.acnet import status
 from pacsys.acnet.errors import (
     AcnetError,
     AcnetNodeError,
@@ -8,8 +13,7 @@ from pacsys.acnet.errors import (
     AcnetTimeoutError,
     AcnetUnavailableError,
 )
-from pacsys.acnet.status import *  # noqa: F403  (the named status constants)
-from pacsys.acnet.status import __all__ as _status_all
+from pacsys.acnet.status import *  # noqa: F403  (facilities, helpers and the named codes)
 
 __all__ = [
     "AcnetError",
@@ -18,5 +22,11 @@ __all__ = [
     "AcnetTaskError",
     "AcnetTimeoutError",
     "AcnetUnavailableError",
+    "status",
 ]
-__all__ += list(_status_all)
+__all__.extend(status.__all__)
+
+
+def __getattr__(name: str) -> int:
+    """Only for static type checkers: the star-imported named codes are ``int``."""
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

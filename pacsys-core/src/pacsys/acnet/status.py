@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Final
@@ -19,6 +18,7 @@ from typing import Final
 __all__ = [
     "ACNET_OK",
     "ACNET_SUCCESS",
+    "CODES",
     "ERR_NOPROP",
     "ERR_OK",
     "ERR_RETRY",
@@ -40,11 +40,9 @@ __all__ = [
     "FACILITY_LOCK",
     "AcnetFacility",
     "StatusCode",
-    "all_codes",
-    "code_by_name",
-    "code_for",
-    "code_names",
     "ftp_status_message",
+    "lookup",
+    "lookup_name",
     "make_error",
     "normalize_error_code",
     "parse_error",
@@ -146,47 +144,31 @@ class StatusCode:
         return "warning" if self.error > 0 else "error"
 
 
-@dataclass(frozen=True)
-class _Table:
-    codes: tuple[StatusCode, ...]
-    by_name: MappingProxyType[str, StatusCode]
-    by_composite: MappingProxyType[int, StatusCode]
-
-
-@cache
-def _table() -> _Table:
-    """Load ``codes.json`` once (lazily, so importing pacsys stays cheap)."""
-    raw = json.loads(resources.files(__package__).joinpath("codes.json").read_text("utf-8"))
+def _load_codes() -> MappingProxyType[str, StatusCode]:
+    """Read the shipped ``codes.json`` into name -> StatusCode (table order)."""
+    raw = json.loads(resources.files("pacsys.acnet").joinpath("codes.json").read_text("utf-8"))
     fields = raw["fields"]
-    codes = tuple(StatusCode(**dict(zip(fields, row, strict=True))) for row in raw["codes"])
-    by_composite: dict[int, StatusCode] = {}
-    for code in codes:
-        by_composite.setdefault(code.composite, code)
-    return _Table(
-        codes=codes,
-        by_name=MappingProxyType({code.name: code for code in codes}),
-        by_composite=MappingProxyType(by_composite),
-    )
+    codes = (StatusCode(**dict(zip(fields, row, strict=True))) for row in raw["codes"])
+    return MappingProxyType({code.name: code for code in codes})
 
 
-def all_codes() -> tuple[StatusCode, ...]:
-    """Every named status code, in table order."""
-    return _table().codes
+CODES: Final = _load_codes()
+"""Every named status code, by name, in table order."""
+
+_BY_COMPOSITE: Final = MappingProxyType({code.composite: code for code in CODES.values()})
 
 
-def code_names() -> tuple[str, ...]:
-    """Names of every named status code, in table order."""
-    return tuple(code.name for code in _table().codes)
+def lookup_name(name: str) -> StatusCode:
+    """The named code (case-insensitive); KeyError for an unknown name."""
+    try:
+        return CODES[name.upper()]
+    except KeyError:
+        raise KeyError(name) from None
 
 
-def code_by_name(name: str) -> StatusCode | None:
-    """The named code (case-insensitive), or None."""
-    return _table().by_name.get(name.upper())
-
-
-def code_for(facility: int, error: int) -> StatusCode | None:
+def lookup(facility: int, error: int) -> StatusCode | None:
     """The named code for ``(facility, error)``, or None when it has no name."""
-    return _table().by_composite.get(make_error(facility, error))
+    return _BY_COMPOSITE.get(make_error(facility, error))
 
 
 def status_message(facility: int, error: int) -> str | None:
@@ -194,7 +176,7 @@ def status_message(facility: int, error: int) -> str | None:
     if error == 0:
         return None
     where = f"(facility={facility}, error={error})"
-    code = code_for(facility, error)
+    code = lookup(facility, error)
     if code is not None and code.name.split("_", 1)[0] in _MESSAGE_PREFIXES:
         if code.description:
             return f"{code.name}: {code.description} {where}"
@@ -203,38 +185,27 @@ def status_message(facility: int, error: int) -> str | None:
 
 
 def ftp_status_message(status: int) -> str:
-    """Fast Time Plot text for a status (composite or 16-bit form)."""
+    """Fast Time Plot text for a status (composite or unsigned 16-bit form)."""
     facility, error = parse_error(status)
     if facility != FACILITY_FTP:
         return f"non-FTP status (facility={facility}, error={error})"
-    code = code_for(facility, error)
+    code = lookup(facility, error)
     if code is not None and code.ftp_message:
         return code.ftp_message
     return f"unknown FTP status (error={error})"
 
 
-def lookup_name(name: str) -> StatusCode:
-    """The named code; KeyError for an unknown name."""
-    code = code_by_name(name)
-    if code is None:
-        raise KeyError(name)
-    return code
-
-
-def lookup(facility: int, error: int) -> StatusCode | None:
-    """Alias of :func:`code_for`."""
-    return code_for(facility, error)
-
-
-# Every named code as a module constant holding its composite value (ACNET_REQTMO == -1535),
-# generated from the data file; listed in __all__ so ``from pacsys.acnet.status import *`` and
-# the package re-export see them.
-CODES: Final = _table().by_name
-globals().update({code.name: code.composite for code in _table().codes})
-__all__ += ["CODES", "lookup", "lookup_name"]
-__all__.extend(code_names())
+# Every named code becomes a module constant holding its composite value
+# (ACNET_REQTMO == -1535), generated from the data file and listed in __all__ so that
+# ``from pacsys.acnet import DPM_PRIV`` and star re-exports see them.
+globals().update({name: code.composite for name, code in CODES.items()})
+__all__.extend(CODES)
 
 
 def __getattr__(name: str) -> int:
-    """Typed fallback so static checkers accept the generated constants as ``int``."""
+    """Only for static type checkers: the generated constants above are ``int``.
+
+    At run time every real constant is already a module global, so this is reached only
+    for unknown names.
+    """
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -200,14 +200,9 @@ def _periodic_values(raw: str) -> tuple[str, str, int, bool, bool]:
         if count == 1:
             return (raw, mode, 1000, True, mode == "P")
         if count <= 3 and parts[1].isdecimal():
-            period = _to_int(parts[1], parts[1])
-            if period > INT_MAX:
-                raise ValueError(f"Bad time-freq value: {parts[1]}")
-            if count == 2:
-                return (raw, mode, period, True, mode == "P")
-            immediate = _FLAG_IMMEDIATE.get(parts[2].upper())
-            if immediate is not None:
-                return (raw, mode, period, immediate, mode == "P")
+            immediate = True if count == 2 else _FLAG_IMMEDIATE.get(parts[2].upper())
+            if immediate is not None:  # shape is valid; only the number can still fail
+                return (raw, mode, parse_time_freq(parts[1]), immediate, mode == "P")
     match = _PERIODIC_RE.fullmatch(raw)
     if match is None:
         raise ValueError(f"Bad periodic event {raw}")
@@ -237,7 +232,11 @@ def _state_values(raw: str) -> tuple[str, str, str, int, int, str]:
     if match is None:
         raise ValueError(f"Bad state event {raw}")
     device, value, delay, expression = match.groups()
-    return (raw, "S", device, int(value), parse_time_freq(delay), expression)
+    try:
+        number = int(value)
+    except ValueError:  # beyond Python's int-from-string digit limit
+        raise ValueError(f"Bad state event {raw}") from None
+    return (raw, "S", device, number, parse_time_freq(delay), expression)
 
 
 DEFAULT_EVENT = DefaultEvent()
