@@ -75,8 +75,9 @@ def test_spec_examples() -> None:
     assert acnet.make_error(16, -13) == -3312
     assert acnet.status_message(17, 0) is None
     assert acnet.status_message(14, -1) == "DIO_MEMFAIL: error (facility=14, error=-1)"
-    with pytest.raises(KeyError, match="NOPE"):
-        acnet.lookup_name("NOPE")
+    assert acnet.make_error(1, -6) & 0xFFFF == 0xFA01
+    assert acnet.make_error(17, 1) & 0xFFFF == 0x0111
+    assert acnet.make_error(16, -13) & 0xFFFF == 0xF310
     with pytest.raises(KeyError, match="NOPE"):
         acnet.lookup_name("NOPE")
 

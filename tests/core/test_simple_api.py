@@ -252,20 +252,22 @@ def test_32_threads_share_one_lazily_created_backend() -> None:
 
 
 def test_factories_resolve_through_registry(monkeypatch) -> None:
-    captured = {}
+    calls = []
 
     def fake_create(name, **kwargs):
-        captured[name] = kwargs
+        calls.append((name, kwargs))
         return FakeBackend()
 
     monkeypatch.setattr(get_registry(), "create_backend", fake_create)
-    pacsys.dpm(host="h", port=1)
+    pacsys.dpm(host="h", port=1, pool_size=3)
     pacsys.dpm_http(pool_size=2)
     pacsys.grpc(host="g")
     pacsys.dmq(write_session_ttl=3.0)
     pacsys.acl(base_url="http://x")
-    assert captured["dpm"]["host"] == "h" and captured["dpm"]["port"] == 1
-    assert captured["dpm_http"]["pool_size"] == 2
-    assert captured["grpc"]["host"] == "g"
-    assert captured["dmq"]["write_session_ttl"] == 3.0
-    assert captured["acl"] == {"base_url": "http://x", "timeout": None}
+    assert [name for name, _ in calls] == ["dpm_http", "dpm_http", "grpc", "dmq", "acl"]
+    assert calls[0][1]["host"] == "h" and calls[0][1]["pool_size"] == 3
+    assert calls[1][1]["pool_size"] == 2
+    assert calls[2][1]["host"] == "g"
+    assert calls[3][1]["write_session_ttl"] == 3.0
+    assert calls[4][1] == {"base_url": "http://x", "timeout": None}
+    assert pacsys.dpm is pacsys.dpm_http

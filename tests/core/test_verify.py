@@ -406,6 +406,14 @@ def test_control_verify_fields_table() -> None:
     }
 
 
+def test_control_verify_fields_read_only_and_int_commands() -> None:
+    with pytest.raises(TypeError):
+        CONTROL_VERIFY_FIELDS[BasicControl.ON] = ("READY", True)  # type: ignore[index]
+    # BasicControl is an IntEnum, so a plain int command finds its row too.
+    assert CONTROL_VERIFY_FIELDS.get(1) == ("ON", True)  # type: ignore[call-overload]
+    assert CONTROL_VERIFY_FIELDS.get(99) is None  # type: ignore[call-overload]
+
+
 @pytest.mark.parametrize(
     ("value", "field", "expected"),
     [

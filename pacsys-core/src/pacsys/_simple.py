@@ -379,26 +379,8 @@ def dpm_http(
     )
 
 
-def dpm(
-    host: str | None = None,
-    port: int | None = None,
-    pool_size: int | None = None,
-    timeout: float | None = None,
-    auth: Auth | None = None,
-    role: str | None = None,
-    dispatch_mode: DispatchMode = DispatchMode.WORKER,
-) -> Any:
-    """Alias of :func:`dpm_http`."""
-    return _factory(
-        "dpm",
-        host=host,
-        port=port,
-        pool_size=pool_size,
-        timeout=timeout,
-        auth=auth,
-        role=role,
-        dispatch_mode=dispatch_mode,
-    )
+#: ``pacsys.dpm()`` is ``pacsys.dpm_http()``: the DPM backend is registered under both names.
+dpm = dpm_http
 
 
 def grpc(

@@ -54,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
         with pacsys.subscribe([STREAM_DRF]) as sub:
             feeder.start()
             for reading, _ in sub.readings(timeout=args.seconds):
-                print(
-                    f"        {reading.timestamp:%H:%M:%S.%f}  {reading.value:.2f} {reading.units}"
-                )
+                when = f"{reading.timestamp:%H:%M:%S.%f}"[:-3]
+                print(f"        {when}  {reading.value:.2f} {reading.units}")
         stop.set()
         feeder.join()
 

@@ -4,12 +4,13 @@ Every sender writes a struct's fields in schema order with 3-byte field ids,
 so most structs can be read without the general loop's per-field dictionary
 lookups and calls. For each struct class this module generates (as attrs does
 for ``__init__``) a reader that expects the required fields in order, reads
-one-byte integers inline, and then takes the optional fields in any order. It
-returns ``None`` as soon as the input deviates (other order, non-minimal ids,
-unexpected count); the caller then re-reads the struct with the general
-decoder, which also produces the error message for bad input. Both readers
-perform the same checks on the same bytes, so the fast path never accepts
-anything the general one would reject.
+the commonest encodings (short integers, short strings, doubles) inline, and
+then takes the optional fields in any order. It returns ``None`` as soon as
+the input deviates (other order, non-minimal ids, unexpected count, a value
+it would need to reject); the caller then re-reads the struct with the
+general decoder, which also produces the error message. So the fast path
+never accepts anything the general one would reject, and where it answers it
+gives the same result (checked by the property tests).
 """
 
 from __future__ import annotations
