@@ -217,14 +217,20 @@ class Registry:
             raise ValueError(f"{kind} name {name!r} is claimed by more than one plugin ({sources})")
         return candidates[0]
 
-    def backends(self) -> dict[str, BackendSpec]:
-        """Backends by primary name."""
-        found = self._collect("pacsys_backends", BackendSpec)
+    def _by_primary_name(
+        self, kind: str, hook_name: str, spec_type: type[SpecT]
+    ) -> dict[str, SpecT]:
+        """Specs keyed by their own name (aliases left out), duplicates reported."""
+        found = self._collect(hook_name, spec_type)
         return {
-            name: self._unique("backend", name, specs)
+            name: self._unique(kind, name, specs)
             for name, specs in found.items()
             if specs[0].name == name
         }
+
+    def backends(self) -> dict[str, BackendSpec]:
+        """Backends by primary name."""
+        return self._by_primary_name("backend", "pacsys_backends", BackendSpec)
 
     def backend_names(self) -> list[str]:
         """Every name (aliases included) a backend can be asked for, sorted."""
@@ -257,12 +263,8 @@ class Registry:
         return self.backend(name).load()(**kwargs)
 
     def auth_methods(self) -> dict[str, AuthSpec]:
-        found = self._collect("pacsys_auth_methods", AuthSpec)
-        return {
-            name: self._unique("auth method", name, specs)
-            for name, specs in found.items()
-            if specs[0].name == name
-        }
+        """Auth methods by primary name."""
+        return self._by_primary_name("auth method", "pacsys_auth_methods", AuthSpec)
 
     def auth_method_names(self) -> list[str]:
         """Every name (aliases included) an auth method can be asked for, sorted."""
@@ -275,8 +277,7 @@ class Registry:
         raise ValueError(f"Unknown auth method {name!r}, must be one of {sorted(found)}")
 
     def policies(self) -> dict[str, PolicySpec]:
-        found = self._collect("pacsys_policies", PolicySpec)
-        return {name: self._unique("policy", name, specs) for name, specs in found.items()}
+        return self._by_primary_name("policy", "pacsys_policies", PolicySpec)
 
     def policy(self, name: str) -> PolicySpec:
         found = self._collect("pacsys_policies", PolicySpec)
