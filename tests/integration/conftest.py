@@ -12,11 +12,14 @@ import pytest
 
 Uv = Callable[..., str]
 WheelBuilder = Callable[[Path, Path], Path]
+VenvMaker = Callable[[Path, list[Path]], Path]
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _uv(*args: str | Path) -> str:
+def _uv(*args: str | Path, **extra_env: str) -> str:
     """Run uv offline: everything comes from the local cache or from local wheels."""
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"}
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1", **extra_env}
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(
         [sys.executable, "-m", "uv", *map(str, args)], capture_output=True, text=True, env=env
@@ -40,3 +43,31 @@ def uv() -> Uv:
 @pytest.fixture(scope="session")
 def build_wheel() -> WheelBuilder:
     return _build_wheel
+
+
+def _core_venv(venv: Path, wheels: list[Path]) -> Path:
+    """A fresh venv holding pacsys-core's locked dependencies plus ``wheels`` (no resolution).
+
+    The dependencies come from ``uv.lock`` (already in uv's cache after ``uv sync``), so this
+    works offline on a fresh machine; the wheels are installed without their dependencies.
+    """
+    _uv(
+        "sync",
+        "--frozen",
+        "--package",
+        "pacsys-core",
+        "--no-dev",
+        "--no-install-workspace",
+        "--python",
+        sys.executable,
+        "--directory",
+        ROOT,
+        UV_PROJECT_ENVIRONMENT=str(venv),
+    )
+    _uv("pip", "install", "--no-deps", "--python", venv / "bin" / "python", *wheels)
+    return venv
+
+
+@pytest.fixture(scope="session")
+def core_venv() -> VenvMaker:
+    return _core_venv

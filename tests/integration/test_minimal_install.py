@@ -32,11 +32,10 @@ def test_import_pacsys_in_workspace_loads_no_transport_dependency() -> None:
     assert done.stdout.split("\n")[:2] == ["[]", "True"]
 
 
-def test_pacsys_core_alone_installs_and_imports(tmp_path: Path, uv, build_wheel) -> None:
+def test_pacsys_core_alone_installs_and_imports(tmp_path: Path, uv, build_wheel, core_venv) -> None:
     wheel = build_wheel(ROOT / "pacsys-core", tmp_path / "wheels")
     venv = tmp_path / "venv"
-    uv("venv", "--python", sys.executable, venv)
-    uv("pip", "install", "--python", venv / "bin" / "python", wheel)
+    core_venv(venv, [wheel])
     installed = uv("pip", "freeze", "--python", venv / "bin" / "python").splitlines()
     names = sorted(re.split(r"[=@ ]", line, maxsplit=1)[0].lower() for line in installed)
     assert names == ["attrs", "numpy", "pacsys-core", "pluggy"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,7 +17,7 @@ PLUGINS = Path(__file__).resolve().parent / "plugins"
 
 
 @pytest.fixture(scope="module")
-def plugin_venv(tmp_path_factory: pytest.TempPathFactory, uv, build_wheel) -> Path:
+def plugin_venv(tmp_path_factory: pytest.TempPathFactory, build_wheel, core_venv) -> Path:
     """A throw-away venv with pacsys-core and three third-party plugin wheels, nothing else."""
     base = tmp_path_factory.mktemp("plugins")
     wheels = base / "wheels"
@@ -30,8 +29,7 @@ def plugin_venv(tmp_path_factory: pytest.TempPathFactory, uv, build_wheel) -> Pa
     ]
     built = [build_wheel(project, wheels) for project in projects]
     venv = base / "venv"
-    uv("venv", "--python", sys.executable, venv)
-    uv("pip", "install", "--python", venv / "bin" / "python", *built)
+    core_venv(venv, built)
     return venv
 
 
