@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import pluggy
@@ -123,6 +123,46 @@ class PolicySpec:
         return resolve_factory(self.factory)
 
 
+@attrs.frozen
+class ServerSpec:
+    """A server adapter exposing any Backend over a wire protocol (used by ``pacsys serve``).
+
+    The factory is called as ``factory(backend, **{option_kwarg: value})`` (value from the
+    command line, or ``default``) and returns a :class:`ServedEndpoint`.  ``option`` is the
+    ``pacsys serve`` flag (``"--dpm-port"``); ``option_kwarg`` the factory keyword it sets.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Factory
+    description: str = ""
+    option: str = ""
+    option_kwarg: str = "port"
+    option_type: type = int
+    default: Any = None
+    distribution: str | None = None
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
+@runtime_checkable
+class ServedEndpoint(Protocol):
+    """What a server factory returns: a context manager that serves until exited."""
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, *exc_info: object) -> Any: ...
+
+    @property
+    def address(self) -> str:
+        """Where clients reach it, e.g. ``"127.0.0.1:6802"`` or an AMQP URL."""
+        ...
+
+    def client_env(self) -> dict[str, str]:
+        """Environment variables that point pacsys clients at this server."""
+        ...
+
+
 class PacsysHookSpecs:
     """Hook specifications; plugins implement any subset of them."""
 
@@ -138,6 +178,10 @@ class PacsysHookSpecs:
     def pacsys_policies(self) -> list[PolicySpec]:  # type: ignore[empty-body]
         """Return the policies this plugin provides."""
 
+    @hookspec
+    def pacsys_servers(self) -> list[ServerSpec]:  # type: ignore[empty-body]
+        """Return the server adapters this plugin provides (for ``pacsys serve``)."""
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -145,6 +189,8 @@ __all__ = [
     "BackendSpec",
     "PacsysHookSpecs",
     "PolicySpec",
+    "ServedEndpoint",
+    "ServerSpec",
     "hookimpl",
     "hookspec",
     "resolve_factory",

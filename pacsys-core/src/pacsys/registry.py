@@ -26,6 +26,7 @@ from pacsys.hookspecs import (
     BackendSpec,
     PacsysHookSpecs,
     PolicySpec,
+    ServerSpec,
 )
 
 __all__ = [
@@ -287,6 +288,10 @@ class Registry:
 
     def create_policy(self, name: str, **options: Any) -> Any:
         return self.policy(name).load()(**options)
+
+    def servers(self) -> dict[str, ServerSpec]:
+        """Server adapters by name, for ``pacsys serve``."""
+        return self._by_primary_name("server", "pacsys_servers", ServerSpec)
 
 
 def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
