@@ -1,0 +1,7 @@
+"""DPM server adapter: expose any pacsys Backend to DPM clients over TCP (spec §7)."""
+
+from __future__ import annotations
+
+from .server import DPMServer
+
+__all__ = ["DPMServer"]
