@@ -12,7 +12,9 @@ themselves as plugins; nothing is imported or connected until first use.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+from typing import Any
 
 from pacsys._simple import (
     acl,
@@ -58,6 +60,17 @@ try:
     __version__ = importlib.metadata.version("pacsys-core")
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
     __version__ = "0+unknown"
+
+# Submodules loaded on first attribute access, so ``import pacsys`` stays light and
+# ``pacsys.ssh.SSHClient(...)`` / ``pacsys.devdb()`` work without a separate import.
+_LAZY_SUBMODULES = frozenset({"acl_session", "devdb", "sim", "ssh", "supervised", "testing"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"pacsys.{name}")
+    raise AttributeError(f"module 'pacsys' has no attribute {name!r}")
+
 
 __all__ = [
     "ACLError",
