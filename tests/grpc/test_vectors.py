@@ -276,15 +276,14 @@ def test_setting_reply_to_write_results(vector: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("vector", _setting_replies())
-def test_setting_reply_empty_messages_are_described(vector: dict[str, Any]) -> None:
-    acnet = pytest.importorskip("pacsys.acnet")
+def test_setting_reply_empty_messages_stay_none(vector: dict[str, Any]) -> None:
+    """Spec 5.4.1: an empty wire message is None, even for an error (no local description)."""
     reply = daq_pb2.SettingReply.FromString(bytes.fromhex(vector["hex"]))
     statuses = vector["fields"]["status"]
     results = mapping.write_results_from_reply(["X"] * len(statuses), reply)
     for result, status in zip(results, statuses, strict=True):
         if not status.get("message"):
-            expected = acnet.status_message(result.facility_code, result.error_code)
-            assert result.message == expected
+            assert result.message is None
 
 
 # --- supervised server ------------------------------------------------------------------
@@ -482,6 +481,14 @@ def test_audit_frame(vector: dict[str, Any]) -> None:
     assert start - 1 == (1 if length < 128 else 2)
     message = _message_class(vector["message"]).FromString(payload)
     assert message.SerializeToString(deterministic=True) == payload
+    from pacsys_grpc.supervised.audit import frame as audit_frame
+    from pacsys_grpc.supervised.audit import read_frames
+
+    assert audit_frame(message) == frame
+    ((tag, decoded),) = list(read_frames(frame))
+    assert (tag, decoded) == (vector["tag"], message)
+    with pytest.raises(ValueError):
+        list(read_frames(frame[:-1]))
 
 
 def test_jwt_metadata() -> None:

@@ -440,14 +440,21 @@ class Device:
     # --- metadata -------------------------------------------------------------------------
 
     def info(self, timeout: float | None = None) -> Any:
-        """DevDB metadata (DeviceInfoResult) for this device."""
+        """DevDB metadata (DeviceInfoResult) for this device (cached by the DevDB client).
+
+        RuntimeError when no DevDB client is available; DeviceError when DevDB does not
+        know the device.
+        """
         devdb = self._get_devdb()
         if devdb is None:
             raise RuntimeError(
                 "DevDB not available. Install pacsys-grpc, and configure it with"
                 " pacsys.configure(devdb_host=...) or PACSYS_DEVDB_HOST."
             )
-        return devdb.get_device_info([self.name], timeout=timeout)[self.name]
+        info = devdb.get_device_info([self.name], timeout=timeout).get(self.name)
+        if info is None:
+            raise DeviceError(self.name, 0, -1, f"Device '{self.name}' not found in DevDB")
+        return info
 
     def digital_status(self, timeout: float | None = None) -> DigitalStatus:
         """All status bits, from DevDB bit definitions when available, else BIT_NAMES/VALUES."""

@@ -114,21 +114,14 @@ def normalize_status_code(code: int) -> int:
     return code - 256 if code > 127 else code
 
 
-def _describe(facility: int, code: int, text: str) -> str | None:
-    """The server's text, else the library's ACNET description (None for success)."""
-    if text:
-        return text
-    if code == 0:
-        return None
-    from pacsys.acnet import status_message
-
-    return status_message(facility, code)
-
-
 def status_from_proto(status: status_pb2.Status) -> tuple[int, int, str | None]:
-    """(facility, signed error number, message) of a Status; an absent one reads 0/0/None."""
+    """(facility, signed error number, message) of a Status; an absent one reads 0/0/None.
+
+    An empty wire message stays None (spec 5.4.1): the server's text is passed through
+    unchanged and never replaced by a locally generated description.
+    """
     code = normalize_status_code(status.status_code)
-    return status.facility_code, code, _describe(status.facility_code, code, status.message)
+    return status.facility_code, code, status.message or None
 
 
 def status_to_proto(facility: int, code: int, message: str | None = None) -> status_pb2.Status:

@@ -6,9 +6,46 @@ import path and loaded only when used.
 
 from __future__ import annotations
 
-from pacsys.hookspecs import BackendSpec, hookimpl
+from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
+from pacsys.types import BackendCapability
+
+_CAPABILITIES = (
+    BackendCapability.READ
+    | BackendCapability.WRITE
+    | BackendCapability.STREAM
+    | BackendCapability.BATCH
+    | BackendCapability.AUTH_JWT
+)
 
 
 @hookimpl
 def pacsys_backends() -> list[BackendSpec]:
-    return []
+    return [
+        BackendSpec(
+            "grpc",
+            "pacsys_grpc.backend:GRPCBackend",
+            "DAQ gRPC service: reads, streams; writes with a JWT",
+            capabilities=_CAPABILITIES,
+            settings={"timeout": "default_timeout", "auth": "auth"},
+            auth_kinds=("jwt",),
+            label="gRPC",
+            distribution="pacsys-grpc",
+        )
+    ]
+
+
+@hookimpl
+def pacsys_servers() -> list[ServerSpec]:
+    return [
+        ServerSpec(
+            "grpc",
+            "pacsys_grpc.serve:GRPCEndpoint",
+            "DAQ (supervised; read-only unless PACSYS_SUPERVISED_POLICIES allows writes) "
+            "and DevDB over gRPC on one port",
+            option="--grpc-port",
+            option_kwarg="port",
+            option_type=int,
+            default=50051,
+            distribution="pacsys-grpc",
+        )
+    ]

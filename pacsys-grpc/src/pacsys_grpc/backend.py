@@ -1,0 +1,526 @@
+"""GRPCBackend: reads, streams and writes over the DAQ gRPC service (grpc-services spec §5).
+
+One lazily created plaintext channel per backend is shared by every call.  One-shot reads
+send canonical ``@I`` DRFs in one ``Read`` RPC with the timeout as deadline and cancel the
+call once every slot has a result.  Each subscription is one ``Read`` stream consumed by a
+named thread that re-opens the stream with backoff after UNAVAILABLE/CANCELLED.  Writes
+need a JWT, sent as ``authorization: Bearer <token>`` on every RPC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from pacsys.auth import JWTAuth
+from pacsys.backends import Backend
+from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.callbacks import validate_callbacks
+from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
+from pacsys.errors import AuthenticationError, DeviceError, ReadError
+from pacsys.types import (
+    BackendCapability,
+    DispatchMode,
+    ErrorCallback,
+    Reading,
+    ReadingCallback,
+    SubscriptionHandle,
+    Value,
+    WriteResult,
+)
+from pacsys_grpc import mapping
+from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
+
+log = logging.getLogger("pacsys_grpc.backend")
+
+DEFAULT_HOST = "dce08.fnal.gov"
+DEFAULT_PORT = 50051
+DEFAULT_TIMEOUT = 5.0
+
+CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 300_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    # Let the channel retry a lost server about as fast as subscriptions re-send.
+    ("grpc.initial_reconnect_backoff_ms", 1_000),
+    ("grpc.min_reconnect_backoff_ms", 1_000),
+    ("grpc.max_reconnect_backoff_ms", 30_000),
+)
+
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 30.0
+HEALTHY_STREAM_SECONDS = 30.0
+
+_FACILITY_ACNET = 1
+_ERR_RETRY = -1
+_stream_ids = itertools.count(1)
+
+
+def _check_port(port: Any) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
+    return port
+
+
+def _check_timeout(timeout: Any, what: str = "timeout") -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ValueError(f"{what} must be a positive finite number, got {timeout!r}")
+    return float(timeout)
+
+
+def _env_port() -> int:
+    raw = os.environ.get("PACSYS_GRPC_PORT", "")
+    if not raw:
+        return DEFAULT_PORT
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"PACSYS_GRPC_PORT must be an integer, got {raw!r}") from None
+
+
+def _list_directive(drf: str) -> bool:
+    """A DRF DPM would take as a list directive (``#...`` but not ``#:``...)."""
+    return len(drf) > 4 and drf.startswith("#") and drf[1] != ":"
+
+
+class GRPCBackend(Backend):
+    """A Backend speaking the DAQ gRPC service.
+
+    ``host``/``port`` default to ``PACSYS_GRPC_HOST``/``PACSYS_GRPC_PORT`` (else
+    dce08.fnal.gov:50051); ``auth`` must be a JWTAuth or None (then ``PACSYS_JWT_TOKEN``).
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        auth: JWTAuth | None = None,
+        timeout: float | None = None,
+        dispatch_mode: DispatchMode = DispatchMode.WORKER,
+    ) -> None:
+        if host is None:
+            host = os.environ.get("PACSYS_GRPC_HOST") or DEFAULT_HOST
+        if not isinstance(host, str) or not host.strip():
+            raise ValueError(f"host must be a non-empty string, got {host!r}")
+        self._host = host
+        self._port = _check_port(_env_port() if port is None else port)
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else _check_timeout(timeout)
+        if auth is not None and not isinstance(auth, JWTAuth):
+            raise ValueError(
+                f"gRPC backend auth must be JWTAuth or None, got {type(auth).__name__}"
+            )
+        self._auth = auth if auth is not None else JWTAuth.from_env()
+        self._metadata = mapping.bearer_metadata(self._auth.token if self._auth else None)
+        self._dispatch_mode = DispatchMode(dispatch_mode)
+        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._stub: daq_pb2_grpc.DAQStub | None = None
+        self._streams: list[_Stream] = []
+        self._closed = False
+
+    # --- properties ----------------------------------------------------------------------
+
+    @property
+    def target(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def capabilities(self) -> BackendCapability:
+        caps = BackendCapability.READ | BackendCapability.STREAM | BackendCapability.BATCH
+        if self._auth is not None:
+            caps |= BackendCapability.WRITE | BackendCapability.AUTH_JWT
+        return caps
+
+    @property
+    def authenticated(self) -> bool:
+        return self._auth is not None
+
+    @property
+    def principal(self) -> str | None:
+        return self._auth.principal if self._auth is not None else None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        auth = "jwt" if self._auth is not None else "none"
+        return f"<GRPCBackend {self.target} auth={auth} {state}>"
+
+    # --- channel -------------------------------------------------------------------------
+
+    def _get_stub(self) -> daq_pb2_grpc.DAQStub:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("Backend is closed")
+            if self._stub is None:
+                self._channel = grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+                self._stub = daq_pb2_grpc.DAQStub(self._channel)
+            return self._stub
+
+    def _op_timeout(self, timeout: float | None) -> float:
+        return self._timeout if timeout is None else _check_timeout(timeout)
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def read(self, drf: str, timeout: float | None = None) -> Value:
+        reading = self.get(drf, timeout=timeout)
+        if not reading.ok:
+            raise DeviceError(drf, reading.facility_code, reading.error_code, reading.message)
+        return reading.value  # type: ignore[return-value]
+
+    def get(self, drf: str, timeout: float | None = None) -> Reading:
+        return self.get_many([drf], timeout=timeout)[0]
+
+    def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+        """One ``Read`` RPC for all DRFs; ReadError when the RPC fails or leaves a slot empty."""
+        if isinstance(drfs, str):
+            raise TypeError("get_many expects a list of DRF strings, not one string")
+        drfs = list(drfs)
+        if self._closed:
+            raise RuntimeError("Backend is closed")
+        if not drfs:
+            return []
+        deadline = self._op_timeout(timeout)
+        prepared = [ensure_immediate_event(drf) for drf in drfs]
+        stub = self._get_stub()
+        collector = _OneShotCollector(drfs, prepared)
+        call = stub.Read(
+            daq_pb2.ReadingList(drf=prepared), timeout=deadline, metadata=self._metadata
+        )
+        try:
+            for reply in call:
+                if collector.add(reply):
+                    call.cancel()
+                    break
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details()
+            readings = collector.fail(
+                lambda drf: mapping.rpc_failure_reading(drf, self.target, code, details)
+            )
+            raise ReadError(
+                readings, mapping.rpc_error_message(self.target, code, details)
+            ) from exc
+        except Exception as exc:
+            call.cancel()
+            message = f"gRPC read failed ({self.target}): {exc}"
+            readings = collector.fail(
+                lambda drf: Reading(
+                    drf=drf, facility_code=_FACILITY_ACNET, error_code=_ERR_RETRY, message=message
+                )
+            )
+            raise ReadError(readings, message) from exc
+        if collector.done:
+            return collector.results()
+        missing = collector.missing()
+        readings = collector.fail(mapping.missing_reply_reading)
+        raise ReadError(readings, f"{mapping.NO_RESPONSE_MESSAGE} for {', '.join(missing)}")
+
+    # --- writes --------------------------------------------------------------------------
+
+    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
+        return self.write_many([(drf, value)], timeout=timeout)[0]
+
+    def write_many(
+        self, settings: list[tuple[str, Value]], timeout: float | None = None
+    ) -> list[WriteResult]:
+        """One ``Set`` RPC for every valid item; failures come back as WriteResults."""
+        if self._closed:
+            raise RuntimeError("Backend is closed")
+        pairs = list(settings.items()) if isinstance(settings, dict) else list(settings)
+        if not pairs:
+            return []
+        if self._auth is None:
+            raise AuthenticationError(
+                "gRPC writes need a JWT: pass auth=JWTAuth(token=...) or set PACSYS_JWT_TOKEN"
+            )
+        deadline = self._op_timeout(timeout)
+        results: list[WriteResult | None] = [None] * len(pairs)
+        sent: list[tuple[int, str, daq_pb2.Setting]] = []
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"write_many expects (drf, value) pairs, got {pair!r}")
+            drf, value = pair
+            outcome = self._prepare_setting(drf, value)
+            if isinstance(outcome, WriteResult):
+                results[position] = outcome
+            else:
+                sent.append((position, outcome.device, outcome))
+        if sent:
+            request = daq_pb2.SettingList(setting=[setting for _, _, setting in sent])
+            drfs = [drf for _, drf, _ in sent]
+            try:
+                reply = self._get_stub().Set(request, timeout=deadline, metadata=self._metadata)
+            except grpc.RpcError as exc:
+                code, details = exc.code(), exc.details()
+                replies = [
+                    mapping.rpc_failure_write_result(drf, self.target, code, details)
+                    for drf in drfs
+                ]
+            else:
+                replies = mapping.write_results_from_reply(drfs, reply)
+            for (position, _, _), result in zip(sent, replies, strict=True):
+                results[position] = result
+        return [result for result in results if result is not None]
+
+    @staticmethod
+    def _prepare_setting(drf: Any, value: Any) -> daq_pb2.Setting | WriteResult:
+        """The Setting for one item, or the per-item error WriteResult."""
+
+        def failed(target: str, message: str) -> WriteResult:
+            return WriteResult(
+                target, facility_code=_FACILITY_ACNET, error_code=_ERR_RETRY, message=message
+            )
+
+        if not isinstance(drf, str):
+            return failed(str(drf), f"DRF must be a string, got {type(drf).__name__}")
+        try:
+            prepared = prepare_for_write(drf)
+        except (ValueError, TypeError) as exc:
+            return failed(drf, f"Invalid DRF for write: {exc}")
+        if _list_directive(prepared):
+            return failed(prepared, f"Refusing to send DPM list directive {prepared!r}")
+        try:
+            return mapping.setting_to_proto(prepared, value)
+        except (TypeError, ValueError, NotImplementedError, OverflowError) as exc:
+            return failed(prepared, f"Cannot send value: {exc}")
+
+    # --- streaming -----------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        drfs: list[str],
+        callback: ReadingCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> SubscriptionHandle:
+        """One ``Read`` stream carrying ``drfs`` exactly as given, with no deadline."""
+        if isinstance(drfs, str):
+            raise TypeError("subscribe expects a list of DRF strings, not one string")
+        drfs = list(drfs)
+        if self._closed:
+            raise RuntimeError("Backend is closed")
+        if not drfs:
+            raise ValueError("drfs cannot be empty")
+        for drf in drfs:
+            if not isinstance(drf, str) or not drf:
+                raise ValueError(f"Invalid DRF {drf!r}: must be a non-empty string")
+        validate_callbacks(callback, on_error)
+        stub = self._get_stub()
+        handle = BufferedSubscriptionHandle(
+            drfs,
+            range(len(drfs)),
+            dispatcher=self._dispatcher,
+            callback=callback,
+            on_error=on_error,
+            on_stop=self._on_handle_stop,
+        )
+        stream = _Stream(stub, handle, self.target, self._metadata)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("Backend is closed")
+            self._streams.append(stream)
+        stream.start()
+        return handle
+
+    def _on_handle_stop(self, handle: BufferedSubscriptionHandle) -> None:
+        with self._lock:
+            streams = [s for s in self._streams if s.handle is handle]
+            self._streams = [s for s in self._streams if s.handle is not handle]
+        for stream in streams:
+            stream.stop()
+
+    def remove(self, handle: SubscriptionHandle) -> None:
+        handle.stop()
+
+    def stop_streaming(self) -> None:
+        with self._lock:
+            handles = [s.handle for s in self._streams]
+        for handle in handles:
+            handle.stop()
+
+    def close(self) -> None:
+        """Stop every stream, close the channel and the dispatcher; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            streams, self._streams = self._streams, []
+            channel, self._channel, self._stub = self._channel, None, None
+        for stream in streams:
+            stream.handle.mark_stopped()
+            stream.stop()
+        if channel is not None:
+            channel.close()
+        self._dispatcher.close()
+
+
+class _OneShotCollector:
+    """Turns the replies of a one-shot Read into one result per slot (spec 5.3)."""
+
+    def __init__(self, drfs: Sequence[str], prepared: Sequence[str]) -> None:
+        self._drfs = list(drfs)
+        self._results: list[Reading | None] = [None] * len(drfs)
+        self._chunked = [is_chunked_historical_drf(drf) for drf in prepared]
+        self._chunks: list[list[daq_pb2.Reading]] = [[] for _ in drfs]
+        self._pending = len(drfs)
+
+    @property
+    def done(self) -> bool:
+        return self._pending == 0
+
+    def _settle(self, index: int, reading: Reading) -> None:
+        self._results[index] = reading
+        self._pending -= 1
+
+    def add(self, reply: daq_pb2.ReadingReply) -> bool:
+        """Take one reply; True once every slot has its result."""
+        index = reply.index
+        if index >= len(self._drfs) or self._results[index] is not None:
+            return self.done
+        drf = self._drfs[index]
+        if not self._chunked[index]:
+            reading = mapping.reading_from_oneshot_reply(drf, reply)
+            if reading is not None:
+                self._settle(index, reading)
+            return self.done
+        kind = reply.WhichOneof("value")
+        if kind == "readings" and reply.readings.reading:
+            self._chunks[index].extend(reply.readings.reading)
+        elif kind == "status" and mapping.normalize_status_code(reply.status.status_code) != 0:
+            self._settle(index, mapping.reading_from_status(drf, reply.status))
+        elif kind is not None:
+            samples, self._chunks[index] = self._chunks[index], []
+            self._settle(index, mapping.timed_array_from_samples(drf, samples, allow_arrays=True))
+        return self.done
+
+    def missing(self) -> list[str]:
+        return [
+            drf for drf, result in zip(self._drfs, self._results, strict=True) if result is None
+        ]
+
+    def fail(self, make: Any) -> list[Reading]:
+        """Every slot's result, filling the unanswered ones with ``make(drf)``."""
+        return [
+            result if result is not None else make(drf)
+            for drf, result in zip(self._drfs, self._results, strict=True)
+        ]
+
+    def results(self) -> list[Reading]:
+        return [result for result in self._results if result is not None]
+
+
+class _Stream:
+    """The thread that keeps one subscription's ``Read`` stream open (spec 5.5)."""
+
+    def __init__(
+        self,
+        stub: daq_pb2_grpc.DAQStub,
+        handle: BufferedSubscriptionHandle,
+        target: str,
+        metadata: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.handle = handle
+        self._stub = stub
+        self._target = target
+        self._metadata = metadata
+        self._request = daq_pb2.ReadingList(drf=handle.drfs)
+        self._stopping = threading.Event()
+        self._call_lock = threading.Lock()
+        self._call: Any = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"pacsys-grpc-stream-{next(_stream_ids)}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel the RPC and join the thread (unless called from it)."""
+        self._stopping.set()
+        with self._call_lock:
+            call = self._call
+        if call is not None:
+            call.cancel()
+        if self._thread is not threading.current_thread() and self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _error(self, code: grpc.StatusCode | None, details: str | None) -> DeviceError:
+        drfs = self.handle.drfs
+        if code is None:
+            message = f"gRPC stream error ({self._target}): {details} (devices: {', '.join(drfs)})"
+            return DeviceError(drfs[0], _FACILITY_ACNET, _ERR_RETRY, message)
+        message = mapping.stream_error_message(self._target, code, details, drfs)
+        return DeviceError(drfs[0], _FACILITY_ACNET, mapping.rpc_error_code(code), message)
+
+    def _open(self) -> Any:
+        with self._call_lock:
+            if self._stopping.is_set():
+                return None
+            self._call = self._stub.Read(self._request, metadata=self._metadata)
+            return self._call
+
+    def _run(self) -> None:
+        backoff = BACKOFF_INITIAL
+        drfs = self.handle.drfs
+        count = len(drfs)
+        while not self._stopping.is_set():
+            call = self._open()
+            if call is None:
+                return
+            opened = time.monotonic()
+            try:
+                for reply in call:
+                    index = reply.index
+                    if index >= count:
+                        continue
+                    for reading in mapping.readings_from_reply(drfs[index], reply):
+                        self.handle.deliver(reading)
+            except grpc.RpcError as exc:
+                if self._stopping.is_set():
+                    return
+                code = exc.code()
+                error = self._error(code, exc.details())
+                if not mapping.is_retryable_stream_status(code):
+                    self.handle.fail(error)
+                    return
+                if time.monotonic() - opened >= HEALTHY_STREAM_SECONDS:
+                    backoff = BACKOFF_INITIAL
+                log.info("Stream to %s lost (%s); retrying in %.0f s", self._target, code, backoff)
+                self.handle.report(error)
+                if self._stopping.wait(backoff):
+                    return
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            except Exception as exc:  # a bug or a malformed reply: fatal, never silent
+                if not self._stopping.is_set():
+                    self.handle.fail(self._error(None, str(exc)))
+                return
+            if not self._stopping.is_set():
+                self.handle.mark_stopped()  # the server ended the stream: done for good
+            return

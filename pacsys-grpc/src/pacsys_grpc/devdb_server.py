@@ -1,0 +1,154 @@
+"""DevDBServer: serves the DevDB gRPC service from any :class:`pacsys.metadata.MetadataSource`.
+
+Implements the three device/alarm methods as spec §10 requires of a simulated DevDB (the
+reply ``InfoEntry.name`` echoes the requested spelling); the five plot-configuration
+methods answer UNIMPLEMENTED.  Plaintext only: clients use ``tls=False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+import grpc
+
+from pacsys.metadata import MetadataSource
+from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, client_host
+from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
+from pacsys_grpc.devdb_mapping import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
+
+__all__ = ["DevDBServer", "DevDBServicer"]
+
+log = logging.getLogger("pacsys_grpc.devdb_server")
+
+_PLOT_UNSUPPORTED = "Plot configurations are not supported by this DevDB server"
+
+
+def check_source(source: Any) -> MetadataSource:
+    if not isinstance(source, MetadataSource):
+        raise TypeError(
+            "source must provide device_info(name), alarm_info(name) and alarm_text(id), "
+            f"got {type(source).__name__}"
+        )
+    return source
+
+
+class DevDBServicer(devdb_pb2_grpc.DevDBServicer):
+    """Async DevDB handlers; source lookups run in ``executor`` (a named worker pool)."""
+
+    def __init__(self, source: MetadataSource, executor: Executor) -> None:
+        self._source = check_source(source)
+        self._executor = executor
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _device_entries(self, names: list[str]) -> devdb_pb2.DeviceInfoReply:
+        reply = devdb_pb2.DeviceInfoReply()
+        for name in names:
+            try:
+                info = self._source.device_info(name)
+            except Exception as exc:  # one bad name must not fail the batch
+                log.warning("device_info(%r) failed: %s", name, exc)
+                reply.set.add(name=name, errMsg=f"DevDB lookup failed for {name}: {exc}")
+                continue
+            if info is None:
+                reply.set.add(name=name, errMsg=f"Device '{name}' not found")
+            else:
+                reply.set.add(name=name, device=device_info_to_proto(info))
+        return reply
+
+    def _alarm_infos(self, names: list[str]) -> devdb_pb2.AlarmInfoReply:
+        reply = devdb_pb2.AlarmInfoReply()
+        for name in names:
+            found = self._source.alarm_info(name)
+            items = found if isinstance(found, list | tuple) else [found]
+            reply.alarm_info.extend(alarm_info_to_proto(i) for i in items if i is not None)
+        return reply
+
+    def _alarm_texts(self, ids: list[int]) -> devdb_pb2.DeviceAlarmTextList:
+        reply = devdb_pb2.DeviceAlarmTextList()
+        for alarm_text_id in ids:
+            text = self._source.alarm_text(alarm_text_id)
+            if text is not None:
+                reply.device_alarm_text.append(alarm_text_to_proto(text))
+        return reply
+
+    async def getDeviceInfo(self, request: Any, context: Any) -> Any:
+        return await self._call(self._device_entries, list(request.device))
+
+    async def getAllAlarmInfo(self, request: Any, context: Any) -> Any:
+        try:
+            return await self._call(self._alarm_infos, list(request.device))
+        except Exception as exc:
+            await context.abort(grpc.StatusCode.INTERNAL, f"Alarm lookup failed: {exc}")
+
+    async def getAlarmText(self, request: Any, context: Any) -> Any:
+        try:
+            return await self._call(self._alarm_texts, list(request.alarm_text_id))
+        except Exception as exc:
+            await context.abort(grpc.StatusCode.INTERNAL, f"Alarm text lookup failed: {exc}")
+
+    async def _unsupported(self, request: Any, context: Any) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _PLOT_UNSUPPORTED)
+
+    getPlotConfiguration = _unsupported
+    getUserPlotConfiguration = _unsupported
+    deletePlotConfiguration = _unsupported
+    savePlotConfiguration = _unsupported
+    saveUserPlotConfiguration = _unsupported
+
+
+class DevDBServer:
+    """A stand-alone DevDB server (context manager); ``port=0`` picks a free port."""
+
+    def __init__(self, source: MetadataSource, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._executor = ThreadPoolExecutor(4, thread_name_prefix="pacsys-devdb")
+        servicer = DevDBServicer(source, self._executor)
+        self._host = check_host(host)
+        check_port(port)
+        self._runner = AioServerThread(
+            "devdb-server",
+            host,
+            port,
+            lambda server, loop: devdb_pb2_grpc.add_DevDBServicer_to_server(servicer, server),
+        )
+
+    @property
+    def port(self) -> int:
+        if self._runner.port is None:
+            raise RuntimeError("DevDBServer is not running")
+        return self._runner.port
+
+    @property
+    def address(self) -> str:
+        return f"{client_host(self._host)}:{self.port}"
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points DevDBClient (and Device.info) at this server."""
+        return {
+            "PACSYS_DEVDB_HOST": client_host(self._host),
+            "PACSYS_DEVDB_PORT": str(self.port),
+            "PACSYS_DEVDB_TLS": "0",
+        }
+
+    def start(self) -> DevDBServer:
+        self._runner.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and the lookup workers; idempotent."""
+        self._runner.stop()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> DevDBServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        port = self._runner.port
+        return f"<DevDBServer {self._host}:{port if port is not None else '-'}>"

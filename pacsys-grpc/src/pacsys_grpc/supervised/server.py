@@ -1,0 +1,186 @@
+"""SupervisedServer: expose any Backend as the DAQ gRPC service, behind policies (spec §7).
+
+No policies means every read is allowed and every write denied.  Optionally serves the
+DevDB service on the same port from a :class:`pacsys.metadata.MetadataSource`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pacsys.metadata import MetadataSource
+from pacsys.policies import Policy
+from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, client_host
+from pacsys_grpc._proto.services import daq_pb2_grpc, devdb_pb2_grpc
+from pacsys_grpc.supervised.audit import AuditLog
+from pacsys_grpc.supervised.config import load_policies
+from pacsys_grpc.supervised.servicer import DAQServicer, check_backend
+
+__all__ = ["SupervisedServer"]
+
+WORKER_THREADS = 32
+
+
+def _check_policies(policies: Any) -> list[Policy]:
+    if policies is None:
+        return []
+    if isinstance(policies, str | os.PathLike):
+        return load_policies(policies)
+    if not isinstance(policies, Sequence):
+        raise TypeError(f"policies must be a list of Policy objects, got {type(policies)}")
+    for policy in policies:
+        if not isinstance(policy, Policy):
+            raise TypeError(f"policies must be Policy instances, got {type(policy).__name__}")
+    return list(policies)
+
+
+class SupervisedServer:
+    """gRPC DAQ proxy with policy enforcement and audit logging.
+
+    ``policies`` is a list of Policy objects, or the path of a JSON/TOML policy file (see
+    :func:`pacsys_grpc.supervised.load_policies`).  ``token``: Set RPCs must carry
+    ``authorization: Bearer <token>``.  ``port=0`` picks a free port (see ``.port``).
+    ``metadata_source`` also serves DevDB on the same port.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        port: int = 50051,
+        host: str = "[::]",
+        policies: Sequence[Policy] | str | os.PathLike[str] | None = None,
+        token: str | None = None,
+        audit_log: AuditLog | None = None,
+        *,
+        metadata_source: MetadataSource | None = None,
+    ) -> None:
+        check_backend(backend)
+        check_port(port)
+        self._host = check_host(host)
+        if token is not None and (not isinstance(token, str) or not token):
+            raise ValueError("token must be a non-empty string or None")
+        if audit_log is not None and not isinstance(audit_log, AuditLog):
+            raise TypeError(f"audit_log must be an AuditLog or None, got {type(audit_log)}")
+        if metadata_source is not None and not isinstance(metadata_source, MetadataSource):
+            raise TypeError("metadata_source must implement pacsys.metadata.MetadataSource")
+        self._backend = backend
+        self._policies = _check_policies(policies)
+        self._token = token
+        self._audit = audit_log
+        self._metadata_source = metadata_source
+        self._executor: ThreadPoolExecutor | None = None
+        self._runner: AioServerThread | None = None
+        self._requested_port = port
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        port = self._runner.port if self._runner is not None else None
+        where = f"{self._host}:{port if port is not None else self._requested_port}"
+        secured = "token" if self._token else "no token"
+        return f"<SupervisedServer {where} policies={len(self._policies)} {secured}>"
+
+    @property
+    def policies(self) -> list[Policy]:
+        return list(self._policies)
+
+    @property
+    def port(self) -> int:
+        """The bound port (the OS-assigned one when constructed with ``port=0``)."""
+        runner = self._runner
+        if runner is not None and runner.port is not None:
+            return runner.port
+        return self._requested_port
+
+    @property
+    def address(self) -> str:
+        return f"{client_host(self._host)}:{self.port}"
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points pacsys gRPC (and DevDB, if served) clients here."""
+        host = client_host(self._host)
+        env = {"PACSYS_GRPC_HOST": host, "PACSYS_GRPC_PORT": str(self.port)}
+        if self._metadata_source is not None:
+            env |= {
+                "PACSYS_DEVDB_HOST": host,
+                "PACSYS_DEVDB_PORT": str(self.port),
+                "PACSYS_DEVDB_TLS": "0",
+            }
+        return env
+
+    def start(self) -> SupervisedServer:
+        """Bind and serve on a background thread; RuntimeError if the bind fails."""
+        with self._lock:
+            if self._runner is not None:
+                raise RuntimeError("SupervisedServer is already running")
+            executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="pacsys-supervised")
+            servicer = DAQServicer(
+                self._backend, self._policies, self._token, self._audit, executor
+            )
+            source = self._metadata_source
+
+            def register(server: Any, loop: Any) -> None:
+                daq_pb2_grpc.add_DAQServicer_to_server(servicer, server)
+                if source is not None:
+                    from pacsys_grpc.devdb_server import DevDBServicer
+
+                    devdb_pb2_grpc.add_DevDBServicer_to_server(
+                        DevDBServicer(source, executor), server
+                    )
+
+            runner = AioServerThread("supervised", self._host, self._requested_port, register)
+            try:
+                runner.start()
+            except BaseException:
+                executor.shutdown(wait=False, cancel_futures=True)
+                raise
+            self._executor, self._runner = executor, runner
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (streams end), stop workers and close the audit log; idempotent."""
+        with self._lock:
+            runner, self._runner = self._runner, None
+            executor, self._executor = self._executor, None
+        if runner is not None:
+            self._requested_port = runner.port or self._requested_port
+            runner.stop()
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        if self._audit is not None:
+            self._audit.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops (or ``timeout``); True if it has stopped."""
+        runner = self._runner
+        return True if runner is None else runner.wait(timeout)
+
+    def run(self) -> None:
+        """Start if needed and serve until SIGINT/SIGTERM (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("SupervisedServer.run() must be called from the main thread")
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            if self._runner is None:
+                self.start()
+            while not stop.wait(0.5):
+                if self._runner is None or not self._runner.running:
+                    break
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.stop()
+
+    def __enter__(self) -> SupervisedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
