@@ -6,9 +6,48 @@ import path and loaded only when used.
 
 from __future__ import annotations
 
-from pacsys.hookspecs import BackendSpec, hookimpl
+from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
+from pacsys.types import BackendCapability
 
 
 @hookimpl
 def pacsys_backends() -> list[BackendSpec]:
-    return []
+    return [
+        BackendSpec(
+            "dpm_http",
+            "pacsys_dpm.client:DPMHTTPBackend",
+            "DPM over TCP via acsys-proxy (PC protocol); Kerberos for writes",
+            capabilities=BackendCapability.READ
+            | BackendCapability.BATCH
+            | BackendCapability.STREAM
+            | BackendCapability.WRITE
+            | BackendCapability.AUTH_KERBEROS,
+            aliases=("dpm",),
+            settings={
+                "host": "dpm_host",
+                "port": "dpm_port",
+                "pool_size": "pool_size",
+                "timeout": "default_timeout",
+                "auth": "auth",
+                "role": "role",
+            },
+            auth_kinds=("kerberos",),
+            uses_role=True,
+            label="DPM",
+        )
+    ]
+
+
+@hookimpl
+def pacsys_servers() -> list[ServerSpec]:
+    return [
+        ServerSpec(
+            "dpm",
+            "pacsys_dpm.server:DPMServer",
+            "DPM over TCP (PC protocol)",
+            option="--dpm-port",
+            option_kwarg="port",
+            option_type=int,
+            default=6802,
+        )
+    ]

@@ -1,0 +1,493 @@
+"""DPMHTTPBackend: read, write and stream through DPM over TCP (acsys-proxy port 6802).
+
+One-shot reads use a lazy pool of connections; each subscription has its own
+connection and reader thread; writes use Kerberos-authenticated connections.
+Every call takes one overall timeout (default 5 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pacsys.auth import Auth, KerberosAuth
+from pacsys.backends import Backend, summarize_drfs, validate_alarm_dict
+from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.callbacks import validate_callbacks
+from pacsys.config import DEFAULTS, read_environment
+from pacsys.drf3 import parse_request
+from pacsys.drf3.extras import DRF_EXTRA
+from pacsys.drf3.properties import DRF_PROPERTY
+from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
+from pacsys.errors import AuthenticationError, DeviceError, ReadError
+from pacsys.types import (
+    BackendCapability,
+    BasicControl,
+    DispatchMode,
+    ErrorCallback,
+    Reading,
+    ReadingCallback,
+    SubscriptionHandle,
+    Value,
+    WriteResult,
+)
+from pacsys_dpm.client.connection import DPMConnectionError
+from pacsys_dpm.client.pool import ConnectionPool, PoolClosedError, PoolExhaustedError
+from pacsys_dpm.client.reads import ReadOutcome, run_read, send_cleanup
+from pacsys_dpm.client.stream import DEFAULT_HEARTBEAT_TIMEOUT, StreamWorker
+from pacsys_dpm.client.values import (
+    ERR_RETRY,
+    ERR_TIMEOUT,
+    FACILITY_ACNET,
+    error_reading,
+    split_status,
+)
+from pacsys_dpm.client.writes import (
+    REALM,
+    TIMEOUT_OUTCOME,
+    Outcome,
+    SetupFailed,
+    WriteConnections,
+    make_setting,
+    run_write,
+)
+from pacsys_dpm.codec import DPMProtocolError
+
+__all__ = ["DPMHTTPBackend"]
+
+log = logging.getLogger("pacsys_dpm.backend")
+
+_TRANSPORT_ERRORS = (DPMConnectionError, DPMProtocolError)
+_ALARM_FIELDS = {
+    "minimum": "MIN",
+    "maximum": "MAX",
+    "nominal": "NOM",
+    "mask": "MASK",
+    "alarm_enable": "ALARM_ENABLE",
+    "abort_inhibit": "ABORT_INHIBIT",
+    "tries_needed": "TRIES_NEEDED",
+}
+
+
+class _LazyKerberos:
+    """Marker: acquire Kerberos credentials at the first write, not at construction."""
+
+    def __repr__(self) -> str:
+        return "<lazy Kerberos>"
+
+
+LAZY_KERBEROS: Any = _LazyKerberos()
+
+
+def _poolable(wire_drf: str) -> bool:
+    """Only ``@I`` reads (and LOGGERSINGLE) leave a connection safe to reuse (§4.2 step 5)."""
+    request = parse_request(wire_drf)
+    if request.extra is DRF_EXTRA.LOGGERSINGLE:
+        return True
+    return request.extra is None and request.event.mode == "I"
+
+
+def _check_timeout(timeout: Any, name: str = "timeout") -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ValueError(f"{name} must be a positive finite number, got {timeout!r}")
+    return float(timeout)
+
+
+class DPMHTTPBackend(Backend):
+    """DPM over TCP ("DPM/HTTP", PC encoding).
+
+    Arguments left as None come from ``PACSYS_DPM_HOST``/``PACSYS_DPM_PORT``/
+    ``PACSYS_POOL_SIZE``/``PACSYS_TIMEOUT``, then the defaults (acsys-proxy.fnal.gov,
+    6802, 4, 5.0 s). ``auth=None`` makes the backend read-only; leaving ``auth`` out
+    (as the global backend does) acquires Kerberos credentials at the first write.
+    ``role`` is sent as ``#ROLE:<role>`` with every write.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        pool_size: int | None = None,
+        timeout: float | None = None,
+        auth: Auth | None = LAZY_KERBEROS,
+        role: str | None = None,
+        dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
+        *,
+        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+    ) -> None:
+        env = read_environment()
+        self._host = host if host is not None else env.get("dpm_host", DEFAULTS["dpm_host"])
+        self._port = port if port is not None else env.get("dpm_port", DEFAULTS["dpm_port"])
+        pool_size = pool_size if pool_size is not None else env.get("pool_size", 4)
+        timeout = timeout if timeout is not None else env.get("default_timeout", 5.0)
+        self._timeout = _check_timeout(timeout)
+        self._heartbeat_timeout = _check_timeout(heartbeat_timeout, "heartbeat_timeout")
+        if role is not None and (not isinstance(role, str) or not role.strip()):
+            raise ValueError("role must be a non-empty string or None")
+        if (auth is not None and auth is not LAZY_KERBEROS) and (
+            not isinstance(auth, Auth) or auth.kind != "kerberos"
+        ):
+            raise ValueError(
+                f"DPM backend auth must be KerberosAuth or None, got {type(auth).__name__}"
+            )
+        self._pool = ConnectionPool(self._host, self._port, pool_size, self._timeout)
+        self._auth: Any = auth
+        self._auth_lock = threading.Lock()
+        self._role = role
+        self._dispatch_mode = DispatchMode(dispatch_mode)
+        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
+        self._writes = WriteConnections(self._host, self._port, self._timeout)
+        self._streams: dict[BufferedSubscriptionHandle, StreamWorker] = {}
+        self._streams_lock = threading.Lock()
+        self._closed = False
+
+    # --- properties ------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def pool_size(self) -> int:
+        return self._pool.pool_size
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def role(self) -> str | None:
+        return self._role
+
+    @property
+    def capabilities(self) -> BackendCapability:
+        caps = BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
+        if self._auth is not None:
+            caps |= BackendCapability.WRITE | BackendCapability.AUTH_KERBEROS
+        return caps
+
+    @property
+    def authenticated(self) -> bool:
+        return self._auth is not None and self._auth is not LAZY_KERBEROS
+
+    @property
+    def principal(self) -> str | None:
+        if self._auth is None or self._auth is LAZY_KERBEROS:
+            return None
+        return str(self._auth.principal)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<DPMHTTPBackend {self._host}:{self._port}{state}>"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Backend is closed")
+
+    def _effective_timeout(self, timeout: float | None) -> float:
+        return self._timeout if timeout is None else _check_timeout(timeout)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def read(self, drf: str, timeout: float | None = None) -> Value:
+        reading = self.get(drf, timeout=timeout)
+        if not reading.ok:
+            message = reading.message or ("no value" if reading.error_code == 0 else None)
+            raise DeviceError(drf, reading.facility_code, reading.error_code, message)
+        return reading.value
+
+    def get(self, drf: str, timeout: float | None = None) -> Reading:
+        return self.get_many([drf], timeout=timeout)[0]
+
+    def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+        self._check_open()
+        drfs = list(drfs)
+        for drf in drfs:
+            if not isinstance(drf, str):
+                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+        wire = [ensure_immediate_event(drf) for drf in drfs]  # ValueError before any I/O
+        if not drfs:
+            return []
+        budget = self._effective_timeout(timeout)
+        deadline = time.monotonic() + budget
+        outcome = ReadOutcome(readings=[None] * len(drfs))
+        retried = False
+        while True:
+            try:
+                conn, reused = self._pool.borrow(wait_timeout=max(deadline - time.monotonic(), 0))
+            except PoolExhaustedError as exc:
+                raise self._read_failure(outcome, drfs, "Request timeout", timed_out=True) from exc
+            except PoolClosedError:
+                raise RuntimeError("Backend is closed") from None
+            except _TRANSPORT_ERRORS as exc:
+                raise self._read_failure(outcome, drfs, f"DPM connection failed: {exc}") from exc
+            try:
+                run_read(conn, wire, drfs, deadline, outcome)
+            except DPMConnectionError as exc:
+                self._pool.discard(conn)
+                nothing_yet = all(r is None for r in outcome.readings)
+                if reused and nothing_yet and not retried and time.monotonic() < deadline:
+                    log.debug("Pooled DPM connection failed (%s); retrying on a new one", exc)
+                    retried = True
+                    continue
+                raise self._read_failure(outcome, drfs, f"DPM connection failed: {exc}") from exc
+            except DPMProtocolError as exc:
+                self._pool.discard(conn)
+                raise self._read_failure(outcome, drfs, f"DPM protocol error: {exc}") from exc
+            except BaseException:
+                self._pool.discard(conn)
+                raise
+            break
+        return self._finish_read(conn, outcome, wire, drfs, budget)
+
+    def _finish_read(
+        self, conn: Any, outcome: ReadOutcome, wire: list[str], drfs: list[str], budget: float
+    ) -> list[Reading]:
+        if outcome.complete and outcome.job_status == 0 and outcome.start_status == 0:
+            try:
+                send_cleanup(conn)
+            except DPMConnectionError:
+                self._pool.discard(conn)
+            else:
+                if all(_poolable(w) for w in wire):
+                    self._pool.release(conn)
+                else:
+                    self._pool.discard(conn)
+            return outcome.readings  # type: ignore[return-value]
+        self._pool.discard(conn)
+        if outcome.complete:
+            return outcome.readings  # type: ignore[return-value]
+        if outcome.job_status != 0:
+            facility, error, message = split_status(outcome.job_status)
+            readings = [
+                r if r is not None else error_reading(drfs[i], facility, error, message)
+                for i, r in enumerate(outcome.readings)
+            ]
+            raise ReadError(readings, f"DPM job start failed: {message}")
+        missing = sum(r is None for r in outcome.readings)
+        if outcome.start_status != 0:
+            _, _, message = split_status(outcome.start_status)
+            text = f"DPM StartList failed: {message}"
+        else:
+            text = f"Request timeout: {missing} of {len(drfs)} without reply after {budget:g} s"
+        raise self._read_failure(outcome, drfs, text, timed_out=True)
+
+    @staticmethod
+    def _read_failure(
+        outcome: ReadOutcome,
+        drfs: list[str],
+        message: str,
+        *,
+        timed_out: bool = False,
+    ) -> ReadError:
+        """ReadError with every missing reading back-filled (1/-6 timeout, 1/-1 transport)."""
+        error = ERR_TIMEOUT if timed_out else ERR_RETRY
+        fill = "Request timeout" if timed_out else message
+        readings = [
+            r if r is not None else error_reading(drfs[i], FACILITY_ACNET, error, fill)
+            for i, r in enumerate(outcome.readings)
+        ]
+        return ReadError(readings, message)
+
+    # --- streaming -------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        drfs: list[str],
+        callback: ReadingCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> SubscriptionHandle:
+        self._check_open()
+        drfs = list(drfs)
+        if not drfs:
+            raise ValueError("drfs cannot be empty")
+        validate_callbacks(callback, on_error)
+        for drf in drfs:
+            if not isinstance(drf, str):
+                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+            parse_request(drf)  # ValueError before any I/O; sent as given
+        handle = BufferedSubscriptionHandle(
+            drfs,
+            list(range(1, len(drfs) + 1)),
+            dispatcher=self._dispatcher,
+            callback=callback,
+            on_error=on_error,
+            on_stop=self._stop_stream,
+        )
+        worker = StreamWorker(
+            handle,
+            self._host,
+            self._port,
+            connect_timeout=self._timeout,
+            heartbeat_timeout=self._heartbeat_timeout,
+            on_exit=self._stream_ended,
+        )
+        with self._streams_lock:
+            self._check_open()
+            self._streams[handle] = worker
+        worker.start()
+        log.debug("Subscribed to %s on %s", summarize_drfs(drfs), worker.thread.name)
+        return handle
+
+    def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
+        with self._streams_lock:
+            worker = self._streams.pop(handle, None)
+        if worker is not None:
+            worker.stop()
+
+    def _stream_ended(self, worker: StreamWorker) -> None:
+        with self._streams_lock:
+            if self._streams.get(worker.handle) is worker:
+                del self._streams[worker.handle]
+
+    def remove(self, handle: SubscriptionHandle) -> None:
+        handle.stop()
+
+    def stop_streaming(self) -> None:
+        with self._streams_lock:
+            handles = list(self._streams)
+        for handle in handles:
+            handle.stop()
+
+    @property
+    def active_subscriptions(self) -> int:
+        with self._streams_lock:
+            return len(self._streams)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def _credentials(self) -> tuple[Any, str]:
+        """The Kerberos auth and principal for a write; AuthenticationError when unusable."""
+        auth = self._auth
+        if auth is None:
+            raise AuthenticationError(
+                "DPM writes need Kerberos: create the backend with auth=KerberosAuth()"
+            )
+        if auth is LAZY_KERBEROS:
+            with self._auth_lock:
+                if self._auth is LAZY_KERBEROS:
+                    self._auth = KerberosAuth()
+                auth = self._auth
+        auth.credentials  # noqa: B018 - re-checks the ticket: AuthenticationError if expired
+        principal = str(auth.principal)
+        if not principal.endswith("@" + REALM):
+            raise AuthenticationError(
+                f"Kerberos principal {principal} is not in realm {REALM}; DPM only accepts {REALM}"
+            )
+        return auth, principal
+
+    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
+        if isinstance(value, dict):
+            return self._write_alarm(drf, value, timeout)
+        return self.write_many([(drf, value)], timeout=timeout)[0]
+
+    def write_many(
+        self, settings: list[tuple[str, Value]] | Mapping[str, Value], timeout: float | None = None
+    ) -> list[WriteResult]:
+        self._check_open()
+        pairs = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
+        if any(isinstance(value, dict) for _, value in pairs):
+            return [self.write(drf, value, timeout=timeout) for drf, value in pairs]
+        if not pairs:
+            return []
+        drfs = [drf for drf, _ in pairs]
+        for drf in drfs:
+            if not isinstance(drf, str):
+                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+        wire = [prepare_for_write(drf) for drf in drfs]
+        structs = [make_setting(i + 1, value) for i, (_, value) in enumerate(pairs)]
+        deadline = time.monotonic() + self._effective_timeout(timeout)
+        auth, principal = self._credentials()
+        outcomes = self._run_write(auth, principal, wire, structs, deadline)
+        return [
+            WriteResult(drf=drf, facility_code=f, error_code=e, message=m)
+            for drf, (f, e, m) in zip(drfs, outcomes, strict=True)
+        ]
+
+    def _run_write(
+        self, auth: Any, principal: str, wire: list[str], structs: list[Any], deadline: float
+    ) -> list[Outcome]:
+        count = len(wire)
+        for attempt in (0, 1):
+            try:
+                conn, target = self._writes.acquire(auth, deadline, fresh=attempt > 0)
+            except TimeoutError:
+                return [TIMEOUT_OUTCOME] * count
+            except _TRANSPORT_ERRORS as exc:
+                if attempt == 0 and time.monotonic() < deadline:
+                    continue
+                return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count
+            try:
+                outcomes, reusable = run_write(
+                    conn, wire, structs, user_name=principal, role=self._role, deadline=deadline
+                )
+            except SetupFailed as exc:
+                self._writes.release(conn, target, False)
+                if attempt == 0 and time.monotonic() < deadline:
+                    log.debug("DPM write setup failed (%s); retrying on a new connection", exc)
+                    continue
+                return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count
+            except BaseException:
+                self._writes.release(conn, target, False)
+                raise
+            self._writes.release(conn, target, reusable)
+            return outcomes
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_alarm(
+        self, drf: str, settings: dict[str, Any], timeout: float | None
+    ) -> WriteResult:
+        """An alarm-block dict becomes one write per field, in order (§4.7.3)."""
+        request = parse_request(drf)
+        if request.property in (DRF_PROPERTY.STATUS, DRF_PROPERTY.CONTROL):
+            commands = ", ".join(member.name for member in BasicControl)
+            raise ValueError(
+                f"Cannot write a dict to {request.property.name} property. "
+                f"Use BasicControl enum values instead: {commands}"
+            )
+        block = "ANALOG" if validate_alarm_dict(settings) == "analog" else "DIGITAL"
+        for key, value in settings.items():
+            field_drf = f"{request.device}.{block}.{_ALARM_FIELDS[key]}"
+            number = int(value) if isinstance(value, bool) else value
+            result = self.write_many([(field_drf, number)], timeout=timeout)[0]
+            if not result.ok:
+                return WriteResult(
+                    drf=drf,
+                    facility_code=result.facility_code,
+                    error_code=result.error_code,
+                    message=f"{field_drf}: {result.message}",
+                )
+        return WriteResult(drf=drf)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._streams_lock:
+            workers = list(self._streams.items())
+            self._streams.clear()
+        for handle, worker in workers:
+            handle.mark_stopped()
+            worker.stop()
+        self._pool.close()
+        self._writes.close()
+        self._dispatcher.close()
+
+    def __enter__(self) -> DPMHTTPBackend:
+        return self

@@ -1,0 +1,166 @@
+"""A lazy, thread-safe pool of DPM connections for one-shot reads (core spec G.1).
+
+Connections are opened on demand up to ``pool_size``. A borrower gets an idle
+connection (after a cheap check that the server has not closed it, so a pooled
+read after a server restart reconnects instead of failing), opens a new one
+below capacity, or waits for a release.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pacsys_dpm.client.connection import DEFAULT_CONNECT_TIMEOUT, DPMConnection
+
+__all__ = ["ConnectionPool", "PoolClosedError", "PoolExhaustedError"]
+
+log = logging.getLogger("pacsys_dpm.pool")
+
+
+class PoolClosedError(Exception):
+    """The pool was closed."""
+
+
+class PoolExhaustedError(Exception):
+    """Every connection stayed busy for the whole wait budget."""
+
+
+class ConnectionPool:
+    """Up to ``pool_size`` connections to ``host:port``, created lazily."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        pool_size: int = 4,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        if not isinstance(host, str) or not host.strip():
+            raise ValueError("host must be a non-empty string")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
+        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size <= 0:
+            raise ValueError(f"pool_size must be a positive integer, got {pool_size!r}")
+        if not isinstance(timeout, int | float) or not timeout > 0:
+            raise ValueError(f"timeout must be a positive number, got {timeout!r}")
+        self.host = host
+        self.port = port
+        self.pool_size = pool_size
+        self.timeout = float(timeout)
+        self._idle: list[DPMConnection] = []
+        self._in_use: set[DPMConnection] = set()
+        self._opening = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def size(self) -> int:
+        """Connections currently open (idle + in use)."""
+        with self._cond:
+            return len(self._idle) + len(self._in_use)
+
+    def borrow(self, wait_timeout: float = 30.0) -> tuple[DPMConnection, bool]:
+        """An exclusive connection and whether it was reused (False: freshly opened).
+
+        Raises PoolExhaustedError after ``wait_timeout``, PoolClosedError after close,
+        DPMConnectionError / DPMProtocolError when a new connection cannot be opened.
+        """
+        deadline = time.monotonic() + wait_timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise PoolClosedError("Connection pool is closed")
+                while self._idle:
+                    conn = self._idle.pop()
+                    if conn.peer_closed():
+                        log.debug("Dropping pooled %r: closed by server", conn)
+                        conn.close()
+                        continue
+                    self._in_use.add(conn)
+                    return conn, True
+                if len(self._in_use) + self._opening < self.pool_size:
+                    self._opening += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolExhaustedError(
+                        f"All {self.pool_size} DPM connections stayed busy for {wait_timeout:g} s"
+                    )
+                self._cond.wait(remaining)
+        connect_timeout = min(self.timeout, max(deadline - time.monotonic(), 0.001))
+        try:
+            conn = DPMConnection.open(self.host, self.port, connect_timeout)
+        except BaseException:
+            with self._cond:
+                self._opening -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._opening -= 1
+            if self._closed:
+                conn.close()
+                raise PoolClosedError("Connection pool is closed")
+            self._in_use.add(conn)
+        return conn, False
+
+    def release(self, conn: DPMConnection) -> None:
+        """Give a connection back; dead ones (and any after close) are closed."""
+        with self._cond:
+            self._in_use.discard(conn)
+            if conn.alive and not self._closed:
+                conn.last_used = time.monotonic()
+                self._idle.append(conn)
+                conn = None  # type: ignore[assignment]
+            self._cond.notify()
+        if conn is not None:
+            conn.close()
+
+    def discard(self, conn: DPMConnection) -> None:
+        """Close a connection that must not be reused (bad state, late replies possible)."""
+        with self._cond:
+            self._in_use.discard(conn)
+            self._cond.notify()
+        conn.close()
+
+    @contextmanager
+    def connection(self, wait_timeout: float = 30.0) -> Iterator[DPMConnection]:
+        """Borrow for a ``with`` block; released on success, discarded on error."""
+        conn, _ = self.borrow(wait_timeout)
+        try:
+            yield conn
+        except BaseException:
+            self.discard(conn)
+            raise
+        self.release(conn)
+
+    def close(self, drain_timeout: float = 2.0) -> None:
+        """Close idle connections now; wait up to ``drain_timeout`` for borrowed ones."""
+        deadline = time.monotonic() + drain_timeout
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        for conn in idle:
+            conn.close()
+        with self._cond:
+            while self._in_use and (remaining := deadline - time.monotonic()) > 0:
+                self._cond.wait(remaining)
+            busy = list(self._in_use)
+            self._in_use.clear()
+        for conn in busy:
+            conn.interrupt()
+            conn.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ConnectionPool {self.host}:{self.port} size={self.pool_size} "
+            f"open={self.size}{' closed' if self._closed else ''}>"
+        )

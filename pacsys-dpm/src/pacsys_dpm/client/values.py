@@ -1,0 +1,165 @@
+"""DPM replies -> pacsys values and Readings (spec §6, §4.8).
+
+Pure functions: no I/O. A data reply becomes a value plus its ValueType, a
+DeviceInfo becomes DeviceMeta, and a 16-bit ACNET status becomes facility,
+error number and message text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from pacsys.acnet.status import parse_error, status_message
+from pacsys.backends import timestamp_from_millis
+from pacsys.types import DeviceMeta, Reading, ValueType
+from pacsys_dpm.codec import (
+    AnalogAlarmReply,
+    BasicStatusReply,
+    DeviceInfoReply,
+    DigitalAlarmReply,
+    RawReply,
+    Reply,
+    ScalarArrayReply,
+    ScalarReply,
+    StatusReply,
+    TextArrayReply,
+    TextReply,
+    TimedScalarArrayReply,
+)
+
+__all__ = [
+    "FACILITY_ACNET",
+    "data_value",
+    "error_reading",
+    "meta_from_device_info",
+    "reading_from_reply",
+    "split_status",
+    "timestamp",
+]
+
+FACILITY_ACNET = 1
+ERR_RETRY = -1
+ERR_TIMEOUT = -6
+
+_ALARM_COMMON = ("alarm_enable", "alarm_status", "abort", "abort_inhibit")
+_BASIC_STATUS = ("on", "ready", "remote", "positive", "ramp")
+
+
+def split_status(status: int) -> tuple[int, int, str | None]:
+    """``(facility, error, message)`` of a wire status; success is ``(0, 0, None)``."""
+    if status == 0:
+        return 0, 0, None
+    facility, error = parse_error(status)
+    return facility, error, status_message(facility, error)
+
+
+def timestamp(ms: int) -> datetime | None:
+    """Milliseconds since the epoch -> UTC datetime; 0 means "no timestamp"."""
+    return None if ms == 0 else timestamp_from_millis(ms)
+
+
+def meta_from_device_info(info: DeviceInfoReply) -> DeviceMeta:
+    return DeviceMeta(info.di, info.name, info.description, info.units, info.format_hint)
+
+
+def _alarm_tail(reply: AnalogAlarmReply | DigitalAlarmReply) -> dict[str, Any]:
+    out: dict[str, Any] = {key: bool(getattr(reply, key)) for key in _ALARM_COMMON}
+    out["tries_needed"] = int(reply.tries_needed)
+    out["tries_now"] = int(reply.tries_now)
+    return out
+
+
+def data_value(reply: Reply) -> tuple[Any, ValueType] | None:
+    """The value and type a data reply carries, or None for a non-data reply."""
+    kind = type(reply)
+    if kind is ScalarReply:
+        return float(reply.data), ValueType.SCALAR  # type: ignore[attr-defined]
+    if kind is ScalarArrayReply:
+        return reply.data, ValueType.SCALAR_ARRAY  # type: ignore[attr-defined]
+    if kind is TimedScalarArrayReply:
+        assert isinstance(reply, TimedScalarArrayReply)
+        if len(reply.micros):
+            return {"data": reply.data, "micros": reply.micros}, ValueType.TIMED_SCALAR_ARRAY
+        return reply.data, ValueType.SCALAR_ARRAY
+    if kind is RawReply:
+        return bytes(reply.data), ValueType.RAW  # type: ignore[attr-defined]
+    if kind is TextReply:
+        return reply.data, ValueType.TEXT  # type: ignore[attr-defined]
+    if kind is TextArrayReply:
+        return list(reply.data), ValueType.TEXT_ARRAY  # type: ignore[attr-defined]
+    if kind is AnalogAlarmReply:
+        assert isinstance(reply, AnalogAlarmReply)
+        value = {"minimum": float(reply.minimum), "maximum": float(reply.maximum)}
+        value.update(_alarm_tail(reply))
+        return value, ValueType.ANALOG_ALARM
+    if kind is DigitalAlarmReply:
+        assert isinstance(reply, DigitalAlarmReply)
+        value = {"nominal": int(reply.nominal), "mask": int(reply.mask)}
+        value.update(_alarm_tail(reply))
+        return value, ValueType.DIGITAL_ALARM
+    if kind is BasicStatusReply:
+        bits = {key: bool(v) for key in _BASIC_STATUS if (v := getattr(reply, key)) is not None}
+        return bits, ValueType.BASIC_STATUS
+    return None
+
+
+def reading_from_reply(drf: str, reply: Reply, meta: DeviceMeta | None) -> Reading | None:
+    """The Reading a data or Status reply gives for ``drf``; None for other replies."""
+    if type(reply) is StatusReply:
+        facility, error, message = split_status(reply.status)  # type: ignore[attr-defined]
+        return Reading(
+            drf=drf,
+            facility_code=facility,
+            error_code=error,
+            message=message,
+            timestamp=timestamp(reply.timestamp),  # type: ignore[attr-defined]
+            cycle=reply.cycle,  # type: ignore[attr-defined]
+            meta=meta,
+        )
+    decoded = data_value(reply)
+    if decoded is None:
+        return None
+    value, value_type = decoded
+    facility, error, message = split_status(getattr(reply, "status", 0))
+    return Reading(
+        drf=drf,
+        value_type=value_type,
+        facility_code=facility,
+        error_code=error,
+        value=value,
+        message=message,
+        timestamp=timestamp(reply.timestamp),  # type: ignore[attr-defined]
+        cycle=reply.cycle,  # type: ignore[attr-defined]
+        meta=meta,
+    )
+
+
+def error_reading(
+    drf: str, facility: int, error: int, message: str | None, meta: DeviceMeta | None = None
+) -> Reading:
+    """A Reading without value carrying an error status."""
+    return Reading(drf=drf, facility_code=facility, error_code=error, message=message, meta=meta)
+
+
+def concat_timed(chunks: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate logger chunks of (data, micros) into one timed dict."""
+    if not chunks:
+        return {"data": np.empty(0, np.float64), "micros": np.empty(0, np.int64)}
+    return {
+        "data": np.concatenate([c[0] for c in chunks]),
+        "micros": np.concatenate([c[1] for c in chunks]),
+    }
+
+
+def stack_records(records: list[tuple[np.ndarray, int]]) -> dict[str, np.ndarray]:
+    """Array-device logger records (one ScalarArray each, µs timestamp) -> 2-D timed dict."""
+    if not records:
+        return {"data": np.empty((0, 0), np.float64), "micros": np.empty(0, np.int64)}
+    width = max(len(r[0]) for r in records)
+    data = np.full((len(records), width), np.nan)
+    for row, (values, _) in enumerate(records):
+        data[row, : len(values)] = values
+    return {"data": data, "micros": np.array([r[1] for r in records], dtype=np.int64)}
