@@ -1,0 +1,172 @@
+"""A client job's private mailbox on the broker and the messages it sends (spec §4, §5).
+
+Each job owns one channel, one auto-delete topic exchange (its return address) and one
+exclusive server-named queue bound with ``R.#`` and ``Q``. Everything here runs on the
+AMQP I/O thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pika
+
+from pacsys_dmq.amqp import guarded, safe_close_channel
+from pacsys_dmq.client.security import JobSigner
+from pacsys_dmq.codec.routing import (
+    DROP_KEY,
+    HEADER_GSS_TOKEN,
+    HEADER_HOST_ADDRESS,
+    HEADER_SIGNATURE,
+    HEARTBEAT_KEY,
+    INIT_EXCHANGE,
+    INIT_KEY,
+    REPLY_BINDING,
+    SERVER_HEARTBEAT_KEY,
+)
+from pacsys_dmq.codec.signing import APP_ID, init_signing_body
+
+__all__ = ["Delivery", "InitMessage", "JobChannel", "JobTiming", "build_init"]
+
+log = logging.getLogger("pacsys_dmq.client")
+
+
+@attrs.frozen
+class JobTiming:
+    """Liveness constants of client jobs (spec §11)."""
+
+    heartbeat_interval: float = 5.0
+    server_timeout: float = 30.0
+
+
+@attrs.frozen
+class InitMessage:
+    """A signed INIT, built on the caller's thread before any I/O."""
+
+    exchange: str
+    message_id: str
+    body: bytes
+    headers: dict[str, bytes]
+
+
+@attrs.frozen
+class Delivery:
+    """One message from the job's queue."""
+
+    routing_key: str
+    correlation_id: str | None
+    body: bytes
+
+
+def build_init(body: bytes, signer: JobSigner, host_address: bytes) -> InitMessage:
+    """Choose the job's exchange and message id, and sign the INIT (spec §5, §6.3)."""
+    exchange = str(uuid.uuid4())
+    message_id = str(uuid.uuid4())
+    signing = init_signing_body(
+        body, message_id=message_id, reply_to=exchange, host_address=host_address
+    )
+    headers = {
+        HEADER_GSS_TOKEN: bytes(signer.token),
+        HEADER_SIGNATURE: bytes(signer.sign(signing)),
+        HEADER_HOST_ADDRESS: host_address,
+    }
+    return InitMessage(exchange, message_id, body, headers)
+
+
+class JobChannel:
+    """The broker side of one job: set up, heartbeat, publish, tear down."""
+
+    def __init__(self, init: InitMessage, timing: JobTiming) -> None:
+        self.init = init
+        self.timing = timing
+        self.channel: Any = None
+        self.queue: str | None = None
+        self._consumer_tag: str | None = None
+        self._closed = False
+        now = time.monotonic()
+        self.last_server_heartbeat = now
+        self._next_heartbeat = now + timing.heartbeat_interval
+
+    @property
+    def exchange(self) -> str:
+        return self.init.exchange
+
+    def open(self, connection: Any, on_delivery: Callable[[Delivery], None]) -> None:
+        """Steps 1-6 of spec §4; raises on any broker error."""
+        channel = connection.channel()
+        self.channel = channel
+        self.queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+        channel.exchange_declare(self.exchange, exchange_type="topic", auto_delete=True)
+        channel.queue_bind(self.queue, self.exchange, REPLY_BINDING)
+        channel.queue_bind(self.queue, self.exchange, SERVER_HEARTBEAT_KEY)
+        properties = pika.BasicProperties(
+            message_id=self.init.message_id,
+            reply_to=self.exchange,
+            app_id=APP_ID,
+            headers=dict(self.init.headers),
+        )
+        channel.basic_publish(INIT_EXCHANGE, INIT_KEY, self.init.body, properties)
+        self.last_server_heartbeat = time.monotonic()
+
+        def deliver(ch: Any, method: Any, props: Any, body: bytes) -> None:
+            try:
+                ch.basic_ack(method.delivery_tag)
+            except Exception as exc:
+                log.debug("ack failed: %s", exc)
+            if method.routing_key == SERVER_HEARTBEAT_KEY:
+                self.last_server_heartbeat = time.monotonic()
+            on_delivery(Delivery(method.routing_key, props.correlation_id, body))
+
+        self._consumer_tag = channel.basic_consume(
+            self.queue, guarded(deliver, "DMQ reply handler"), auto_ack=False
+        )
+
+    @property
+    def broken(self) -> bool:
+        """True when the broker closed the channel under us."""
+        return self.channel is not None and not self._closed and self.channel.is_closed
+
+    def publish(self, routing_key: str, body: bytes, properties: Any = None) -> None:
+        """Publish on the job's exchange (raises if the channel is gone)."""
+        self.channel.basic_publish(self.exchange, routing_key, body, properties)
+
+    def heartbeat_due(self, now: float) -> bool:
+        """True (and re-armed) when an ``H`` should go out now."""
+        if now < self._next_heartbeat:
+            return False
+        self._next_heartbeat = now + self.timing.heartbeat_interval
+        return True
+
+    def send_heartbeat(self) -> None:
+        try:
+            self.publish(HEARTBEAT_KEY, b"")
+        except Exception as exc:
+            log.debug("heartbeat on %s failed: %s", self.exchange, exc)
+
+    def server_silent_for(self, now: float) -> float:
+        return now - self.last_server_heartbeat
+
+    def close(self, *, drop: bool = True) -> None:
+        """``D`` (optional), ``basic.cancel``, ``channel.close``; idempotent, never raises."""
+        if self._closed:
+            return
+        self._closed = True
+        channel = self.channel
+        if channel is None or not channel.is_open:
+            return
+        if drop:
+            try:
+                self.publish(DROP_KEY, b"")
+            except Exception as exc:
+                log.debug("DROP on %s failed: %s", self.exchange, exc)
+        if self._consumer_tag is not None:
+            try:
+                channel.basic_cancel(self._consumer_tag)
+            except Exception as exc:
+                log.debug("cancel on %s failed: %s", self.exchange, exc)
+        safe_close_channel(channel)

@@ -1,0 +1,162 @@
+"""DMQ test fixtures: a real RabbitMQ broker (per-test or per-module vhosts), a real KDC.
+
+Each vhost is created with ``rabbitmqctl`` (about 0.5 s per call), so most tests share a
+module-scoped vhost with one DMQServer, and only tests that need their own broker state
+(faults, special servers) take a fresh ``rabbitmq_vhost``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pacsys.testing import FakeBackend
+from pacsys.types import ValueType
+
+BROKER_HOST = "127.0.0.1"
+BROKER_PORT = 5672
+SERVICE = "daeset/bd/dmq.fnal.gov"
+
+
+def rabbitmqctl(*args: str, timeout: float = 30.0) -> str:
+    """Run ``rabbitmqctl -q`` and return its output (raises on failure)."""
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr or done.stdout}")
+    return done.stdout
+
+
+def amqp_url(vhost: str) -> str:
+    return f"amqp://guest:guest@{BROKER_HOST}:{BROKER_PORT}/{urllib.parse.quote(vhost, safe='')}"
+
+
+def broker_names(kind: str, vhost: str) -> list[str]:
+    """Names of the queues or exchanges (``kind``) in ``vhost``."""
+    out = rabbitmqctl(f"list_{kind}", "-p", vhost, "--no-table-headers", "name")
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until truthy (returned) or ``timeout`` (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def _broker_up() -> bool:
+    try:
+        with socket.create_connection((BROKER_HOST, BROKER_PORT), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> str:
+    """The broker's address; skips when no RabbitMQ (or no rabbitmqctl) is available."""
+    if shutil.which("rabbitmqctl") is None or not _broker_up():
+        pytest.skip("needs a RabbitMQ broker on 127.0.0.1:5672 and rabbitmqctl")
+    return f"{BROKER_HOST}:{BROKER_PORT}"
+
+
+def _new_vhost() -> str:
+    name = f"pacsys-test-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", name)
+    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    return name
+
+
+@pytest.fixture
+def rabbitmq_vhost(rabbitmq: str) -> Iterator[str]:
+    """A fresh vhost (guest has full rights) deleted after the test."""
+    name = _new_vhost()
+    try:
+        yield name
+    finally:
+        rabbitmqctl("delete_vhost", name)
+
+
+@pytest.fixture(scope="module")
+def module_vhost(rabbitmq: str) -> Iterator[str]:
+    name = _new_vhost()
+    try:
+        yield name
+    finally:
+        rabbitmqctl("delete_vhost", name)
+
+
+@pytest.fixture(scope="module")
+def dmq_keytab(kdc: Any, _service_keytabs: dict[str, Path]) -> Path:
+    """Keytab of daeset/bd/dmq.fnal.gov@FNAL.GOV (shared with ``service_keytab``)."""
+    principal = kdc.principal_name(SERVICE)
+    path = _service_keytabs.get(principal)
+    if path is None or not path.exists():
+        kdc.add_principal(principal)
+        path = kdc.keytab(principal)
+        _service_keytabs[principal] = path
+    return path
+
+
+def seeded_fake() -> FakeBackend:
+    """A FakeBackend with a scalar, an array, text, status and a settable device."""
+    fake = FakeBackend()
+    fake.set_reading("M:OUTTMP", 72.5, units="DegF")
+    fake.set_reading("G:AMANDA", [1.0, 2.0, 3.0], value_type=ValueType.SCALAR_ARRAY)
+    fake.set_reading("M:TEXT", "hello", value_type=ValueType.TEXT)
+    fake.set_reading("Z:ACLTST.STATUS", {"on": True, "ready": False}, ValueType.BASIC_STATUS)
+    fake.set_reading("Z:ACLTST", 1.25)
+    return fake
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeBackend:
+    return seeded_fake()
+
+
+@pytest.fixture(scope="module")
+def dmq_server(module_vhost: str, dmq_keytab: Path, fake: FakeBackend) -> Iterator[Any]:
+    """A strict (keytab-verifying) DMQServer for ``fake`` on the module's vhost."""
+    from pacsys_dmq.server import DMQServer
+
+    with DMQServer(fake, amqp_url(module_vhost), keytab=dmq_keytab, heartbeat_interval=0.5) as s:
+        yield s
+
+
+def make_backend(vhost: str, **kwargs: Any) -> Any:
+    """A DMQBackend on ``vhost`` with the current Kerberos ticket."""
+    from pacsys.auth import KerberosAuth
+    from pacsys_dmq.client import DMQBackend
+
+    kwargs.setdefault("timeout", 5.0)
+    return DMQBackend(BROKER_HOST, BROKER_PORT, auth=KerberosAuth(), vhost=vhost, **kwargs)
+
+
+@pytest.fixture
+def dmq_backend(dmq_server: Any, module_vhost: str, dmq_user: str) -> Iterator[Any]:
+    backend = make_backend(module_vhost)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@pytest.fixture
+def dmq_user(kerberos_user: str, dmq_keytab: Path) -> str:
+    """A ticket for testuser@FNAL.GOV, with the DMQ service principal in the KDC."""
+    return kerberos_user
