@@ -55,11 +55,30 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
     assert "COMMAND" in capsys.readouterr().out
 
 
-def test_demo_reads_streams_and_writes() -> None:
+def test_demo_reads_streams_writes_and_controls() -> None:
     done = run("demo", "--seconds", "0.7")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("read    M:OUTTMP = 72.5 DegF")
+    assert lines[0].startswith("read    M:OUTTMP = ") and "DegF  (Outdoor temperature)" in lines[0]
     assert lines[1].startswith("stream  M:OUTTMP@p,200")
-    assert any(line.strip().endswith("DegF") and ":" in line for line in lines[2:-1])
-    assert "ok=True verified=True readback=45.0" in lines[-1]
+    stream = [line for line in lines if line.startswith("        ")]
+    assert len(stream) >= 3 and all(line.endswith("DegF") and "cycle" in line for line in stream)
+    write = next(line for line in lines if line.startswith("write"))
+    assert "Z:ACLTST.SETTING@N = 45.0 -> ok=True verified=True readback=45.0" in write
+    control = next(line for line in lines if line.startswith("control"))
+    assert "Z:SIMPS ON -> ok=True verified=True" in control
+    assert lines[-1].startswith("status  Z:SIMPS 0x0F: On=On, Ready=Ready")
+
+
+def test_demo_runs_on_any_backend() -> None:
+    """run_demo takes the backend as a parameter (later: DPM against pacsys serve)."""
+    import io
+
+    from pacsys.cli.demo import run_demo
+    from pacsys.sim import SimBackend
+
+    out = io.StringIO()
+    with SimBackend() as backend:
+        run_demo(backend, 0.25, out)
+        assert backend.read("Z:ACLTST") == 45.0
+    assert "verified=True" in out.getvalue()

@@ -75,7 +75,7 @@ def fake_plugin():
         ({"auth": "password"}, "auth string must be one of"),
         (
             {"backend": "fake", "role": "testing"},
-            "role is only used by the Roley backend, not 'fake'",
+            "role is only used by the Roley and DPM backends, not 'fake'",
         ),
         ({"backend": "strict"}, "strict backend requires KerberosAuth"),
         ({"backend": "roley", "auth": pacsys.JWTAuth("a.b.c")}, "Roley backend does not use auth"),

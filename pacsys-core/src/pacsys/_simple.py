@@ -245,7 +245,8 @@ def _check_combination(settings: Settings, *, explicit_backend: bool) -> None:
         raise ValueError(f"{label} backend requires {' or '.join(accepted)}")
     if settings.value("role") is not None and not spec.uses_role:
         users = [s.display_name for s in registry.backends().values() if s.uses_role]
-        where = f"the {' and '.join(users)} backend" if users else "no installed backend"
+        plural = "s" if len(users) > 1 else ""
+        where = f"the {' and '.join(users)} backend{plural}" if users else "no installed backend"
         raise ValueError(f"role is only used by {where}, not {name!r}")
 
 

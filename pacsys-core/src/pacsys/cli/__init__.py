@@ -1,18 +1,19 @@
-"""The ``pacsys`` command: ``pacsys plugins``, ``pacsys demo``, ``pacsys --version``."""
+"""The ``pacsys`` command: ``plugins``, ``demo``, ``serve`` and ``--version``."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
-from pacsys.cli import demo, plugins
+from pacsys.cli import demo, plugins, serve
 
 __all__ = ["main"]
 
 EPILOG = """examples:
   pacsys plugins            list installed plugins, their backends and capabilities
   pacsys plugins --json     the same as JSON
-  pacsys demo               read, stream and write against an in-process fake ACNET
+  pacsys demo               read, stream and write against the in-process simulator
+  pacsys serve              serve the simulator over every installed wire protocol
 """
 
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     plugins.add_parser(commands)
     demo.add_parser(commands)
+    serve.add_parser(commands)
     return parser
 
 

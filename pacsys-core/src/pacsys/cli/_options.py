@@ -1,0 +1,339 @@
+"""What every ac* tool shares: connection options, opening a backend, errors -> exit codes.
+
+Backends and auth methods come from the plugin registry, so the tools work with whatever
+transports are installed.  Defaults follow the simple API's settings (``PACSYS_DPM_HOST``,
+``PACSYS_DPM_PORT``, ``PACSYS_TIMEOUT``, ...).  Exit codes: 0 success, 1 device or ACNET
+error, 2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pacsys.backends import Backend
+from pacsys.cli._format import device_error, status_name
+from pacsys.drf3 import DataRequest, parse_request
+
+__all__ = [
+    "EXIT_DEVICE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "add_connection_options",
+    "open_backend",
+    "parse_drfs",
+    "print_error",
+    "run_tool",
+]
+
+EXIT_OK = 0
+EXIT_DEVICE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+ENV_HELP = """environment:
+  PACSYS_DPM_HOST, PACSYS_DPM_PORT   DPM server (default acsys-proxy.fnal.gov:6802)
+  PACSYS_TIMEOUT                     default timeout in seconds (default 5)
+  PACSYS_DEVDB_HOST, PACSYS_DEVDB_PORT  DevDB server for metadata
+  PACSYS_PLUGINS                     which installed plugins to load
+
+exit status: 0 success, 1 device or ACNET error, 2 usage error
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as ``prog: error: ...`` with exit status 2."""
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+def _names(kind: str) -> str:
+    """Installed backend / auth names for help texts (never fails)."""
+    try:
+        from pacsys.registry import get_registry
+
+        registry = get_registry()
+        names = registry.backend_names() if kind == "backend" else registry.auth_method_names()
+    except Exception:
+        return "see 'pacsys plugins'"
+    return ", ".join(names) if names else "none installed"
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """``-b/--backend``, ``-a/--auth``, ``--host``, ``--port``, ``--role``, ``-t``, ``--debug``."""
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "-b",
+        "--backend",
+        metavar="NAME",
+        help=f"backend to use (installed: {_names('backend')}; default dpm)",
+    )
+    group.add_argument(
+        "-a", "--auth", metavar="METHOD", help=f"authentication ({_names('auth')}); default none"
+    )
+    group.add_argument("--host", help="server host (default from PACSYS_DPM_HOST for dpm)")
+    group.add_argument("--port", type=_port, help="server port (default from PACSYS_DPM_PORT)")
+    group.add_argument("--role", help="role for writes, on backends that use roles")
+    group.add_argument(
+        "-t",
+        "--timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="timeout of each request (default PACSYS_TIMEOUT or 5)",
+    )
+    group.add_argument("--debug", action="store_true", help="log protocol details to stderr")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be an integer, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535, got {port}")
+    return port
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def parse_drfs(drfs: Sequence[str]) -> list[DataRequest]:
+    """Parse every DRF up front; UsageError names the first invalid one."""
+    requests = []
+    for drf in drfs:
+        try:
+            requests.append(parse_request(drf))
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"invalid DRF {drf!r}: {exc}") from None
+    return requests
+
+
+# --- backend -------------------------------------------------------------------------------
+
+
+def timeout_of(args: argparse.Namespace) -> float:
+    """The per-request timeout: ``-t``, else the simple API's default_timeout."""
+    if getattr(args, "timeout", None) is not None:
+        return float(args.timeout)
+    from pacsys import _simple
+
+    return float(_simple.current_settings().value("default_timeout"))
+
+
+def _accepted_keywords(factory: Callable[..., Any]) -> set[str] | None:
+    """Keyword names ``factory`` takes, or None when it takes any (``**kwargs``/unknown)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+
+def open_backend(args: argparse.Namespace) -> Backend:
+    """Create the backend the options name, with auth, host, port, role and timeout applied."""
+    from pacsys import _simple
+    from pacsys.registry import get_registry
+
+    registry = get_registry()
+    settings = _simple.current_settings()
+    name = args.backend or settings.value("backend")
+    installed = registry.backend_names()
+    if name not in installed:
+        try:
+            registry.backend(name)
+        except ImportError as exc:  # a known transport that is not installed
+            raise UsageError(
+                f"{exc} (installed backends: {', '.join(installed) or 'none'})"
+            ) from None
+        except (ValueError, TypeError):
+            pass
+        raise UsageError(
+            f"unknown backend {name!r}; installed backends: {', '.join(installed) or 'none'}"
+        )
+    spec = registry.backend(name)
+    factory = spec.load()
+    accepted = _accepted_keywords(factory)
+    kwargs: dict[str, Any] = {}
+    for keyword, setting in spec.settings.items():
+        value = settings.value(setting)
+        if value is not None:
+            kwargs[keyword] = value
+
+    def give(keyword: str, value: Any, option: str) -> None:
+        if accepted is not None and keyword not in accepted:
+            raise UsageError(f"backend {name!r} does not take {option}")
+        kwargs[keyword] = value
+
+    if args.host is not None:
+        give("host", args.host, "--host")
+    if args.port is not None:
+        give("port", args.port, "--port")
+    if args.role is not None:
+        if not spec.uses_role:
+            raise UsageError(f"backend {name!r} does not use --role")
+        give("role", args.role, "--role")
+    if accepted is None or "timeout" in accepted:
+        kwargs["timeout"] = timeout_of(args)
+    if args.auth is not None:
+        kwargs["auth"] = _make_auth(args.auth, spec, name)
+        if accepted is not None and "auth" not in accepted:
+            raise UsageError(f"backend {name!r} does not take --auth")
+    elif spec.auth_required:
+        raise UsageError(f"backend {name!r} requires -a/--auth ({', '.join(spec.auth_kinds)})")
+    return factory(**kwargs)
+
+
+def _make_auth(method: str, spec: Any, backend: str) -> Any:
+    from pacsys.registry import get_registry
+
+    registry = get_registry()
+    names = registry.auth_method_names()
+    if method not in names:
+        raise UsageError(f"unknown auth method {method!r}; installed: {', '.join(names)}")
+    auth_spec = registry.auth_method(method)
+    if not spec.auth_kinds:
+        raise UsageError(f"backend {backend!r} does not use authentication")
+    if auth_spec.name not in spec.auth_kinds:
+        raise UsageError(
+            f"backend {backend!r} accepts auth {', '.join(spec.auth_kinds)}, not {method!r}"
+        )
+    return auth_spec.load()()
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def print_error(prog: str, text: str) -> None:
+    """One line on stderr, prefixed with the tool name."""
+    print(f"{prog}: {text}", file=sys.stderr, flush=True)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+_LOG_HANDLER = _StderrHandler()
+_LOG_HANDLER.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+_LOGGERS = ("pacsys", "pacsys_dpm", "pacsys_grpc", "pacsys_dmq", "pacsys_acl", "pacsys_ssh")
+
+
+def _setup_logging(debug: bool) -> None:
+    """Library warnings (reconnects, ...) to stderr; everything with ``--debug``."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _LOG_HANDLER not in logger.handlers:
+            logger.addHandler(_LOG_HANDLER)
+        logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def report_exception(prog: str, exc: BaseException) -> int:
+    """Print ``exc`` as one readable stderr line (status name included); return exit code."""
+    from pacsys.acnet.errors import AcnetError
+    from pacsys.errors import DeviceError, PacsysError, ReadError
+
+    if isinstance(exc, DeviceError):
+        print_error(prog, device_error(exc.drf, exc.facility_code, exc.error_code, exc.message))
+    elif isinstance(exc, ReadError):
+        failed = [r for r in exc.readings if not r.ok]
+        for r in failed:
+            print_error(prog, device_error(r.drf, r.facility_code, r.error_code, r.message))
+        if not failed:
+            print_error(prog, exc.message)
+    elif isinstance(exc, AcnetError):
+        name = status_name(exc.facility, exc.error_number)
+        print_error(prog, f"{name}: {exc.message or exc}")
+    elif isinstance(exc, PacsysError):
+        print_error(prog, f"{type(exc).__name__}: {exc}")
+    elif isinstance(exc, NotImplementedError):
+        print_error(prog, str(exc) or "not supported by this backend")
+    elif isinstance(exc, TimeoutError):
+        print_error(prog, f"timeout: {exc}" if str(exc) else "timeout")
+    else:
+        print_error(prog, f"{type(exc).__name__}: {exc}")
+    return EXIT_DEVICE
+
+
+def run_tool(
+    prog: str,
+    parser: argparse.ArgumentParser,
+    body: Callable[[argparse.Namespace], int],
+    argv: Sequence[str] | None,
+    *,
+    intermixed: bool = True,
+) -> int:
+    """Parse ``argv`` and run ``body``; map every failure to a message and an exit code.
+
+    ``intermixed`` lets options follow positionals (``acget A B --raw C``).
+    """
+    args = parser.parse_intermixed_args(argv) if intermixed else parser.parse_args(argv)
+    _setup_logging(getattr(args, "debug", False))
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    except ValueError:  # not the main thread (tests running main() in a thread)
+        previous = None
+    try:
+        code = body(args)
+        sys.stdout.flush()
+        return code
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print_error(prog, f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as exc:
+        from pacsys.errors import PacsysError
+
+        expected = (PacsysError, OSError, ValueError, RuntimeError, NotImplementedError)
+        if not isinstance(exc, expected):
+            raise  # a bug: keep the traceback
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        return report_exception(prog, exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,261 @@
+"""``acinfo``: what a device is (DevDB metadata) and what it reads now (like ``cainfo``).
+
+Metadata comes from the backend itself when it is a :class:`pacsys.metadata.MetadataSource`
+(the simulator), else from DevDB (``pacsys.devdb()``, needs pacsys-grpc).  Without either,
+the current reading, setting and status are still shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pacsys.cli._format import (
+    device_error,
+    format_value,
+    jsonable,
+    reading_record,
+    render_json,
+    short_error,
+    status_name,
+)
+from pacsys.cli._options import (
+    ENV_HELP,
+    EXIT_DEVICE,
+    EXIT_OK,
+    add_connection_options,
+    open_backend,
+    parse_drfs,
+    print_error,
+    run_tool,
+    timeout_of,
+)
+from pacsys.metadata import DeviceInfoResult, MetadataSource, PropertyInfo
+from pacsys.types import Reading
+
+__all__ = ["build_parser", "main", "metadata_for"]
+
+PROG = "acinfo"
+LIVE = ("reading", "setting", "status")
+
+EXAMPLES = """examples:
+  acinfo M:OUTTMP                 description, units, limits, current values
+  acinfo -v Z:ACLTST              also scaling, status bit definitions, property indices
+  acinfo M:OUTTMP G:AMANDA        several devices
+  acinfo --format json Z:ACLTST   everything as JSON
+  acinfo -b sim Z:ACLTST          metadata from the in-process simulator
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Show device metadata (DevDB) and the current reading, setting and status.",
+        epilog=EXAMPLES + "\n" + ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("devices", nargs="+", metavar="DEVICE", help="device names (or DRFs)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_connection_options(parser)
+    return parser
+
+
+def metadata_for(
+    backend: object, name: str, timeout: float = 5.0
+) -> tuple[DeviceInfoResult | None, str]:
+    """(metadata or None, where it came from / why it is missing) for device ``name``.
+
+    The backend answers when it is a MetadataSource (the simulator); otherwise DevDB.
+    """
+    if isinstance(backend, MetadataSource):
+        return backend.device_info(name), "backend"
+    try:
+        from pacsys import _simple
+
+        devdb = _simple.get_devdb()
+    except Exception as exc:
+        return None, f"DevDB unavailable ({short_error(exc)})"
+    if devdb is None:
+        return None, "DevDB unavailable (install pacsys-grpc)"
+    try:
+        found = devdb.get_device_info([name], timeout=timeout)
+    except Exception as exc:
+        return None, f"DevDB unreachable ({short_error(exc)})"
+    info = found.get(name) if hasattr(found, "get") else None
+    return info, "DevDB"
+
+
+def live_drfs(name: str, info: DeviceInfoResult | None) -> dict[str, str]:
+    """What to read now: reading, setting, status (and the raw status word for bit states)."""
+    drfs = {key: f"{name}.{key.upper()}@I" for key in LIVE}
+    if info is not None and info.status_bits:
+        drfs["bit_value"] = f"{name}.STATUS.BIT_VALUE@I"
+    return drfs
+
+
+def _shown(reading: Reading, units: str | None = None) -> str:
+    if not reading.ok:
+        return f"- ({status_name(reading.facility_code, reading.error_code)})"
+    units = reading.units or units
+    return format_value(reading.value) + (f" {units}" if units else "")
+
+
+def _units(prop: PropertyInfo | None) -> str | None:
+    if prop is None:
+        return None
+    return prop.common_units or prop.primary_units
+
+
+def _property_lines(label: str, prop: PropertyInfo, verbose: bool) -> list[str]:
+    lines = []
+    units = prop.common_units or "-"
+    primary = f" (primary {prop.primary_units})" if prop.primary_units else ""
+    lines.append(f"  {label} units: {units}{primary}")
+    if prop.min_val != 0.0 or prop.max_val != 0.0:
+        lines.append(f"  {label} limits: {prop.min_val:g} .. {prop.max_val:g}")
+    if verbose:
+        coeff = " ".join(f"{c:g}" for c in prop.coeff) or "-"
+        lines.append(
+            f"  {label} scaling: p_index {prop.p_index}, c_index {prop.c_index}, coeff {coeff}"
+        )
+        flags = [
+            name
+            for name in (
+                "is_step_motor",
+                "is_destructive_read",
+                "is_fe_scaling",
+                "is_contr_setting",
+                "is_knobbable",
+            )
+            if getattr(prop, name)
+        ]
+        if flags:
+            lines.append(f"  {label} flags: {', '.join(f[3:] for f in flags)}")
+    return lines
+
+
+def render_text(
+    name: str,
+    info: DeviceInfoResult | None,
+    source: str,
+    live: dict[str, Reading],
+    verbose: bool,
+) -> str:
+    """The text block for one device."""
+    reading = live["reading"]
+    description = info.description if info is not None else None
+    if not description and reading.meta is not None:
+        description = reading.meta.description
+    lines = [f"{name}  {description or ''}".rstrip()]
+    if info is not None and verbose:
+        lines.append(f"  device index: {info.device_index}  (metadata from {source})")
+    elif info is None:
+        lines.append(f"  metadata: {source}")
+    reading_units = _units(info.reading) if info else None
+    setting_units = _units(info.setting) if info else None
+    lines.append(f"  reading: {_shown(live['reading'], reading_units)}")
+    lines.append(f"  setting: {_shown(live['setting'], setting_units)}")
+    lines.append(f"  status:  {_shown(live['status'])}")
+    if info is not None:
+        if info.reading is not None:
+            lines += _property_lines("reading", info.reading, verbose)
+        if info.setting is not None:
+            lines += _property_lines("setting", info.setting, verbose)
+        if info.control:
+            commands = ", ".join(f"{c.short_name}({c.value})" for c in info.control)
+            lines.append(f"  control commands: {commands}")
+            if verbose:
+                lines += [f"    {c.value}: {c.short_name}  {c.long_name}" for c in info.control]
+        if info.status_bits:
+            raw = _raw_status(live.get("bit_value"))
+            lines.append("  status bits:")
+            for bit in info.status_bits:
+                state = ""
+                if raw is not None:
+                    state = bit.true_str if bit.is_active(raw) else bit.false_str
+                    state = f" = {state}"
+                detail = (
+                    f"  (mask 0x{bit.mask:x} match 0x{bit.match:x}"
+                    f"{' inverted' if bit.invert else ''})"
+                    if verbose
+                    else ""
+                )
+                lines.append(f"    {bit.short_name or bit.long_name}{state}{detail}")
+        if verbose and info.ext_status_bits:
+            lines.append("  extended status bits:")
+            lines += [
+                f"    bit {b.bit_no}: {b.description} ({b.name0}/{b.name1})"
+                for b in info.ext_status_bits
+            ]
+    return "\n".join(lines)
+
+
+def _raw_status(reading: Reading | None) -> int | None:
+    """The raw status word from a BIT_VALUE reading, or None."""
+    value = reading.value if reading is not None and reading.ok else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    return None
+
+
+def record(
+    name: str, info: DeviceInfoResult | None, source: str, live: dict[str, Reading]
+) -> dict[str, Any]:
+    """The JSON record for one device."""
+    import dataclasses
+
+    return {
+        "name": name,
+        "metadata_source": source,
+        "metadata": jsonable(dataclasses.asdict(info)) if info is not None else None,
+        **{key: reading_record(reading.drf, reading) for key, reading in live.items()},
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    requests = parse_drfs(args.devices)
+    names = list(dict.fromkeys(request.device for request in requests))
+    timeout = timeout_of(args)
+    failed = printed = 0
+    records = []
+    from pacsys import _simple
+
+    try:
+        backend = open_backend(args)
+    except BaseException:
+        _simple.shutdown()
+        raise
+    with backend:
+        for name in names:
+            info, source = metadata_for(backend, name, timeout)
+            wanted = live_drfs(name, info)
+            readings = backend.get_many(list(wanted.values()), timeout=timeout)
+            live = dict(zip(wanted, readings, strict=True))
+            if info is None and all(not r.ok for r in readings):
+                failed += 1
+                first = readings[0]
+                code, error = first.facility_code, first.error_code
+                print_error(PROG, device_error(name, code, error, first.message))
+                continue
+            if args.format == "json":
+                records.append(record(name, info, source, live))
+            else:
+                if printed:
+                    print()
+                printed += 1
+                print(render_text(name, info, source, live, args.verbose), flush=True)
+    _simple.shutdown()  # the DevDB client, if one was created
+    if args.format == "json":
+        print(render_json(records))
+    return EXIT_DEVICE if failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_tool(PROG, build_parser(), run, argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""``pacsys serve``: the simulator behind every installed server adapter, until Ctrl-C.
+
+Each adapter plugin declares a :class:`~pacsys.hookspecs.ServerSpec`; its ``option``
+(``--dpm-port``) becomes a flag here, so new adapters need no change to this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from pacsys.hookspecs import ServerSpec
+
+__all__ = ["add_parser", "run", "serve"]
+
+EPILOG = """examples:
+  pacsys serve                          every installed adapter on its default port
+  pacsys serve --dpm-port 16802         move one adapter
+  pacsys serve --catalogue my.json      add your own devices (docs/simulator.md)
+
+then, in another shell, export the printed variables and use pacsys as usual.
+"""
+
+
+def _dest(spec: ServerSpec) -> str:
+    return "server_" + spec.name.replace("-", "_")
+
+
+def _option(spec: ServerSpec) -> str:
+    return spec.option or f"--{spec.name}-port"
+
+
+def _specs() -> list[ServerSpec]:
+    from pacsys.registry import get_registry
+
+    try:
+        return sorted(get_registry().servers().values(), key=lambda s: s.name)
+    except (ValueError, TypeError) as exc:  # conflicting or malformed plugin declarations
+        print(f"pacsys serve: ignoring server plugins: {exc}", file=sys.stderr)
+        return []
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve the simulator over every installed wire protocol",
+        description="Start the pacsys simulator and expose it through every installed server "
+        "adapter (DPM, gRPC, ACL, DMQ, ...), printing where and how clients connect. "
+        "Runs until Ctrl-C or SIGTERM.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--catalogue",
+        metavar="FILE",
+        help="JSON device catalogue added to the shipped one (default: $PACSYS_SIM_CATALOGUE)",
+    )
+    taken = {"--catalogue", "--help", "-h"}
+    for spec in _specs():
+        option = _option(spec)
+        if option in taken:
+            print(f"pacsys serve: {spec.name}: option {option} already used", file=sys.stderr)
+            continue
+        taken.add(option)
+        default = f" (default {spec.default})" if spec.default is not None else ""
+        parser.add_argument(
+            option,
+            dest=_dest(spec),
+            type=spec.option_type,
+            default=spec.default,
+            metavar=spec.option_kwarg.upper(),
+            help=f"{spec.description or spec.name}{default}".replace("%", "%%"),
+        )
+    parser.set_defaults(run=run)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set ``stop`` (main thread only); old handlers come back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def serve(
+    backend: Any,
+    specs: list[ServerSpec],
+    values: dict[str, Any],
+    *,
+    stop: threading.Event,
+    out: TextIO | None = None,
+    ready: threading.Event | None = None,
+) -> int:
+    """Start one endpoint per spec around ``backend``, print them, wait for ``stop``.
+
+    ``ready`` is set once everything that could start has started and been printed.
+    """
+    out = out if out is not None else sys.stdout
+    started = 0
+    with contextlib.ExitStack() as stack:
+        exports: dict[str, str] = {}
+        for spec in specs:
+            value = values.get(spec.name, spec.default)
+            kwargs = {} if value is None else {spec.option_kwarg: value}
+            try:
+                endpoint = stack.enter_context(spec.load()(backend, **kwargs))
+            except Exception as exc:
+                print(f"  {spec.name:<8} FAILED to start: {type(exc).__name__}: {exc}", file=out)
+                continue
+            started += 1
+            print(f"  {spec.name:<8} {endpoint.address:<28} {spec.description}", file=out)
+            env = dict(endpoint.client_env())
+            for key, val in env.items():
+                print(f"  {'':<8} {key}={val}", file=out)
+            exports.update(env)
+        if not started:
+            print("No server adapter could be started.", file=out)
+            return 1
+        if exports:
+            print("\nPoint pacsys clients here with:", file=out)
+            print("  export " + " ".join(f"{k}={v}" for k, v in exports.items()), file=out)
+        print("\nServing; press Ctrl-C to stop.", file=out, flush=True)
+        if ready is not None:
+            ready.set()
+        while not stop.wait(0.5):  # bounded waits keep signal handlers responsive
+            pass
+        print("Stopping...", file=out, flush=True)
+    print("Stopped.", file=out, flush=True)
+    return 0
+
+
+def run(
+    args: argparse.Namespace,
+    stop: threading.Event | None = None,
+    *,
+    out: TextIO | None = None,
+    ready: threading.Event | None = None,
+) -> int:
+    """The ``serve`` command; ``stop``/``out``/``ready`` let tests drive it in-process."""
+    from pacsys.sim import CatalogueError, SimBackend
+
+    specs = [s for s in _specs() if hasattr(args, _dest(s))]
+    if not specs:
+        print(
+            "No server adapters are installed, so there is nothing to serve.\n"
+            "Install one or more of: pacsys-dpm, pacsys-grpc, pacsys-acl, pacsys-dmq\n"
+            "(or use the simulator in-process: pacsys.configure(backend='sim')).",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        backend = SimBackend(catalogue=args.catalogue)
+    except (CatalogueError, OSError) as exc:
+        print(f"pacsys serve: {exc}", file=sys.stderr)
+        return 2
+    stop = stop or threading.Event()
+    values = {s.name: getattr(args, _dest(s)) for s in specs}
+    with backend, _stop_on_signals(stop):
+        where = f"shipped + {args.catalogue}" if args.catalogue else "shipped"
+        print(
+            f"pacsys simulator: {len(backend.catalogue)} devices (catalogue: {where})",
+            file=out if out is not None else sys.stdout,
+        )
+        return serve(backend, specs, values, stop=stop, out=out, ready=ready)
