@@ -62,7 +62,13 @@ ensure_rabbitmq() {
     say "RabbitMQ did not come up on 127.0.0.1:5672"; return 1
 }
 
+# MIT Kerberos KDC tools: the demo and the tests start a throw-away KDC (realm FNAL.GOV).
+ensure_kerberos_tools() {
+    install_debs krb5-kdc krb5-admin-server krb5-user
+}
+
 ensure_test_services() {
-    install_debs krb5-kdc krb5-admin-server krb5-user openssh-server
+    ensure_kerberos_tools
+    install_debs openssh-server
     ensure_rabbitmq
 }

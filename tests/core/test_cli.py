@@ -55,10 +55,7 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
     assert "COMMAND" in capsys.readouterr().out
 
 
-def test_demo_reads_streams_writes_and_controls() -> None:
-    done = run("demo", "--seconds", "0.7")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+def check_demo_tour(lines: list[str]) -> None:
     assert lines[0].startswith("read    M:OUTTMP = ") and "DegF  (Outdoor temperature)" in lines[0]
     assert lines[1].startswith("stream  M:OUTTMP@p,200")
     stream = [line for line in lines if line.startswith("        ")]
@@ -70,8 +67,26 @@ def test_demo_reads_streams_writes_and_controls() -> None:
     assert lines[-1].startswith("status  Z:SIMPS 0x0F: On=On, Ready=Ready")
 
 
+def test_demo_runs_over_dpm_with_kerberos_writes() -> None:
+    """The README's demo: the simulator behind DPMServer, a throw-away KDC for the writes."""
+    done = run("demo", "--seconds", "0.7")
+    assert done.returncode == 0, done.stderr
+    over, *tour = done.stdout.splitlines()
+    assert over.startswith("over    DPM/TCP at 127.0.0.1:")
+    assert over.endswith("(Kerberos as demo@FNAL.GOV, role 'demo')")
+    check_demo_tour(tour)
+
+
+def test_demo_in_process() -> None:
+    done = run("demo", "--seconds", "0.7", "--in-process")
+    assert done.returncode == 0, done.stderr
+    over, *tour = done.stdout.splitlines()
+    assert over == "over    the in-process simulator"
+    check_demo_tour(tour)
+
+
 def test_demo_runs_on_any_backend() -> None:
-    """run_demo takes the backend as a parameter (later: DPM against pacsys serve)."""
+    """run_demo takes the backend as a parameter."""
     import io
 
     from pacsys.cli.demo import run_demo

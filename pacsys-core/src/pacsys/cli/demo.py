@@ -1,13 +1,20 @@
 """``pacsys demo``: a read, a stream, a verified write, a control command and a status.
 
-Runs against the in-process simulator (no network needed). :func:`run_demo` takes any
-Backend, so the same tour can run over a wire protocol against ``pacsys serve``.
+With pacsys-dpm installed the tour runs over the DPM wire protocol: the simulator is served
+by a ``DPMServer`` on a loopback port and read through the DPM client. Writes travel with
+Kerberos as on site, so when MIT Kerberos' KDC tools are present the demo starts a
+throw-away KDC (realm FNAL.GOV) with a demo user and a service keytab. Without pacsys-dpm
+it runs against the in-process simulator. :func:`run_demo` takes any Backend.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any, TextIO
 
 from pacsys.backends import Backend
@@ -26,6 +33,11 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--seconds", type=float, default=5.0, help="length of the stream (default 5.0)"
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="use the simulator directly instead of over the DPM wire protocol",
     )
     parser.set_defaults(run=run)
 
@@ -71,9 +83,65 @@ def run_demo(backend: Backend, seconds: float, out: TextIO | None = None) -> Non
     print(f"status  {supply.name} 0x{status.raw_value:02X}: {bits}", file=out)
 
 
+DEMO_ROLE = "demo"
+DEMO_DEVICES = ("Z:ACLTST", "Z:SIMPS")
+# The principal DPMServer accepts by default (its service name is "daeset/bd@localhost").
+DPM_SERVICE = "daeset/bd/localhost"
+
+
+def _kerberos_realm(stack: contextlib.ExitStack, workdir: Path) -> Path | None:
+    """A throw-away KDC with a demo user holding a ticket; returns the service keytab.
+
+    None when the KDC tools are missing. Points this process' Kerberos at the KDC.
+    """
+    from pacsys.testing.kerberos import MiniKDC
+
+    try:
+        kdc = stack.enter_context(MiniKDC(workdir / "kdc"))
+    except RuntimeError as exc:
+        print(f"(no throw-away KDC: {exc}; writes go in-process)", file=sys.stderr)
+        return None
+    user = kdc.add_principal("demo")
+    user_keytab = kdc.keytab(user)
+    ccache = kdc.kinit(user, workdir / "ccache", keytab=user_keytab)
+    os.environ.update(kdc.env(ccache))
+    kdc.add_principal(DPM_SERVICE)
+    return kdc.keytab(DPM_SERVICE)
+
+
+def _over_dpm(stack: contextlib.ExitStack, sim: Backend, out: TextIO) -> Backend | None:
+    """The simulator behind a DPMServer on loopback, and a DPM client to it (None: no DPM)."""
+    from pacsys.registry import get_registry
+
+    registry = get_registry()
+    servers = registry.servers()
+    if "dpm" not in servers or "dpm" not in registry.backend_names():
+        return None
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pacsys-demo-")))
+    keytab = _kerberos_realm(stack, workdir)
+    roles = {DEMO_ROLE: DEMO_DEVICES} if keytab else None
+    server = stack.enter_context(servers["dpm"].load()(sim, port=0, keytab=keytab, roles=roles))
+    host, _, port = server.address.rpartition(":")
+    if keytab:
+        from pacsys.auth import KerberosAuth
+
+        auth = KerberosAuth()
+        client = registry.create_backend("dpm", host=host, port=int(port), auth=auth, role="demo")
+        how = f"Kerberos as {auth.principal}, role {DEMO_ROLE!r}"
+    else:
+        client = registry.create_backend("dpm", host=host, port=int(port))
+        how = "read-only"
+    print(f"over    DPM/TCP at {server.address} ({how})", file=out)
+    return stack.enter_context(client)
+
+
 def run(args: argparse.Namespace) -> int:
     from pacsys.sim import SimBackend
 
-    with SimBackend() as backend:
-        run_demo(backend, args.seconds)
+    with contextlib.ExitStack() as stack:
+        sim = stack.enter_context(SimBackend())
+        backend = None if args.in_process else _over_dpm(stack, sim, sys.stdout)
+        if backend is None:
+            print("over    the in-process simulator", file=sys.stdout)
+        run_demo(backend or sim, args.seconds)
     return 0
