@@ -97,3 +97,18 @@ def test_demo_runs_on_any_backend() -> None:
         run_demo(backend, 0.25, out)
         assert backend.read("Z:ACLTST") == 45.0
     assert "verified=True" in out.getvalue()
+
+
+def test_output_piped_into_a_closed_pipe_ends_quietly() -> None:
+    """``pacsys demo | head -1``: no BrokenPipeError traceback, exit status 0."""
+    process = subprocess.Popen(
+        [*PACSYS, "demo", "--in-process", "--seconds", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("over")
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in process.stderr.read()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from pacsys.cli import demo, plugins, serve
+from pacsys.cli._options import silence_stdout
 
 __all__ = ["main"]
 
@@ -41,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # piped into head & co.: stop quietly
+        silence_stdout()
+        return 0

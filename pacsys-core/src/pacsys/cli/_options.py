@@ -252,7 +252,7 @@ def _setup_logging(debug: bool) -> None:
         logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -323,7 +323,7 @@ def run_tool(
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return EXIT_OK
     except Exception as exc:
         from pacsys.errors import PacsysError
