@@ -57,10 +57,6 @@ DRF = "M:OUTTMP.READING@I"
 NO_FLAGS = (False, False, False, False)  # alarm_enable, alarm_status, abort, abort_inhibit
 
 
-def _status_text(name: str) -> str:
-    return next(c["status_message"] for c in ACNET_CODES if c["name"] == name)
-
-
 # --- reply -> Reading ---------------------------------------------------------------------
 
 
@@ -168,10 +164,11 @@ def test_error_sample_with_server_message() -> None:
 
 
 @pytest.mark.parametrize("message", [None, ""])
-def test_error_sample_without_message_uses_acnet_text(message: str | None) -> None:
+def test_error_sample_without_message_has_none(message: str | None) -> None:
+    """Spec 0.3.0: ``message = message or None`` (no locally generated text)."""
     reading = reply_to_reading(ErrorSample(72, -99, T_MS, message=message), DRF)
     assert (reading.facility_code, reading.error_code) == (72, -99)
-    assert reading.message == _status_text("DMQ_SECURITY_VIOLATION")
+    assert reading.message is None
 
 
 @pytest.mark.parametrize(

@@ -132,17 +132,11 @@ def reply_timestamp(reply: Sample) -> datetime | None:
         return None
 
 
-def _status_text(facility: int, error: int) -> str | None:
-    from pacsys.acnet import status_message
-
-    return status_message(facility, error)
-
-
 def reply_to_reading(reply: Message, drf: str) -> Reading:
     """The Reading for one decoded reply to the request ``drf``.
 
-    ErrorSample -> status-only reading whose message is the server's text, or the ACNET
-    status text when the server sent none. Reply types that carry no mappable value
+    ErrorSample -> status-only reading whose message is the server's text, or None when it
+    sent none (spec 0.3.0; the status name is derived from the codes where needed). Reply types that carry no mappable value
     become an error reading (1, -1) naming the type.
     """
     if isinstance(reply, ErrorSample):
@@ -150,7 +144,7 @@ def reply_to_reading(reply: Message, drf: str) -> Reading:
             drf=drf,
             facility_code=reply.facility_code,
             error_code=reply.error_number,
-            message=reply.message or _status_text(reply.facility_code, reply.error_number),
+            message=reply.message or None,
             timestamp=reply_timestamp(reply),
             cycle=reply.cycle_time or 0,
         )
