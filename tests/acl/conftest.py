@@ -73,11 +73,9 @@ def make_spec_backend() -> Iterator[Callable[..., SpecBackend]]:
 
 
 @pytest.fixture
-def spec_backend() -> Iterator[SpecBackend]:
-    fake = SpecBackend()
-    seed_spec_devices(fake)
-    yield fake
-    fake.close()
+def spec_backend(make_spec_backend: Callable[..., SpecBackend]) -> SpecBackend:
+    """A SpecBackend seeded with the spec devices (closed at teardown)."""
+    return make_spec_backend()
 
 
 @pytest.fixture

@@ -75,30 +75,27 @@ def rabbitmq() -> str:
     return f"{BROKER_HOST}:{BROKER_PORT}"
 
 
-def _new_vhost() -> str:
+def _scratch_vhost() -> Iterator[str]:
+    """A fresh vhost (guest has full rights), deleted when the generator is closed."""
     name = f"pacsys-test-{uuid.uuid4().hex[:10]}"
     rabbitmqctl("add_vhost", name)
     rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    return name
+    try:
+        yield name
+    finally:
+        rabbitmqctl("delete_vhost", name)
 
 
 @pytest.fixture
 def rabbitmq_vhost(rabbitmq: str) -> Iterator[str]:
-    """A fresh vhost (guest has full rights) deleted after the test."""
-    name = _new_vhost()
-    try:
-        yield name
-    finally:
-        rabbitmqctl("delete_vhost", name)
+    """A vhost of this test's own."""
+    yield from _scratch_vhost()
 
 
 @pytest.fixture(scope="module")
 def module_vhost(rabbitmq: str) -> Iterator[str]:
-    name = _new_vhost()
-    try:
-        yield name
-    finally:
-        rabbitmqctl("delete_vhost", name)
+    """A vhost shared by the tests of one module."""
+    yield from _scratch_vhost()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,6 +15,20 @@ from pacsys_ssh.client import SSHClient
 from pacsys_ssh.errors import SSHError
 
 SCALAR = re.compile(r"^M:OUTTMP {7}= +-?\d+\.\d+ DegF$")
+
+
+@contextlib.contextmanager
+def _broken_acl(ssh_lab: Any, script: str) -> Iterator[None]:
+    """Replace the lab's ``acl`` program by the shell ``script`` for the block."""
+    real = ssh_lab.bin_dir / "acl"
+    shadow = ssh_lab.bin_dir / "acl.real"
+    real.rename(shadow)
+    try:
+        real.write_text(script)
+        real.chmod(0o755)
+        yield
+    finally:
+        shadow.replace(real)
 
 
 def _temp_files(ssh: SSHClient) -> list[str]:
@@ -55,17 +72,10 @@ def test_one_shot_validation(client: SSHClient) -> None:
 
 
 def test_one_shot_failure_without_output_raises(client: SSHClient, ssh_lab) -> None:
-    # an "acl" that fails with stderr only: shadow the program for this test
-    shadow = ssh_lab.bin_dir / "acl.real"
-    (ssh_lab.bin_dir / "acl").rename(shadow)
-    try:
-        broken = ssh_lab.bin_dir / "acl"
-        broken.write_text("#!/bin/sh\necho 'acl: license expired' >&2\nexit 2\n")
-        broken.chmod(0o755)
+    # an "acl" that fails with stderr only
+    with _broken_acl(ssh_lab, "#!/bin/sh\necho 'acl: license expired' >&2\nexit 2\n"):
         with pytest.raises(ACLError, match="ACL script failed: acl: license expired"):
             client.acl("read M:OUTTMP")
-    finally:
-        shadow.replace(ssh_lab.bin_dir / "acl")
 
 
 def test_session_reads_and_echo_stripping(client: SSHClient) -> None:
@@ -105,14 +115,7 @@ def test_session_process_exit_closes_session(client: SSHClient) -> None:
 
 
 def test_session_start_failure(client: SSHClient, ssh_lab) -> None:
-    shadow = ssh_lab.bin_dir / "acl.real"
-    (ssh_lab.bin_dir / "acl").rename(shadow)
-    try:
-        broken = ssh_lab.bin_dir / "acl"
-        broken.write_text("#!/bin/sh\necho no prompt here\n")
-        broken.chmod(0o755)
+    with _broken_acl(ssh_lab, "#!/bin/sh\necho no prompt here\n"):
         with pytest.raises(ACLError, match="Failed to start ACL session") as info:
             client.acl_session(timeout=10)
-        assert isinstance(info.value.__cause__, SSHError)
-    finally:
-        shadow.replace(ssh_lab.bin_dir / "acl")
+    assert isinstance(info.value.__cause__, SSHError)

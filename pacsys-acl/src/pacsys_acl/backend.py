@@ -8,7 +8,6 @@ building in :mod:`pacsys_acl.request`; this module only does HTTP and bookkeepin
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -29,7 +28,7 @@ from pacsys.types import (
     ValueType,
     WriteResult,
 )
-from pacsys_acl.defaults import DEFAULT_TIMEOUT, DEFAULT_URL, URL_ENV
+from pacsys_acl.defaults import DEFAULT_TIMEOUT, DEFAULT_URL, URL_ENV, check_timeout
 from pacsys_acl.parse import (
     STATUS_ATTRIBUTES,
     ACLParseError,
@@ -61,17 +60,6 @@ class _Failure(Exception):
         super().__init__(message)
         self.error_code = error_code
         self.message = message
-
-
-def _check_timeout(timeout: object, name: str = "timeout") -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number, got {timeout!r}")
-    return float(timeout)
 
 
 def _now() -> datetime:
@@ -125,7 +113,7 @@ class ACLBackend(Backend):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self._base_url = base_url
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else _check_timeout(timeout)
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
         self._client = httpx.Client(verify=verify_ssl, follow_redirects=False)
         self._lock = threading.Lock()
         self._closed = False
@@ -153,7 +141,7 @@ class ACLBackend(Backend):
             raise RuntimeError("Backend is closed")
 
     def _budget(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else _check_timeout(timeout)
+        return self._timeout if timeout is None else check_timeout(timeout)
 
     # --- HTTP ------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ Variables live for one ``run`` unless the caller passes the same :class:`ACLScop
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +42,7 @@ from pacsys.drf3 import DRF_FIELD, DRF_PROPERTY, DataRequest, parse_event, parse
 from pacsys.drf_utils import prepare_for_control
 from pacsys.errors import AuthenticationError, DeviceError, PacsysError, ReadError
 from pacsys.types import BasicControl, Reading, ValueType
+from pacsys_acl.defaults import check_timeout
 from pacsys_acl.expression import Expression
 from pacsys_acl.parse import is_error_line
 from pacsys_acl.render import (
@@ -110,18 +110,8 @@ _ALARM_PROPERTIES = frozenset(
     {DRF_PROPERTY.READING, DRF_PROPERTY.SETTING, DRF_PROPERTY.ANALOG, DRF_PROPERTY.DIGITAL}
 )
 
-_CONTROL_VERBS = {
-    "on": BasicControl.ON,
-    "off": BasicControl.OFF,
-    "reset": BasicControl.RESET,
-    "positive": BasicControl.POSITIVE,
-    "negative": BasicControl.NEGATIVE,
-    "ramp": BasicControl.RAMP,
-    "dc": BasicControl.DC,
-    "local": BasicControl.LOCAL,
-    "remote": BasicControl.REMOTE,
-    "trip": BasicControl.TRIP,
-}
+# The basic-control verbs: on, off, reset, positive, negative, ramp, dc, local, remote, trip.
+_CONTROL_VERBS = {member.name.lower(): member for member in BasicControl}
 
 # Allowed command qualifiers per verb.
 _COMMAND_QUALIFIERS: dict[str, frozenset[str]] = {
@@ -254,15 +244,8 @@ class ACLInterpreter:
             raise TypeError(f"backend must be a pacsys Backend, got {type(backend).__name__}")
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 15:
             raise ValueError(f"decimals must be an integer from 0 to 15, got {decimals!r}")
-        if timeout is not None and (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, int | float)
-            or not math.isfinite(timeout)
-            or timeout <= 0
-        ):
-            raise ValueError(f"timeout must be a positive finite number or None, got {timeout!r}")
         self._backend = backend
-        self._timeout = timeout
+        self._timeout = None if timeout is None else check_timeout(timeout)
         self._decimals = decimals
         self._allow_settings = bool(allow_settings)
         self._handlers: dict[str, Callable[[_Context], list[str]]] = {

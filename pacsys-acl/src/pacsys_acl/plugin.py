@@ -17,6 +17,7 @@ from pacsys_acl.defaults import DEFAULT_PORT
 
 @hookimpl
 def pacsys_backends() -> list[BackendSpec]:
+    """The ``acl`` backend."""
     return [
         BackendSpec(
             "acl",
@@ -31,6 +32,7 @@ def pacsys_backends() -> list[BackendSpec]:
 
 @hookimpl
 def pacsys_servers() -> list[ServerSpec]:
+    """The ``acl`` server adapter for ``pacsys serve``."""
     return [
         ServerSpec(
             "acl",

@@ -8,6 +8,7 @@ is ``verb[/qual[=value]]... arguments`` or an assignment ``name = expression``. 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import attrs
 
@@ -65,7 +66,8 @@ class Token:
     text: str
 
 
-def _split_outside_quotes(text: str, separator: str, line: int) -> list[str]:
+def _split_outside_quotes(text: str, is_separator: Callable[[str], bool], line: int) -> list[str]:
+    """Split ``text`` at separator characters that are not inside '...' or "..." quotes."""
     parts: list[str] = []
     current: list[str] = []
     quote: str | None = None
@@ -77,7 +79,7 @@ def _split_outside_quotes(text: str, separator: str, line: int) -> list[str]:
         elif char in "'\"":
             quote = char
             current.append(char)
-        elif char == separator:
+        elif is_separator(char):
             parts.append("".join(current))
             current = []
         else:
@@ -92,7 +94,7 @@ def split_script(script: str) -> list[tuple[int, str]]:
     """``(line number, command text)`` for every non-empty command, in order."""
     commands: list[tuple[int, str]] = []
     for number, line in enumerate(script.splitlines(), start=1):
-        for part in _split_outside_quotes(line, ";", number):
+        for part in _split_outside_quotes(line, ";".__eq__, number):
             text = part.strip()
             if text:
                 commands.append((number, text))
@@ -107,7 +109,7 @@ def _unquote(value: str) -> str:
 
 def split_qualifiers(text: str, line: int) -> tuple[str, tuple[Qualifier, ...]]:
     """``M:OUTTMP/raw/event='e,02'`` -> ``("M:OUTTMP", (raw, event=e,02))``."""
-    head, *quals = _split_outside_quotes(text, "/", line)
+    head, *quals = _split_outside_quotes(text, "/".__eq__, line)
     parsed: list[Qualifier] = []
     for qual in quals:
         name, sep, value = qual.partition("=")
@@ -120,28 +122,7 @@ def split_qualifiers(text: str, line: int) -> tuple[str, tuple[Qualifier, ...]]:
 
 def split_args(text: str, line: int) -> list[str]:
     """Whitespace-separated arguments, keeping quoted strings (with spaces) whole."""
-    args: list[str] = []
-    current: list[str] = []
-    quote: str | None = None
-    for char in text:
-        if quote is not None:
-            current.append(char)
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-            current.append(char)
-        elif char.isspace():
-            if current:
-                args.append("".join(current))
-                current = []
-        else:
-            current.append(char)
-    if quote is not None:
-        raise ACLSyntaxError("Unterminated quoted string", line)
-    if current:
-        args.append("".join(current))
-    return args
+    return [arg for arg in _split_outside_quotes(text, str.isspace, line) if arg]
 
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$", re.DOTALL)

@@ -97,6 +97,18 @@ class _Context:
             except gssapi.exceptions.GSSError as exc:
                 raise AuthenticationError(f"MIC verification failed: {_reason(exc)}") from None
 
+    def _step(self, token: bytes | None, operation: str) -> bytes:
+        """One context-establishment round; the token for the peer (b"" if none)."""
+        gssapi = _gssapi()
+        with self._lock:
+            if self._ctx.complete:
+                raise AuthenticationError("GSS context is already established")
+            try:
+                output = self._ctx.step(token)
+            except gssapi.exceptions.GSSError as exc:
+                raise AuthenticationError(f"{operation} failed: {_reason(exc)}") from None
+        return bytes(output) if output else b""
+
     def _require_complete(self, operation: str) -> None:
         if not self._ctx.complete:
             raise AuthenticationError(f"GSS {operation} needs an established context")
@@ -148,19 +160,10 @@ class ClientContext(_Context):
         """One init_sec_context round: the output token for the server (b"" if none)."""
         if token is not None:
             token = _check_bytes(token, "token")
-        gssapi = _gssapi()
-        with self._lock:
-            if self._ctx.complete:
-                raise AuthenticationError("GSS context is already established")
-            try:
-                output = self._ctx.step(token)
-            except gssapi.exceptions.GSSError as exc:
-                raise AuthenticationError(
-                    f"GSS init_sec_context for {self.target} failed: {_reason(exc)}"
-                ) from None
+        output = self._step(token, f"GSS init_sec_context for {self.target}")
         if self._ctx.complete:
             log.debug("GSS context to %s established", self.target)
-        return bytes(output) if output else b""
+        return output
 
 
 class ServerContext(_Context):
@@ -198,19 +201,10 @@ class ServerContext(_Context):
         token = _check_bytes(token, "token")
         if not token:
             raise AuthenticationError("GSS accept_sec_context: empty token from the client")
-        gssapi = _gssapi()
-        with self._lock:
-            if self._ctx.complete:
-                raise AuthenticationError("GSS context is already established")
-            try:
-                output = self._ctx.step(token)
-            except gssapi.exceptions.GSSError as exc:
-                raise AuthenticationError(
-                    f"GSS accept_sec_context failed: {_reason(exc)}"
-                ) from None
+        output = self._step(token, "GSS accept_sec_context")
         if self._ctx.complete:
             log.debug("GSS context from %s accepted", self.initiator)
-        return bytes(output) if output else b""
+        return output
 
     @property
     def initiator(self) -> str:

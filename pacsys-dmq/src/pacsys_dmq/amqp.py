@@ -77,13 +77,11 @@ class AmqpLoop:
         self._tasks: collections.deque[tuple[Task, FailHandler | None]] = collections.deque()
         self._lock = threading.Lock()
         self._started = threading.Event()
-        self._finished = threading.Event()
         self._stopping = False
         self._alive = False
         self._start_error: BaseException | None = None
         self._connection: pika.BlockingConnection | None = None
         self._thread: threading.Thread | None = None
-        self.lost_reason: BaseException | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -132,18 +130,15 @@ class AmqpLoop:
     def submit(self, task: Task, on_fail: FailHandler | None = None) -> None:
         """Run ``task`` on the loop thread soon; ``on_fail(exc)`` if it never will run."""
         with self._lock:
-            if not self._alive or self._stopping:
-                error = ConnectionError("Connection not open")
-                if on_fail is None:
-                    raise error
-                fail = True
-            else:
-                fail = False
+            accepted = self._alive and not self._stopping
+            if accepted:
                 self._tasks.append((task, on_fail))
-                connection = self._connection
-        if fail:
-            assert on_fail is not None
-            on_fail(ConnectionError("Connection not open"))
+            connection = self._connection
+        if not accepted:
+            error = ConnectionError("Connection not open")
+            if on_fail is None:
+                raise error
+            on_fail(error)
             return
         try:
             assert connection is not None
@@ -195,7 +190,6 @@ class AmqpLoop:
         except BaseException as exc:
             self._start_error = exc
             self._started.set()
-            self._finished.set()
             return
         with self._lock:
             abandoned = self._stopping
@@ -214,7 +208,6 @@ class AmqpLoop:
                 connection.close()
             except Exception as exc:
                 log.debug("connection close: %s", exc)
-        self.lost_reason = lost
         reason = lost if lost is not None else ConnectionError("Connection closed")
         for _, on_fail in leftovers:
             if on_fail is not None:
@@ -227,7 +220,6 @@ class AmqpLoop:
                 self._on_lost(lost)
             except Exception:
                 log.exception("Error in connection-lost handler (ignored)")
-        self._finished.set()
 
     def _serve(self, connection: pika.BlockingConnection) -> BaseException | None:
         """Process events until stopped; return the exception that killed the connection."""

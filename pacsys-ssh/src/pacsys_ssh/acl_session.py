@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from pacsys.errors import ACLError
+from pacsys_ssh._closing import Closing
 from pacsys_ssh.errors import SSHError
 from pacsys_ssh.process import RemoteProcess
 
@@ -86,7 +86,7 @@ def run_acl_script(ssh: SSHClient, command: str | list[str], timeout: float | No
     return clean_acl_output(result.stdout)
 
 
-class ACLSession:
+class ACLSession(Closing):
     """Persistent ACL interpreter over an SSH channel. Not thread-safe; does not own ``ssh``.
 
     Each :meth:`send` is a separate script execution; join dependent statements with ``;``.
@@ -131,17 +131,6 @@ class ACLSession:
         process, self._process = self._process, None
         if process is not None:
             process.close()
-
-    def __enter__(self) -> ACLSession:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"ACLSession({'closed' if self._process is None else 'open'})"

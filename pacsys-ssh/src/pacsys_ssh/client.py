@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import paramiko
@@ -19,6 +18,7 @@ from paramiko.common import cMSG_CHANNEL_REQUEST
 from paramiko.message import Message
 
 from pacsys.errors import AuthenticationError
+from pacsys_ssh._closing import Closing
 from pacsys_ssh.acl_session import ACLSession, run_acl_script
 from pacsys_ssh.connect import Chain, connect_chain
 from pacsys_ssh.errors import (
@@ -74,6 +74,35 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
+def _timed_out(command: str, timeout: float | None) -> str:
+    return f"Command timed out after {timeout}s: '{command}'"
+
+
+def _stdout_chunks(
+    channel: paramiko.Channel, stderr: bytearray, deadline: float | None, timeout_message: str
+) -> Iterator[bytes]:
+    """Yield stdout chunks until the command has exited and all output is read.
+
+    stderr is appended to ``stderr`` as it arrives; SSHTimeoutError past ``deadline``.
+    """
+    while True:
+        remaining = _remaining(deadline)
+        if remaining is not None and remaining <= 0:
+            raise SSHTimeoutError(timeout_message)
+        while channel.recv_stderr_ready():
+            stderr += channel.recv_stderr(CHUNK)
+        if channel.recv_ready():
+            chunk = channel.recv(CHUNK)
+            if chunk:
+                yield chunk
+                continue
+        if channel.exit_status_ready() and not (
+            channel.recv_ready() or channel.recv_stderr_ready()
+        ):
+            return
+        wait_readable(channel, POLL if remaining is None else min(POLL, remaining))
+
+
 def _start_command(channel: paramiko.Channel, command: str, deadline: float | None) -> bool:
     """Send an exec request and wait for the server's answer; False if the deadline passed.
 
@@ -97,7 +126,7 @@ def _start_command(channel: paramiko.Channel, command: str, deadline: float | No
     raise exc if exc is not None else paramiko.SSHException("Channel closed.")
 
 
-class SSHClient:
+class SSHClient(Closing):
     """SSH client with multi-hop chains, command execution, tunnels, SFTP and ACL.
 
     The connection is made lazily by the first operation. ``hops`` is a hostname, an
@@ -191,7 +220,7 @@ class SSHClient:
         transport = self._final_transport()
         remaining = _remaining(deadline)
         if remaining is not None and remaining <= 0:
-            raise SSHTimeoutError(f"Command timed out after {timeout}s: '{command}'")
+            raise SSHTimeoutError(_timed_out(command, timeout))
         try:
             channel = transport.open_session(timeout=remaining)
         except paramiko.SSHException as exc:
@@ -232,22 +261,11 @@ class SSHClient:
             if input is not None:
                 channel.sendall(input.encode("utf-8"))
             channel.shutdown_write()
-            while True:
-                remaining = _remaining(deadline)
-                if remaining is not None and remaining <= 0:
-                    raise SSHTimeoutError(f"Command timed out after {timeout}s: '{command}'")
-                while channel.recv_ready():
-                    stdout += channel.recv(CHUNK)
-                while channel.recv_stderr_ready():
-                    stderr += channel.recv_stderr(CHUNK)
-                if channel.exit_status_ready() and not (
-                    channel.recv_ready() or channel.recv_stderr_ready()
-                ):
-                    break
-                wait_readable(channel, POLL if remaining is None else min(POLL, remaining))
+            for chunk in _stdout_chunks(channel, stderr, deadline, _timed_out(command, timeout)):
+                stdout += chunk
             exit_code = channel.recv_exit_status()
         except TimeoutError:
-            raise SSHTimeoutError(f"Command timed out after {timeout}s: '{command}'") from None
+            raise SSHTimeoutError(_timed_out(command, timeout)) from None
         finally:
             channel.close()
         return CommandResult(
@@ -265,29 +283,15 @@ class SSHClient:
         pending = ""
         try:
             channel.shutdown_write()
-            while True:
-                remaining = _remaining(deadline)
-                if remaining is not None and remaining <= 0:
-                    raise SSHTimeoutError(f"Command timed out after {timeout}s: '{command}'")
-                while channel.recv_stderr_ready():
-                    stderr += channel.recv_stderr(CHUNK)
-                if channel.recv_ready():
-                    chunk = channel.recv(CHUNK)
-                    if chunk:
-                        pending += chunk.decode("utf-8", errors="replace")
-                        *lines, pending = pending.split("\n")
-                        yield from lines
-                        continue
-                if channel.exit_status_ready() and not (
-                    channel.recv_ready() or channel.recv_stderr_ready()
-                ):
-                    break
-                wait_readable(channel, POLL if remaining is None else min(POLL, remaining))
+            for chunk in _stdout_chunks(channel, stderr, deadline, _timed_out(command, timeout)):
+                pending += chunk.decode("utf-8", errors="replace")
+                *lines, pending = pending.split("\n")
+                yield from lines
             if pending:
                 yield pending
             exit_code = channel.recv_exit_status()
         except TimeoutError:
-            raise SSHTimeoutError(f"Command timed out after {timeout}s: '{command}'") from None
+            raise SSHTimeoutError(_timed_out(command, timeout)) from None
         finally:
             channel.close()
         if exit_code != 0:
@@ -302,18 +306,9 @@ class SSHClient:
 
         ``timeout`` bounds the start and becomes the channel timeout for reads and writes.
         """
-        transport = self._final_transport()
         deadline = None if timeout is None else time.monotonic() + timeout
-        channel = transport.open_session(timeout=timeout)
-        try:
-            channel.settimeout(timeout)
-            if not _start_command(channel, command, deadline):
-                raise SSHTimeoutError(
-                    f"Command timed out after {timeout}s before the server started it: '{command}'"
-                )
-        except BaseException:
-            channel.close()
-            raise
+        channel = self._open_session(command, timeout, deadline)
+        channel.settimeout(timeout)
         return channel
 
     def remote_process(self, command: str, *, timeout: float = 30.0) -> RemoteProcess:
@@ -362,17 +357,6 @@ class SSHClient:
             chain, self._chain = self._chain, None
             if chain is not None:
                 chain.close()
-
-    def __enter__(self) -> SSHClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         route = " -> ".join(hop.hostname for hop in self._hops)

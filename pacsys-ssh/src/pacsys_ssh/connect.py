@@ -230,17 +230,14 @@ def connect_chain(
     for index, hop in enumerate(hops):
         try:
             _open_hop(chain, index, hop, auth, connect_timeout, known_hosts)
-        except SSHError:
+        except BaseException as exc:
             chain.close()
-            raise
-        except paramiko.AuthenticationException as exc:
-            chain.close()
-            raise SSHConnectionError(f"Authentication failed: {_describe(exc)}", hop) from exc
-        except (paramiko.SSHException, OSError, EOFError) as exc:
-            chain.close()
-            raise SSHConnectionError(f"Connection failed: {_describe(exc)}", hop) from exc
-        except BaseException:
-            chain.close()
+            if isinstance(exc, SSHError):
+                raise
+            if isinstance(exc, paramiko.AuthenticationException):
+                raise SSHConnectionError(f"Authentication failed: {_describe(exc)}", hop) from exc
+            if isinstance(exc, (paramiko.SSHException, OSError, EOFError)):
+                raise SSHConnectionError(f"Connection failed: {_describe(exc)}", hop) from exc
             raise
     return chain
 

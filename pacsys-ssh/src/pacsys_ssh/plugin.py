@@ -11,4 +11,5 @@ from pacsys.hookspecs import BackendSpec, hookimpl
 
 @hookimpl
 def pacsys_backends() -> list[BackendSpec]:
+    """None: SSH is used through ``pacsys.ssh``, not as a Backend."""
     return []

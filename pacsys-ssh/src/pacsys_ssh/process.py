@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import select
 import time
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import paramiko
 
+from pacsys_ssh._closing import Closing
 from pacsys_ssh.errors import SSHError, SSHTimeoutError
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def wait_readable(channel: paramiko.Channel, timeout: float) -> None:
         pass
 
 
-class RemoteProcess:
+class RemoteProcess(Closing):
     """Persistent interactive process over SSH (no pty). Not thread-safe; does not own ``ssh``.
 
     ``timeout`` opens the command and is the default for :meth:`read_until`.
@@ -152,17 +152,6 @@ class RemoteProcess:
             self._channel.close()
         except Exception:
             pass
-
-    def __enter__(self) -> RemoteProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"RemoteProcess({'alive' if self.alive else 'closed'})"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 import paramiko
 
+from pacsys_ssh._closing import Closing
+
 __all__ = ["SFTPSession"]
 
 
-class SFTPSession:
+class SFTPSession(Closing):
     """File transfer on the remote host; paramiko's file errors propagate unchanged."""
 
     def __init__(self, client: paramiko.SFTPClient) -> None:
@@ -48,17 +49,6 @@ class SFTPSession:
     def client(self) -> paramiko.SFTPClient:
         """The underlying paramiko client, for operations not wrapped here."""
         return self._client
-
-    def __enter__(self) -> SFTPSession:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         channel: Any = self._client.get_channel()

@@ -13,9 +13,10 @@ import logging
 import selectors
 import socket
 import threading
-from types import TracebackType
 
 import paramiko
+
+from pacsys_ssh._closing import Closing
 
 __all__ = ["Tunnel"]
 
@@ -25,7 +26,7 @@ CHUNK = 16384
 JOIN_TIMEOUT = 3.0
 
 
-class Tunnel:
+class Tunnel(Closing):
     """Local port forward ``127.0.0.1:local_port -> remote_host:remote_port`` (via SSH)."""
 
     def __init__(
@@ -179,15 +180,8 @@ class Tunnel:
         self._wake_r.close()
         self._wake_w.close()
 
-    def __enter__(self) -> Tunnel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Same as :meth:`stop` (the context-manager exit of every SSH resource)."""
         self.stop()
 
     def __repr__(self) -> str:

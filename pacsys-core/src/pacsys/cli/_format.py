@@ -171,7 +171,8 @@ def short_error(exc: BaseException, limit: int = 160) -> str:
             text = str(details() or "")
         except Exception:
             text = ""
-    text = (text or str(exc)).strip().splitlines()[0] if (text or str(exc)).strip() else ""
+    text = (text or str(exc)).strip()
+    text = text.splitlines()[0] if text else ""
     text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -23,6 +23,7 @@ from pacsys.cli._format import device_error, status_name
 from pacsys.drf3 import DataRequest, parse_request
 
 __all__ = [
+    "ENV_HELP",
     "EXIT_DEVICE",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -31,7 +32,11 @@ __all__ = [
     "open_backend",
     "parse_drfs",
     "print_error",
+    "report_exception",
     "run_tool",
+    "silence_stdout",
+    "timeout_of",
+    "tool_parser",
 ]
 
 EXIT_OK = 0
@@ -66,6 +71,16 @@ def _names(kind: str) -> str:
     except Exception:
         return "see 'pacsys plugins'"
     return ", ".join(names) if names else "none installed"
+
+
+def tool_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
+    """The parser of an ac* tool: its examples and the shared environment help as epilog."""
+    return argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=examples + "\n" + ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -298,14 +313,12 @@ def run_tool(
     parser: argparse.ArgumentParser,
     body: Callable[[argparse.Namespace], int],
     argv: Sequence[str] | None,
-    *,
-    intermixed: bool = True,
 ) -> int:
     """Parse ``argv`` and run ``body``; map every failure to a message and an exit code.
 
-    ``intermixed`` lets options follow positionals (``acget A B --raw C``).
+    Options may follow positionals (``acget A B --raw C``).
     """
-    args = parser.parse_intermixed_args(argv) if intermixed else parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     _setup_logging(getattr(args, "debug", False))
     previous = None
     try:

@@ -18,7 +18,6 @@ from pacsys.cli._format import (
     table_row,
 )
 from pacsys.cli._options import (
-    ENV_HELP,
     EXIT_DEVICE,
     EXIT_OK,
     UsageError,
@@ -28,6 +27,7 @@ from pacsys.cli._options import (
     print_error,
     run_tool,
     timeout_of,
+    tool_parser,
 )
 from pacsys.drf3 import DRF_FIELD, DataRequest, is_field_allowed
 from pacsys.types import Reading
@@ -52,11 +52,9 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Read ACNET devices once (DRF syntax) and print value, units and status.",
-        epilog=EXAMPLES + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    """The command-line parser of ``acget``."""
+    parser = tool_parser(
+        PROG, "Read ACNET devices once (DRF syntax) and print value, units and status.", EXAMPLES
     )
     parser.add_argument("drfs", nargs="*", metavar="DRF", help="device requests to read")
     parser.add_argument(
@@ -148,6 +146,7 @@ def render(args: argparse.Namespace, labels: Sequence[str], readings: Sequence[R
 
 
 def run(args: argparse.Namespace) -> int:
+    """Read every DRF once, print them in ``--format``; exit status 1 if any failed."""
     drfs = list(args.drfs)
     if args.file:
         drfs += _read_drf_file(args.file)
@@ -174,4 +173,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``acget`` console script: run with ``argv`` (default sys.argv); the exit status."""
     return run_tool(PROG, build_parser(), run, argv)

@@ -8,6 +8,7 @@ the current reading, setting and status are still shown.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +23,6 @@ from pacsys.cli._format import (
     status_name,
 )
 from pacsys.cli._options import (
-    ENV_HELP,
     EXIT_DEVICE,
     EXIT_OK,
     add_connection_options,
@@ -31,6 +31,7 @@ from pacsys.cli._options import (
     print_error,
     run_tool,
     timeout_of,
+    tool_parser,
 )
 from pacsys.metadata import DeviceInfoResult, MetadataSource, PropertyInfo
 from pacsys.types import Reading
@@ -50,11 +51,9 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Show device metadata (DevDB) and the current reading, setting and status.",
-        epilog=EXAMPLES + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    """The command-line parser of ``acinfo``."""
+    parser = tool_parser(
+        PROG, "Show device metadata (DevDB) and the current reading, setting and status.", EXAMPLES
     )
     parser.add_argument("devices", nargs="+", metavar="DEVICE", help="device names (or DRFs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
@@ -205,8 +204,6 @@ def record(
     name: str, info: DeviceInfoResult | None, source: str, live: dict[str, Reading]
 ) -> dict[str, Any]:
     """The JSON record for one device."""
-    import dataclasses
-
     return {
         "name": name,
         "metadata_source": source,
@@ -216,6 +213,7 @@ def record(
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print metadata and live values of each device (text blocks or one JSON array)."""
     requests = parse_drfs(args.devices)
     names = list(dict.fromkeys(request.device for request in requests))
     timeout = timeout_of(args)
@@ -224,36 +222,34 @@ def run(args: argparse.Namespace) -> int:
     from pacsys import _simple
 
     try:
-        backend = open_backend(args)
-    except BaseException:
-        _simple.shutdown()
-        raise
-    with backend:
-        for name in names:
-            info, source = metadata_for(backend, name, timeout)
-            wanted = live_drfs(name, info)
-            readings = backend.get_many(list(wanted.values()), timeout=timeout)
-            live = dict(zip(wanted, readings, strict=True))
-            if info is None and all(not r.ok for r in readings):
-                failed += 1
-                first = readings[0]
-                code, error = first.facility_code, first.error_code
-                print_error(PROG, device_error(name, code, error, first.message))
-                continue
-            if args.format == "json":
-                records.append(record(name, info, source, live))
-            else:
-                if printed:
-                    print()
-                printed += 1
-                print(render_text(name, info, source, live, args.verbose), flush=True)
-    _simple.shutdown()  # the DevDB client, if one was created
+        with open_backend(args) as backend:
+            for name in names:
+                info, source = metadata_for(backend, name, timeout)
+                wanted = live_drfs(name, info)
+                readings = backend.get_many(list(wanted.values()), timeout=timeout)
+                live = dict(zip(wanted, readings, strict=True))
+                if info is None and all(not r.ok for r in readings):
+                    failed += 1
+                    first = readings[0]
+                    code, error = first.facility_code, first.error_code
+                    print_error(PROG, device_error(name, code, error, first.message))
+                    continue
+                if args.format == "json":
+                    records.append(record(name, info, source, live))
+                else:
+                    if printed:
+                        print()
+                    printed += 1
+                    print(render_text(name, info, source, live, args.verbose), flush=True)
+    finally:
+        _simple.shutdown()  # the DevDB client, if one was created
     if args.format == "json":
         print(render_json(records))
     return EXIT_DEVICE if failed else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``acinfo`` console script: run with ``argv`` (default sys.argv); the exit status."""
     return run_tool(PROG, build_parser(), run, argv)
 
 

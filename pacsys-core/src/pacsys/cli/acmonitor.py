@@ -23,7 +23,6 @@ from pacsys.cli._format import (
     status_name,
 )
 from pacsys.cli._options import (
-    ENV_HELP,
     EXIT_DEVICE,
     EXIT_OK,
     UsageError,
@@ -33,6 +32,7 @@ from pacsys.cli._options import (
     print_error,
     report_exception,
     run_tool,
+    tool_parser,
 )
 from pacsys.drf3 import DataRequest
 from pacsys.types import Reading
@@ -57,11 +57,9 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Stream ACNET devices and print every reading with its timestamp.",
-        epilog=EXAMPLES + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    """The command-line parser of ``acmonitor``."""
+    parser = tool_parser(
+        PROG, "Stream ACNET devices and print every reading with its timestamp.", EXAMPLES
     )
     parser.add_argument("drfs", nargs="+", metavar="DRF", help="device requests to stream")
     parser.add_argument(
@@ -155,6 +153,7 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Stream until a stop condition or Ctrl-C, subscribing again after failures."""
     _validate(args)
     requests = parse_drfs(args.drfs)
     drfs = [stream_drf(request, args.event) for request in requests]
@@ -261,6 +260,7 @@ def _resubscribe(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``acmonitor`` console script: run with ``argv`` (default sys.argv); the exit status."""
     return run_tool(PROG, build_parser(), run, argv)
 
 

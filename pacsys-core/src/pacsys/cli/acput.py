@@ -13,7 +13,6 @@ from typing import Any
 
 from pacsys.cli._format import device_error, format_value, status_name
 from pacsys.cli._options import (
-    ENV_HELP,
     EXIT_DEVICE,
     EXIT_OK,
     UsageError,
@@ -23,6 +22,7 @@ from pacsys.cli._options import (
     print_error,
     run_tool,
     timeout_of,
+    tool_parser,
 )
 from pacsys.cli._values import CONTROL_WORDS, PutValue, parse_put_value
 from pacsys.drf3 import DRF_PROPERTY, DataRequest
@@ -44,11 +44,9 @@ EXAMPLES = f"""examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Write one ACNET device: a number, an array, text, or a control command.",
-        epilog=EXAMPLES + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    """The command-line parser of ``acput``."""
+    parser = tool_parser(
+        PROG, "Write one ACNET device: a number, an array, text, or a control command.", EXAMPLES
     )
     parser.add_argument("drf", metavar="DRF", help="device to write (its SETTING property)")
     parser.add_argument("values", nargs="+", metavar="VALUE", help="value(s) to write")
@@ -144,6 +142,7 @@ def _write(device: Any, value: PutValue, verify: Any, timeout: float) -> WriteRe
 
 
 def run(args: argparse.Namespace) -> int:
+    """Parse the value, write it (unless ``--dry-run``) and print the old and new value."""
     (request,) = parse_drfs([args.drf])
     try:
         value = parse_put_value(
@@ -156,14 +155,13 @@ def run(args: argparse.Namespace) -> int:
     verify = _verify_policy(args)
     timeout = timeout_of(args)
     label, readback = _readback_drf(request, value)
-    target_property = DRF_PROPERTY.CONTROL if value.kind == "control" else None
-    if request.is_acnet and target_property is None:
-        target_property = DRF_PROPERTY.SETTING
-    target = (
-        request.to_canonical(property=target_property, event="U", extra=None)
-        if value.kind != "control"
-        else request.to_canonical(property=target_property, range=None, event="U", extra=None)
-    )
+    if value.kind == "control":
+        target = request.to_canonical(
+            property=DRF_PROPERTY.CONTROL, range=None, event="U", extra=None
+        )
+    else:
+        setting = DRF_PROPERTY.SETTING if request.is_acnet else None
+        target = request.to_canonical(property=setting, event="U", extra=None)
     if args.dry_run:
         print(f"Would write {value.describe()} to {target} (nothing written)")
         return EXIT_OK
@@ -202,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``acput`` console script: run with ``argv`` (default sys.argv); the exit status."""
     return run_tool(PROG, build_parser(), run, argv)
 
 

@@ -10,6 +10,7 @@ from pacsys.registry import Registry, get_registry
 
 
 def add_parser(commands: Any) -> None:
+    """Add the ``plugins`` subcommand to the ``pacsys`` command's subparsers."""
     parser = commands.add_parser(
         "plugins",
         help="list installed plugins",
@@ -63,6 +64,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
 
 
 def render_text(entries: list[dict[str, Any]]) -> str:
+    """The human-readable listing of :func:`describe`'s entries."""
     lines = []
     for entry in entries:
         where = f"{entry['distribution'] or 'in-process'} {entry['version'] or ''}".strip()
@@ -83,6 +85,7 @@ def render_text(entries: list[dict[str, Any]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the installed plugins (text, or JSON with ``--json``)."""
     entries = describe(get_registry())
     print(json.dumps(entries, indent=2) if args.json else render_text(entries))
     return 0

@@ -46,6 +46,7 @@ def _specs() -> list[ServerSpec]:
 
 
 def add_parser(commands: Any) -> None:
+    """Add the ``serve`` subcommand (one port option per installed server) to ``pacsys``."""
     parser = commands.add_parser(
         "serve",
         help="serve the simulator over every installed wire protocol",

@@ -42,6 +42,7 @@ from pacsys.types import (
     SubscriptionHandle,
     Value,
     WriteResult,
+    values_equal,
 )
 
 __all__ = ["SimBackend"]
@@ -191,9 +192,9 @@ class SimBackend(Backend):
     def _device(self, request: DataRequest) -> DeviceDef:
         device = self._catalogue.lookup(request.device) if request.is_acnet else None
         if device is None:
-            raise devices._fail(acnet.DPM_NO_SUCH_DEVICE, request.device)
+            raise devices.fail(acnet.DPM_NO_SUCH_DEVICE, request.device)
         if request.extra is not None:
-            raise devices._fail(
+            raise devices.fail(
                 acnet.DPM_INVALID_DATASOURCE, f"the simulator has no <-{request.extra_raw}"
             )
         return device
@@ -206,13 +207,20 @@ class SimBackend(Backend):
         return state
 
     @staticmethod
-    def _error(drf: str, exc: SimError, t: float, meta: DeviceMeta | None = None) -> Reading:
+    def _error(
+        drf: str,
+        exc: SimError,
+        timestamp: datetime,
+        cycle: int | None = None,
+        meta: DeviceMeta | None = None,
+    ) -> Reading:
         return Reading(
             drf=drf,
             facility_code=exc.facility,
             error_code=exc.error,
             message=exc.message,
-            timestamp=_timestamp(t),
+            timestamp=timestamp,
+            cycle=cycle,
             meta=meta,
         )
 
@@ -232,15 +240,7 @@ class SimBackend(Backend):
         try:
             value, value_type = devices.sample(state, request, t, self._texts)
         except SimError as exc:
-            return Reading(
-                drf=drf,
-                facility_code=exc.facility,
-                error_code=exc.error,
-                message=exc.message,
-                timestamp=timestamp,
-                cycle=cycle,
-                meta=meta,
-            )
+            return self._error(drf, exc, timestamp, cycle, meta)
         return Reading(
             drf=drf,
             value_type=value_type,
@@ -259,12 +259,12 @@ class SimBackend(Backend):
 
     def _one_shot(self, drf: str, request: DataRequest, now: float) -> Reading:
         if request.event.mode == "N":
-            exc = devices._fail(acnet.DPM_BAD_EVENT, NEVER_MESSAGE)
-            return self._error(drf, exc, now)
+            exc = devices.fail(acnet.DPM_BAD_EVENT, NEVER_MESSAGE)
+            return self._error(drf, exc, _timestamp(now))
         try:
             state = self._state(self._device(request))
         except SimError as exc:
-            return self._error(drf, exc, now)
+            return self._error(drf, exc, _timestamp(now))
         return self._sample(drf, request, state, self._one_shot_time(request.event, now))
 
     # --- reads ---------------------------------------------------------------------------
@@ -331,13 +331,13 @@ class SimBackend(Backend):
             on_stop=self._forget,
         )
         now = self._clock.now()
-        immediate: list[tuple[str, DataRequest, _Entry | None, SimError | None]] = []
+        immediate: list[tuple[str, _Entry | None, SimError | None]] = []
         placements: list[tuple[tuple[Any, ...], float, float, float, _Entry]] = []
         for drf, request in zip(drfs, requests, strict=True):
             try:
                 state = self._state(self._device(request))
             except SimError as exc:
-                immediate.append((drf, request, None, exc))
+                immediate.append((drf, None, exc))
                 continue
             event = request.event
             if event.mode == "U":
@@ -346,7 +346,7 @@ class SimBackend(Backend):
             mode = event.mode
             entry.only_changes = mode == "Q"
             if mode == "I" or (mode in ("P", "Q") and event.imm):  # type: ignore[attr-defined]
-                immediate.append((drf, request, entry, None))
+                immediate.append((drf, entry, None))
             if mode in ("P", "Q"):
                 period = event.freq / 1000  # type: ignore[attr-defined]
                 placements.append((("P", event.freq), 0.0, period, 0.0, entry))  # type: ignore[attr-defined]
@@ -354,16 +354,14 @@ class SimBackend(Backend):
                 clock_event = self._catalogue.clock_events.get(event.evt)  # type: ignore[attr-defined]
                 if clock_event is None:
                     message = f"clock event 0x{event.evt:02X} is not simulated"  # type: ignore[attr-defined]
-                    immediate.append(
-                        (drf, request, None, devices._fail(acnet.DPM_BAD_EVENT, message))
-                    )
+                    immediate.append((drf, None, devices.fail(acnet.DPM_BAD_EVENT, message)))
                     continue
                 delay = event.delay / 1000  # type: ignore[attr-defined]
                 key = ("E", clock_event.event, event.delay)  # type: ignore[attr-defined]
                 placements.append((key, clock_event.phase, 1 / clock_event.rate_hz, delay, entry))
             elif mode == "S":
-                exc = devices._fail(acnet.DPM_BAD_EVENT, "state events are not simulated")
-                immediate.append((drf, request, None, exc))
+                exc = devices.fail(acnet.DPM_BAD_EVENT, "state events are not simulated")
+                immediate.append((drf, None, exc))
         with self._lock:
             self._check_open()
             timers = self._handles.setdefault(handle, [])
@@ -386,19 +384,18 @@ class SimBackend(Backend):
     def _fire_immediate(
         self,
         handle: BufferedSubscriptionHandle,
-        items: list[tuple[str, DataRequest, _Entry | None, SimError | None]],
+        items: list[tuple[str, _Entry | None, SimError | None]],
         due: float,
     ) -> None:
         when = (_timestamp(due), self.cycle_at(due))
-        for drf, _request, entry, exc in items:
+        for drf, entry, exc in items:
             if handle.stopped:
                 return
             if entry is None:
                 assert exc is not None
-                handle.deliver(self._error(drf, exc, due))
+                handle.deliver(self._error(drf, exc, when[0]))
             else:
                 self._deliver(handle, entry, due, when)
-        return None
 
     def _deliver(
         self,
@@ -409,7 +406,7 @@ class SimBackend(Backend):
     ) -> None:
         reading = self._sample(entry.drf, entry.request, entry.state, t, entry.meta, when)
         if entry.only_changes and reading.ok:
-            if entry.last is not None and _same(entry.last, reading.value):
+            if entry.last is not None and values_equal(entry.last, reading.value):
                 return
             entry.last = reading.value
         handle.deliver(reading)
@@ -467,9 +464,3 @@ class SimBackend(Backend):
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._catalogue)} devices"
         return f"<SimBackend {state}, clock={self._clock!r}>"
-
-
-def _same(a: Any, b: Any) -> bool:
-    from pacsys.types import values_equal
-
-    return values_equal(a, b)

@@ -158,6 +158,8 @@ class ControlDef:
 
 @attrs.frozen
 class AnalogAlarmDef:
+    """An analog alarm block: the limits and how the alarm is handled."""
+
     minimum: float
     maximum: float
     enabled: bool = True
@@ -168,6 +170,8 @@ class AnalogAlarmDef:
 
 @attrs.frozen
 class DigitalAlarmDef:
+    """A digital alarm block: the nominal status bits under ``mask``."""
+
     nominal: int
     mask: int
     enabled: bool = True
@@ -212,9 +216,6 @@ class ClockEventDef:
     def last_at_or_before(self, t: float) -> float:
         k = math.floor((t - self.phase) * self.rate_hz + 1e-4)
         return self.phase + k / self.rate_hz
-
-    def first_after(self, t: float) -> float:
-        return self.last_at_or_before(t) + 1.0 / self.rate_hz
 
 
 @attrs.frozen

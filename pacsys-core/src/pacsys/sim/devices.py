@@ -34,7 +34,8 @@ class SimError(Exception):
         super().__init__(message)
 
 
-def _fail(code: int, detail: str) -> SimError:
+def fail(code: int, detail: str) -> SimError:
+    """The SimError for ``code``: ``detail`` followed by the status's standard message."""
     facility, error = acnet.parse_error(code)
     text = acnet.status_message(facility, error) or ""
     return SimError(code, f"{detail}: {text}" if detail else text)
@@ -209,12 +210,12 @@ def _index(request: DataRequest, size: int) -> slice | int | None:
         low = rng.low or 0
         high = low if rng.mode == "single" else (size - 1 if rng.high is None else rng.high)
         if low >= size or high >= size:
-            raise _fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} elements")
+            raise fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} elements")
         return low if rng.mode == "single" else slice(low, high + 1)
     offset = rng.offset or 0
     length = 1 if rng.mode == "single" else (size - offset if rng.length is None else rng.length)
     if offset + length > size:
-        raise _fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} bytes")
+        raise fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} bytes")
     return slice(offset, offset + length)
 
 
@@ -222,7 +223,7 @@ def _apply_range(request: DataRequest, value: Any) -> Any:
     if request.range is None:
         return value
     if not isinstance(value, np.ndarray | bytes | str | list):
-        raise _fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
+        raise fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
     index = _index(request, len(value))
     return value if index is None else value[index]
 
@@ -248,12 +249,12 @@ def _property_value(prop: PropertyDef, value: Any, field: DRF_FIELD | None, name
         return prop.max
     if field is F.UNITS:
         if prop.units is None:
-            raise _fail(acnet.DPM_NO_SUCH_FIELD, f"{name} has no units")
+            raise fail(acnet.DPM_NO_SUCH_FIELD, f"{name} has no units")
         return prop.units
     if prop.kind in ("text", "raw"):
         if field is F.RAW:
             return value.encode("latin-1") if isinstance(value, str) else value
-        raise _fail(acnet.DPM_NO_SCALE, name)
+        raise fail(acnet.DPM_NO_SCALE, name)
     if field is F.RAW:
         return _raw_bytes(prop, value)
     if field is F.PRIMARY:
@@ -261,7 +262,7 @@ def _property_value(prop: PropertyDef, value: Any, field: DRF_FIELD | None, name
         if isinstance(value, np.ndarray):
             return (value - s.offset) / s.slope
         return s.to_primary(value)
-    raise _fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {name}")
+    raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {name}")
 
 
 def _value_type(value: Any) -> ValueType:
@@ -289,7 +290,7 @@ def _status_value(state: DeviceState, field: DRF_FIELD | None) -> tuple[Any, Val
         for b in bits:
             if b.attr == attr:
                 return b.is_set(word), ValueType.SCALAR
-        raise _fail(acnet.DPM_NO_SUCH_FIELD, f"{device.name} has no {attr} status bit")
+        raise fail(acnet.DPM_NO_SUCH_FIELD, f"{device.name} has no {attr} status bit")
     if field is F.BIT_VALUE:
         return word, ValueType.SCALAR
     if field is F.RAW:
@@ -312,7 +313,7 @@ def _status_value(state: DeviceState, field: DRF_FIELD | None) -> tuple[Any, Val
         return ", ".join(
             f"{n}: {v}" for n, v in zip(names, values, strict=True) if n or v
         ), ValueType.TEXT
-    raise _fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} status")
+    raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} status")
 
 
 _ALARM_FIELDS = {
@@ -336,7 +337,7 @@ def _alarm_value(
     analog = request.property is P.ANALOG
     if (state.analog if analog else state.digital) is None:
         kind = "analog" if analog else "digital"
-        raise _fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} has no {kind} alarm block")
+        raise fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} has no {kind} alarm block")
     block = state.analog_block(t) if analog else state.digital_block()
     if field in (None, F.ALL):
         return block, ValueType.ANALOG_ALARM if analog else ValueType.DIGITAL_ALARM
@@ -352,7 +353,7 @@ def _alarm_value(
     if analog and field in (F.NOM, F.TOL):
         low, high = block["minimum"], block["maximum"]
         return ((low + high) / 2 if field is F.NOM else (high - low) / 2), ValueType.SCALAR
-    raise _fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} alarm block")
+    raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} alarm block")
 
 
 def sample(
@@ -373,7 +374,7 @@ def sample(
     if prop is P.READING or prop is P.SETTING:
         definition = device.reading if prop is P.READING else device.setting
         if definition is None:
-            raise _fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {prop.name} property")
+            raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {prop.name} property")
         base = state.reading_value(t) if prop is P.READING else state.setting
         if request.range is not None and request.field in (F.SCALED, F.PRIMARY, None):
             base = _apply_range(request, base)
@@ -383,15 +384,15 @@ def sample(
         return value, _value_type(value)
     if prop is P.STATUS or prop is P.BIT_STATUS:
         if device.status_bits is None:
-            raise _fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no STATUS property")
+            raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no STATUS property")
         value, value_type = _status_value(state, request.field)
         return _apply_range(request, value) if request.range else value, value_type
     if prop is P.ANALOG or prop is P.DIGITAL:
         return _alarm_value(state, request, t, texts or {})
     if prop is P.CONTROL:
         if device.control is None:
-            raise _fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no CONTROL property")
-        raise _fail(acnet.DIO_SETONLY, f"{name}.CONTROL cannot be read")
+            raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no CONTROL property")
+        raise fail(acnet.DIO_SETONLY, f"{name}.CONTROL cannot be read")
     if prop is P.DESCRIPTION:
         return device.description, ValueType.TEXT
     if prop is P.INDEX:
@@ -406,10 +407,10 @@ def sample(
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs a number, got {type(value).__name__}")
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs a number, got {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number):
-        raise _fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs a finite number, got {number}")
+        raise fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs a finite number, got {number}")
     return number
 
 
@@ -419,7 +420,7 @@ def _check_limits(prop: PropertyDef, values: Any, what: str) -> None:
     array = np.asarray(values, dtype=np.float64)
     if array.size and (array.min() < prop.min or array.max() > prop.max):
         bad = array[(array < prop.min) | (array > prop.max)][0]
-        raise _fail(
+        raise fail(
             acnet.DIO_RANGE, f"{what} = {bad:g} outside the limits {prop.min:g}..{prop.max:g}"
         )
 
@@ -429,16 +430,16 @@ def _from_raw(prop: PropertyDef, value: Any, what: str) -> Any:
     s = prop.scaling
     if prop.kind == "text":
         if not isinstance(value, bytes | bytearray):
-            raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes")
+            raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes")
         return bytes(value).decode("latin-1")
     if prop.kind == "raw":
         return value
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return s.from_raw(int(value))
     if not isinstance(value, bytes | bytearray):
-        raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes or integer counts")
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes or integer counts")
     if len(value) % s.raw_bytes:
-        raise _fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
+        raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
     counts = [
         int.from_bytes(value[i : i + s.raw_bytes], "little", signed=True)
         for i in range(0, len(value), s.raw_bytes)
@@ -446,7 +447,7 @@ def _from_raw(prop: PropertyDef, value: Any, what: str) -> Any:
     if prop.kind == "array":
         return np.array([s.from_raw(c) for c in counts])
     if len(counts) != 1:
-        raise _fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
+        raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
     return s.from_raw(counts[0])
 
 
@@ -455,7 +456,7 @@ def _new_setting(prop: PropertyDef, current: Any, request: DataRequest, value: A
     what = f"{request.device}.SETTING"
     field = request.field
     if field in (F.MIN, F.MAX, F.UNITS):
-        raise _fail(acnet.DIO_READONLY, f"{what}.{field.name} is database information")
+        raise fail(acnet.DIO_READONLY, f"{what}.{field.name} is database information")
     if field is F.RAW and request.range is None:
         value = _from_raw(prop, value, what)
     elif field is F.PRIMARY:
@@ -467,39 +468,39 @@ def _new_setting(prop: PropertyDef, current: Any, request: DataRequest, value: A
     kind = prop.kind
     if kind == "scalar":
         if request.range is not None:
-            raise _fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
+            raise fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
         number = _number(value, what)
         _check_limits(prop, number, what)
         return number
     if kind == "text":
         if not isinstance(value, str):
-            raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs text, got {type(value).__name__}")
+            raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs text, got {type(value).__name__}")
         merged = _merge(current, request, value, what)
         if len(merged) > prop.length:
-            raise _fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} > {prop.length} characters")
+            raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} > {prop.length} characters")
         return merged
     if kind == "raw":
         if not isinstance(value, bytes | bytearray):
-            raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes, got {type(value).__name__}")
+            raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes, got {type(value).__name__}")
         merged = _merge(current, request, bytes(value), what)
         if len(merged) != prop.length:
-            raise _fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} bytes, not {prop.length}")
+            raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} bytes, not {prop.length}")
         return merged
     # array
     if isinstance(value, str | bytes | dict) or value is None:
-        raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs numbers, got {type(value).__name__}")
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs numbers, got {type(value).__name__}")
     try:
         given = np.asarray(value)
     except (TypeError, ValueError):
-        raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs numbers") from None
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs numbers") from None
     if given.ndim > 1 or given.dtype.kind not in "fiu":
-        raise _fail(acnet.DPM_SCALING_FAILED, f"{what} needs a 1-d array of numbers")
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs a 1-d array of numbers")
     array = np.atleast_1d(given.astype(np.float64, copy=True))  # the caller keeps theirs
     if not np.isfinite(array).all():
-        raise _fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs finite numbers")
+        raise fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs finite numbers")
     merged = _merge(current, request, array, what)
     if len(merged) != prop.length:
-        raise _fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} values, not {prop.length}")
+        raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} values, not {prop.length}")
     _check_limits(prop, merged, what)
     return merged
 
@@ -513,7 +514,7 @@ def _merge(current: Any, request: DataRequest, value: Any, what: str) -> Any:
             value = value.reshape(1)
         index = slice(index, index + 1)
     if len(value) != index.stop - index.start:
-        raise _fail(
+        raise fail(
             acnet.DPM_BAD_LENGTH,
             f"{what}: {len(value)} items for a range of {index.stop - index.start}",
         )
@@ -527,17 +528,17 @@ def _merge(current: Any, request: DataRequest, value: Any, what: str) -> Any:
 def _write_control(state: DeviceState, value: Any) -> None:
     device = state.device
     if device.control is None:
-        raise _fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} has no CONTROL property")
+        raise fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} has no CONTROL property")
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise _fail(
+        raise fail(
             acnet.DPM_SCALING_FAILED, f"control needs a command number, got {type(value).__name__}"
         )
     if float(value) != int(value):
-        raise _fail(acnet.DIO_BADARG, f"control command {value!r} is not an integer")
+        raise fail(acnet.DIO_BADARG, f"control command {value!r} is not an integer")
     command = device.control_command(int(value))
     if command is None:
         known = ", ".join(f"{c.value}={c.short_name}" for c in device.control)
-        raise _fail(acnet.DIO_BADARG, f"{device.name} has no control command {value} ({known})")
+        raise fail(acnet.DIO_BADARG, f"{device.name} has no control command {value} ({known})")
     state.status = (state.status | command.set_mask) & ~command.clear_mask
 
 
@@ -558,34 +559,34 @@ def _write_alarm(state: DeviceState, request: DataRequest, value: Any) -> None:
     name = state.device.name
     if block is None:
         kind = "analog" if analog else "digital"
-        raise _fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {kind} alarm block")
+        raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {kind} alarm block")
     if request.field in (None, F.ALL):
         if not isinstance(value, dict):
-            raise _fail(acnet.DPM_SCALING_FAILED, f"{name} alarm block needs a dict")
+            raise fail(acnet.DPM_SCALING_FAILED, f"{name} alarm block needs a dict")
         kind = validate_alarm_dict(value)  # ValueError for bad keys, like the DPM client
         if (kind == "analog") != analog:
-            raise _fail(acnet.DIO_MISMATCH, f"{kind} alarm keys written to {request.property.name}")
+            raise fail(acnet.DIO_MISMATCH, f"{kind} alarm keys written to {request.property.name}")
         changes = dict(value)
     else:
         key = _ALARM_WRITABLE.get(request.field)
         if key is None or key not in block:
-            raise _fail(acnet.DIO_READONLY, f"{name}.{request.property.name}.{request.field.name}")
+            raise fail(acnet.DIO_READONLY, f"{name}.{request.property.name}.{request.field.name}")
         changes = {key: value}
     updated = dict(block)
     for key, item in changes.items():
         if key in ("alarm_enable", "abort_inhibit"):
             if not isinstance(item, bool | int | float) or item not in (0, 1):
-                raise _fail(acnet.DPM_SCALING_FAILED, f"{key} needs a bool")
+                raise fail(acnet.DPM_SCALING_FAILED, f"{key} needs a bool")
             updated[key] = bool(item)
         elif key in ("tries_needed", "nominal", "mask"):
             number = _number(item, key)
             if number != int(number) or number < 0:
-                raise _fail(acnet.DIO_RANGE, f"{key} must be a non-negative integer")
+                raise fail(acnet.DIO_RANGE, f"{key} must be a non-negative integer")
             updated[key] = int(number)
         else:
             updated[key] = _number(item, key)
     if analog and updated["minimum"] > updated["maximum"]:
-        raise _fail(acnet.DIO_RANGE, "alarm minimum above maximum")
+        raise fail(acnet.DIO_RANGE, "alarm minimum above maximum")
     block.update(updated)
 
 
@@ -597,11 +598,11 @@ def write(state: DeviceState, request: DataRequest, value: Any) -> None:
     device, prop = state.device, request.property
     if prop is P.SETTING:
         if device.setting is None:
-            raise _fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} is read-only (no SETTING)")
+            raise fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} is read-only (no SETTING)")
         state.setting = _new_setting(device.setting, state.setting, request, value)
     elif prop is P.CONTROL:
         _write_control(state, value)
     elif prop is P.ANALOG or prop is P.DIGITAL:
         _write_alarm(state, request, value)
     else:
-        raise _fail(acnet.DIO_READONLY, f"{device.name}.{prop.name} cannot be set")
+        raise fail(acnet.DIO_READONLY, f"{device.name}.{prop.name} cannot be set")

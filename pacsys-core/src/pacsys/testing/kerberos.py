@@ -76,16 +76,30 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def ticket_is_valid(ccache: Path | str, env: dict[str, str] | None = None) -> bool:
-    """True when ``ccache`` holds an unexpired ticket (``klist -s``)."""
-    done = subprocess.run(
-        [_binary("klist"), "-s", "-c", _ccache_name(ccache)],
+def _run(
+    args: list[str], env: dict[str, str] | None, stdin: str = ""
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a Kerberos tool to completion within _COMMAND_TIMEOUT, output captured.
+
+    ``stdin`` is all the tool gets to read (never the terminal), so a prompt cannot hang.
+    """
+    return subprocess.run(
+        args,
+        input=stdin.encode(),
         env=env,
         capture_output=True,
         timeout=_COMMAND_TIMEOUT,
         check=False,
     )
-    return done.returncode == 0
+
+
+def _stderr(done: subprocess.CompletedProcess[bytes]) -> str:
+    return done.stderr.decode(errors="replace").strip()
+
+
+def ticket_is_valid(ccache: Path | str, env: dict[str, str] | None = None) -> bool:
+    """True when ``ccache`` holds an unexpired ticket (``klist -s``)."""
+    return _run([_binary("klist"), "-s", "-c", _ccache_name(ccache)], env).returncode == 0
 
 
 def wait_until_expired(
@@ -251,18 +265,9 @@ class MiniKDC:
         if keytab is not None:
             args += ["-k", "-t", str(keytab)]
         args.append(principal)
-        done = subprocess.run(
-            args,
-            input=None if password is None else f"{password}\n".encode(),
-            env=self.env(),
-            capture_output=True,
-            timeout=_COMMAND_TIMEOUT,
-            check=False,
-        )
+        done = _run(args, self.env(), "" if password is None else f"{password}\n")
         if done.returncode != 0:
-            raise RuntimeError(
-                f"kinit {principal} failed: {done.stderr.decode(errors='replace').strip()}"
-            )
+            raise RuntimeError(f"kinit {principal} failed: {_stderr(done)}")
         return ccache
 
     def env(self, ccache: Path | None = None) -> dict[str, str]:
@@ -330,18 +335,13 @@ class MiniKDC:
 
     def _create_database(self) -> None:
         master = secrets.token_urlsafe(24)
-        done = subprocess.run(
+        done = _run(
             [_binary("kdb5_util"), "-r", self.realm, "create", "-s", "-W"],
-            input=f"{master}\n{master}\n".encode(),
-            env=self._admin_env(),
-            capture_output=True,
-            timeout=_COMMAND_TIMEOUT,
-            check=False,
+            self._admin_env(),
+            f"{master}\n{master}\n",
         )
         if done.returncode != 0:
-            raise RuntimeError(
-                f"kdb5_util create failed: {done.stderr.decode(errors='replace').strip()}"
-            )
+            raise RuntimeError(f"kdb5_util create failed: {_stderr(done)}")
 
     def _launch(self) -> None:
         assert self.port is not None
@@ -369,30 +369,21 @@ class MiniKDC:
                 raise RuntimeError(f"krb5kdc not listening after {_START_TIMEOUT} s")
             pause.wait(0.05)
 
-    def _kadmin(self, query: str, stdin: str | None = None) -> str:
-        """Run one kadmin.local query; RuntimeError when it reports an error."""
-        done = subprocess.run(
-            [_binary("kadmin.local"), "-r", self.realm, "-q", query],
-            input=(stdin or "").encode(),
-            env=self._admin_env(),
-            capture_output=True,
-            timeout=_COMMAND_TIMEOUT,
-            check=False,
+    def _kadmin_run(self, query: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
+        return _run(
+            [_binary("kadmin.local"), "-r", self.realm, "-q", query], self._admin_env(), stdin
         )
-        errors = done.stderr.decode(errors="replace")
+
+    def _kadmin(self, query: str, stdin: str = "") -> str:
+        """Run one kadmin.local query; RuntimeError when it reports an error."""
+        done = self._kadmin_run(query, stdin)
+        errors = _stderr(done)
         failed = [line for line in errors.splitlines() if " while " in line]
         if done.returncode != 0 or failed:
             verb = query.split(maxsplit=1)[0]
-            raise RuntimeError(f"kadmin.local {verb} failed: {errors.strip()}")
+            raise RuntimeError(f"kadmin.local {verb} failed: {errors}")
         return done.stdout.decode(errors="replace")
 
     def _principal_exists(self, principal: str) -> bool:
-        done = subprocess.run(
-            [_binary("kadmin.local"), "-r", self.realm, "-q", f"getprinc {principal}"],
-            stdin=subprocess.DEVNULL,
-            env=self._admin_env(),
-            capture_output=True,
-            timeout=_COMMAND_TIMEOUT,
-            check=False,
-        )
+        done = self._kadmin_run(f"getprinc {principal}")
         return f"Principal: {principal}" in done.stdout.decode(errors="replace")

@@ -136,11 +136,11 @@ class DMQBackend(Backend):
             _positive("heartbeat_interval", heartbeat_interval),
             _positive("server_timeout", server_timeout),
         )
-        if isinstance(max_write_sessions, bool) or not isinstance(max_write_sessions, int):
-            raise ValueError(
-                f"max_write_sessions must be a positive integer, got {max_write_sessions}"
-            )
-        if max_write_sessions <= 0:
+        if (
+            isinstance(max_write_sessions, bool)
+            or not isinstance(max_write_sessions, int)
+            or max_write_sessions <= 0
+        ):
             raise ValueError(
                 f"max_write_sessions must be a positive integer, got {max_write_sessions}"
             )
@@ -353,8 +353,7 @@ class DMQBackend(Backend):
             parse_request(drf)
         deadline = time.monotonic() + self._timeout
         loop = self._ensure_loop(deadline)
-        signer = JobSigner(new_context(self._auth, self._service))
-        init = build_init(encode_message(ReadingRequest(tuple(drfs))), signer, self._host_address)
+        init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
         handle = BufferedSubscriptionHandle(
             drfs,
             range(1, len(drfs) + 1),

@@ -23,6 +23,8 @@ log = logging.getLogger("pacsys_dmq.client")
 
 
 class Job(Protocol):
+    """What the I/O thread drives: periodic ticks and the news of a lost connection."""
+
     def tick(self, now: float) -> None: ...
 
     def connection_lost(self, exc: BaseException) -> None: ...
@@ -71,13 +73,7 @@ class ReadJob:
     def _on_delivery(self, delivery: Delivery) -> None:
         if self.done.is_set():
             return
-        outcome = resolve_reply(
-            delivery.routing_key,
-            delivery.correlation_id,
-            delivery.body,
-            self.prepared,
-            self.mailbox.init.message_id,
-        )
+        outcome = resolve_reply(delivery, self.prepared, self.mailbox.init.message_id)
         if isinstance(outcome, DataReply):
             self._store(outcome)
             if self._missing == 0:
@@ -172,13 +168,7 @@ class StreamJob:
     def _on_delivery(self, delivery: Delivery) -> None:
         if self.closed:
             return
-        outcome = resolve_reply(
-            delivery.routing_key,
-            delivery.correlation_id,
-            delivery.body,
-            self.drfs,
-            self.mailbox.init.message_id,
-        )
+        outcome = resolve_reply(delivery, self.drfs, self.mailbox.init.message_id)
         if isinstance(outcome, DataReply):
             target = self.drfs[outcome.index]
             reading = outcome.reading(target)

@@ -10,6 +10,7 @@ import logging
 import attrs
 
 from pacsys.types import Reading
+from pacsys_dmq.client.channel import Delivery
 from pacsys_dmq.codec.codec import decode_reply
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.mapping import is_pending, reply_to_reading
@@ -58,17 +59,14 @@ def _index_of(drf: str | None, requested: list[str]) -> int | None:
 
 
 def resolve_reply(
-    routing_key: str,
-    correlation_id: str | None,
-    body: bytes,
-    requested: list[str],
-    init_message_id: str,
+    delivery: Delivery, requested: list[str], init_message_id: str
 ) -> DataReply | JobFailure | None:
     """The meaning of one delivery; None when it is to be ignored."""
+    routing_key, correlation_id = delivery.routing_key, delivery.correlation_id
     if routing_key == SERVER_HEARTBEAT_KEY:
         return None
     try:
-        reply = decode_reply(body)
+        reply = decode_reply(delivery.body)
     except DMQProtocolError as exc:
         index = _index_of(reply_drf(routing_key), requested)
         if index is None:

@@ -21,6 +21,7 @@ import pika
 from pacsys.errors import AuthenticationError
 from pacsys.types import WriteResult
 from pacsys_dmq.client.channel import Delivery, InitMessage, JobChannel, JobTiming
+from pacsys_dmq.client.jobs import JobRegistry
 from pacsys_dmq.client.security import JobSigner
 from pacsys_dmq.codec.codec import decode_reply
 from pacsys_dmq.codec.errors import DMQProtocolError
@@ -109,12 +110,8 @@ class PendingWrite:
         self.complete(WriteResult(self.drf, facility, error, message))
 
 
-class SessionHost(Protocol):
+class SessionHost(JobRegistry, Protocol):
     """What a session needs from its backend (called on the I/O thread)."""
-
-    def register(self, job: Any) -> None: ...
-
-    def unregister(self, job: Any) -> None: ...
 
     def retire_if_idle(
         self, session: WriteSession, now: float, ttl: float | None = None

@@ -56,6 +56,7 @@ log = logging.getLogger("pacsys_dmq.server")
 
 
 def now_ms() -> int:
+    """Wall-clock time in milliseconds since the epoch, as DMQ samples carry it."""
     return int(time.time() * 1000)
 
 

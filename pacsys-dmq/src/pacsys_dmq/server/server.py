@@ -47,6 +47,15 @@ DEFAULT_PRINCIPAL = "daeset/bd/dmq.fnal.gov@FNAL.GOV"
 T = TypeVar("T")
 
 
+def _unservable(request: object) -> str | None:
+    """Why a decoded INIT request cannot become a job (None when it can)."""
+    if not isinstance(request, ReadingRequest | SettingRequest) or not request.data_request:
+        return f"Unsupported INIT {type(request).__name__}"
+    if isinstance(request, SettingRequest) and len(request.data_request) != 1:
+        return "A SettingRequest takes one DRF"
+    return None
+
+
 class DMQServer:
     """A DMQ service for ``backend`` on the broker at ``amqp_url``; a context manager.
 
@@ -301,21 +310,13 @@ class DMQServer:
         message_id = properties.message_id or ""
         try:
             request = decode_request(body)
+            refusal = _unservable(request)
         except DMQProtocolError as exc:
-            self._status_reply(reply_to, DMQ_INVALID_REQUEST, f"Bad INIT: {exc}", message_id)
-            return
-        if not isinstance(request, ReadingRequest | SettingRequest) or not request.data_request:
-            what = type(request).__name__
-            self._status_reply(
-                reply_to, DMQ_INVALID_REQUEST, f"Unsupported INIT {what}", message_id
-            )
+            refusal = f"Bad INIT: {exc}"
+        if refusal is not None:
+            self._status_reply(reply_to, DMQ_INVALID_REQUEST, refusal, message_id)
             return
         kind = "write" if isinstance(request, SettingRequest) else "read"
-        if kind == "write" and len(request.data_request) != 1:
-            self._status_reply(
-                reply_to, DMQ_INVALID_REQUEST, "A SettingRequest takes one DRF", message_id
-            )
-            return
         context = None
         if self.keytab is not None:
             try:
