@@ -252,16 +252,6 @@ class ACLBackend(Backend):
                 return _error(plan.drf, ERR_FAILED, str(exc))
         return _value(plan.drf, ValueType.BASIC_STATUS, status)
 
-    def get(self, drf: str, timeout: float | None = None) -> Reading:
-        return self.get_many([drf], timeout=timeout)[0]
-
-    def read(self, drf: str, timeout: float | None = None) -> Value:
-        reading = self.get(drf, timeout=timeout)
-        if not reading.ok:
-            raise DeviceError(drf, reading.facility_code, reading.error_code, reading.message)
-        assert reading.value is not None
-        return reading.value
-
     def execute(self, acl_command: str, timeout: float | None = None) -> str:
         """Run an ACL script verbatim (``+`` for spaces, ``\\;`` between commands); body text."""
         self._check_open()

@@ -29,8 +29,9 @@ __all__ = [
 class Backend(abc.ABC):
     """A connection to ACNET data: read, write, stream.
 
-    Subclasses implement ``capabilities``, ``read``, ``get``, ``get_many`` and ``close``;
-    writes and streaming are optional (the defaults raise NotImplementedError).  A backend
+    Subclasses implement ``capabilities``, ``get_many`` and ``close``; ``read`` and ``get``
+    default to a one-element ``get_many`` (override them where a single read is cheaper).
+    Writes and streaming are optional (the defaults raise NotImplementedError).  A backend
     is a context manager that closes itself on exit.
     """
 
@@ -52,13 +53,19 @@ class Backend(abc.ABC):
     def dispatch_mode(self) -> DispatchMode:
         return self._dispatch_mode
 
-    @abc.abstractmethod
     def read(self, drf: str, timeout: float | None = None) -> Value:
         """The value of one device; DeviceError when there is no usable value."""
+        from pacsys.errors import DeviceError
 
-    @abc.abstractmethod
+        reading = self.get(drf, timeout=timeout)
+        if not reading.ok:
+            message = reading.message or ("no value" if reading.error_code == 0 else None)
+            raise DeviceError(drf, reading.facility_code, reading.error_code, message)
+        return reading.value  # type: ignore[return-value]
+
     def get(self, drf: str, timeout: float | None = None) -> Reading:
         """One Reading with status and metadata; device errors are inside it."""
+        return self.get_many([drf], timeout=timeout)[0]
 
     @abc.abstractmethod
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:

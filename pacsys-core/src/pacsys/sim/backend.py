@@ -25,7 +25,6 @@ from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.callbacks import validate_callbacks
 from pacsys.drf3 import DataRequest, DrfEvent, parse_event, parse_request
 from pacsys.drf_utils import prepare_for_write
-from pacsys.errors import DeviceError
 from pacsys.metadata import AlarmInfo, AlarmText, DeviceInfoResult
 from pacsys.sim import devices
 from pacsys.sim.catalogue import Catalogue, DeviceDef, load_catalogue
@@ -276,15 +275,6 @@ class SimBackend(Backend):
         requests = [parse_request(drf) for drf in drfs]
         now = self._clock.now()
         return [self._one_shot(d, r, now) for d, r in zip(drfs, requests, strict=True)]
-
-    def get(self, drf: str, timeout: float | None = None) -> Reading:
-        return self.get_many([drf], timeout)[0]
-
-    def read(self, drf: str, timeout: float | None = None) -> Value:
-        reading = self.get(drf, timeout)
-        if not reading.ok:
-            raise DeviceError(drf, reading.facility_code, reading.error_code, reading.message)
-        return reading.value  # type: ignore[return-value]
 
     # --- writes --------------------------------------------------------------------------
 

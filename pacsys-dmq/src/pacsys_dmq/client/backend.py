@@ -281,16 +281,6 @@ class DMQBackend(Backend):
 
     # --- reads ------------------------------------------------------------------------------
 
-    def read(self, drf: str, timeout: float | None = None) -> Value:
-        reading = self.get(drf, timeout=timeout)
-        if not reading.ok:
-            raise DeviceError(drf, reading.facility_code, reading.error_code, reading.message)
-        assert reading.value is not None
-        return reading.value
-
-    def get(self, drf: str, timeout: float | None = None) -> Reading:
-        return self.get_many([drf], timeout=timeout)[0]
-
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
         drfs = list(drfs)

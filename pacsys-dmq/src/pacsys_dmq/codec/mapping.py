@@ -136,8 +136,8 @@ def reply_to_reading(reply: Message, drf: str) -> Reading:
     """The Reading for one decoded reply to the request ``drf``.
 
     ErrorSample -> status-only reading whose message is the server's text, or None when it
-    sent none (spec 0.3.0; the status name is derived from the codes where needed). Reply types that carry no mappable value
-    become an error reading (1, -1) naming the type.
+    sent none (spec 0.3.0). Reply types that carry no mappable value become an error
+    reading (1, -1) naming the type.
     """
     if isinstance(reply, ErrorSample):
         return Reading(

@@ -1,0 +1,59 @@
+"""The Backend base class: what a subclass gets for free from ``get_many``."""
+
+from __future__ import annotations
+
+import pytest
+
+from pacsys.backends import Backend
+from pacsys.errors import DeviceError
+from pacsys.types import BackendCapability, Reading, ValueType
+
+
+class Minimal(Backend):
+    """Implements only the abstract methods."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], float | None]] = []
+
+    @property
+    def capabilities(self) -> BackendCapability:
+        return BackendCapability.READ
+
+    def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+        self.calls.append((drfs, timeout))
+        return [self._reading(drf) for drf in drfs]
+
+    @staticmethod
+    def _reading(drf: str) -> Reading:
+        if drf.startswith("BAD"):
+            return Reading(drf=drf, facility_code=17, error_code=-26, message="no such device")
+        if drf.startswith("EMPTY"):
+            return Reading(drf=drf)
+        return Reading(drf=drf, value_type=ValueType.SCALAR, value=1.5)
+
+    def close(self) -> None:
+        pass
+
+
+def test_get_and_read_are_one_element_get_many_with_the_timeout() -> None:
+    backend = Minimal()
+    assert backend.get("M:OUTTMP", timeout=2.0).value == 1.5
+    assert backend.read("M:OUTTMP", timeout=3.0) == 1.5
+    assert backend.calls == [(["M:OUTTMP"], 2.0), (["M:OUTTMP"], 3.0)]
+
+
+def test_read_raises_device_error_with_the_status() -> None:
+    with pytest.raises(DeviceError) as excinfo:
+        Minimal().read("BAD:DEV")
+    err = excinfo.value
+    assert (err.drf, err.facility_code, err.error_code) == ("BAD:DEV", 17, -26)
+    assert "no such device" in str(err)
+
+
+def test_read_of_a_reading_without_value_says_so() -> None:
+    with pytest.raises(DeviceError, match="no value"):
+        Minimal().read("EMPTY:DEV")
+
+
+def test_only_capabilities_get_many_and_close_are_abstract() -> None:
+    assert Backend.__abstractmethods__ == frozenset({"capabilities", "get_many", "close"})
