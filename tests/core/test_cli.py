@@ -112,3 +112,21 @@ def test_output_piped_into_a_closed_pipe_ends_quietly() -> None:
     process.stdout.close()
     assert process.wait(timeout=60) == 0
     assert "Traceback" not in process.stderr.read()
+
+
+def test_demo_without_kdc_tools_runs_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DPM writes need Kerberos: with no KDC tools the whole tour uses the simulator directly."""
+    from pacsys.testing import kerberos
+
+    def missing(self: object) -> None:
+        raise RuntimeError("krb5kdc not found: install the Debian package krb5-kdc")
+
+    monkeypatch.setattr(kerberos.MiniKDC, "start", missing)
+    assert main(["demo", "--seconds", "0.7"]) == 0
+    captured = capsys.readouterr()
+    assert "no throw-away KDC for DPM writes: krb5kdc not found" in captured.err
+    over, *tour = captured.out.splitlines()
+    assert over == "over    the in-process simulator"
+    check_demo_tour(tour)

@@ -26,8 +26,9 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
         help="run a short read/stream/write/control demo",
-        description="Read, stream, write and control devices through the pacsys API against "
-        "the in-process simulator.",
+        description="Read, stream, write and control devices through the pacsys API: the "
+        "simulator served over DPM/TCP on loopback, writes authenticated by a throw-away "
+        "Kerberos KDC (the in-process simulator when pacsys-dpm or the KDC tools are missing).",
         epilog="example:\n  pacsys demo --seconds 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -99,18 +100,22 @@ def _kerberos_realm(stack: contextlib.ExitStack, workdir: Path) -> Path | None:
     try:
         kdc = stack.enter_context(MiniKDC(workdir / "kdc"))
     except RuntimeError as exc:
-        print(f"(no throw-away KDC: {exc}; writes go in-process)", file=sys.stderr)
+        print(f"(no throw-away KDC for DPM writes: {exc})", file=sys.stderr)
         return None
     user = kdc.add_principal("demo")
-    user_keytab = kdc.keytab(user)
-    ccache = kdc.kinit(user, workdir / "ccache", keytab=user_keytab)
+    ccache = kdc.kinit(user, workdir / "ccache", keytab=kdc.keytab(user))
     os.environ.update(kdc.env(ccache))
     kdc.add_principal(DPM_SERVICE)
     return kdc.keytab(DPM_SERVICE)
 
 
 def _over_dpm(stack: contextlib.ExitStack, sim: Backend, out: TextIO) -> Backend | None:
-    """The simulator behind a DPMServer on loopback, and a DPM client to it (None: no DPM)."""
+    """The simulator behind a DPMServer on loopback and a Kerberos DPM client to it.
+
+    None (the caller then uses the simulator directly) without pacsys-dpm or KDC tools:
+    DPM writes need Kerberos.
+    """
+    from pacsys.auth import KerberosAuth
     from pacsys.registry import get_registry
 
     registry = get_registry()
@@ -119,19 +124,17 @@ def _over_dpm(stack: contextlib.ExitStack, sim: Backend, out: TextIO) -> Backend
         return None
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pacsys-demo-")))
     keytab = _kerberos_realm(stack, workdir)
-    roles = {DEMO_ROLE: DEMO_DEVICES} if keytab else None
+    if keytab is None:
+        return None
+    roles = {DEMO_ROLE: DEMO_DEVICES}
     server = stack.enter_context(servers["dpm"].load()(sim, port=0, keytab=keytab, roles=roles))
     host, _, port = server.address.rpartition(":")
-    if keytab:
-        from pacsys.auth import KerberosAuth
-
-        auth = KerberosAuth()
-        client = registry.create_backend("dpm", host=host, port=int(port), auth=auth, role="demo")
-        how = f"Kerberos as {auth.principal}, role {DEMO_ROLE!r}"
-    else:
-        client = registry.create_backend("dpm", host=host, port=int(port))
-        how = "read-only"
-    print(f"over    DPM/TCP at {server.address} ({how})", file=out)
+    auth = KerberosAuth()
+    client = registry.create_backend("dpm", host=host, port=int(port), auth=auth, role=DEMO_ROLE)
+    print(
+        f"over    DPM/TCP at {server.address} (Kerberos as {auth.principal}, role {DEMO_ROLE!r})",
+        file=out,
+    )
     return stack.enter_context(client)
 
 
