@@ -12,7 +12,7 @@ import pytest
 
 Uv = Callable[..., str]
 WheelBuilder = Callable[[Path, Path], Path]
-VenvMaker = Callable[[Path, list[Path]], Path]
+VenvMaker = Callable[..., Path]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +45,8 @@ def build_wheel() -> WheelBuilder:
     return _build_wheel
 
 
-def _core_venv(venv: Path, wheels: list[Path]) -> Path:
-    """A fresh venv holding pacsys-core's locked dependencies plus ``wheels`` (no resolution).
+def _core_venv(venv: Path, wheels: list[Path], package: str = "pacsys-core") -> Path:
+    """A fresh venv holding ``package``'s locked dependencies plus ``wheels`` (no resolution).
 
     The dependencies come from ``uv.lock`` (already in uv's cache after ``uv sync``), so this
     works offline on a fresh machine; the wheels are installed without their dependencies.
@@ -55,7 +55,7 @@ def _core_venv(venv: Path, wheels: list[Path]) -> Path:
         "sync",
         "--frozen",
         "--package",
-        "pacsys-core",
+        package,
         "--no-dev",
         "--no-install-workspace",
         "--python",
