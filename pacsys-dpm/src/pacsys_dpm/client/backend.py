@@ -7,6 +7,7 @@ Every call takes one overall timeout (default 5 s).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -90,6 +91,13 @@ def _poolable(wire_drf: str) -> bool:
     if request.extra is DRF_EXTRA.LOGGERSINGLE:
         return True
     return request.extra is None and request.event.mode == "I"
+
+
+@functools.lru_cache(maxsize=8192)
+def _read_plan(drf: str) -> tuple[str, bool]:
+    """``(DRF as sent, poolable)`` of a one-shot read (cached: batches repeat their DRFs)."""
+    wire = ensure_immediate_event(drf)  # ValueError for a bad DRF (never cached)
+    return wire, _poolable(wire)
 
 
 def _check_timeout(timeout: Any, name: str = "timeout") -> float:
@@ -219,7 +227,8 @@ class DPMHTTPBackend(Backend):
         for drf in drfs:
             if not isinstance(drf, str):
                 raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
-        wire = [ensure_immediate_event(drf) for drf in drfs]  # ValueError before any I/O
+        plans = [_read_plan(drf) for drf in drfs]  # ValueError before any I/O
+        wire = [plan[0] for plan in plans]
         if not drfs:
             return []
         budget = self._effective_timeout(timeout)
@@ -252,10 +261,11 @@ class DPMHTTPBackend(Backend):
                 self._pool.discard(conn)
                 raise
             break
-        return self._finish_read(conn, outcome, wire, drfs, budget)
+        poolable = all(plan[1] for plan in plans)
+        return self._finish_read(conn, outcome, poolable, drfs, budget)
 
     def _finish_read(
-        self, conn: Any, outcome: ReadOutcome, wire: list[str], drfs: list[str], budget: float
+        self, conn: Any, outcome: ReadOutcome, poolable: bool, drfs: list[str], budget: float
     ) -> list[Reading]:
         if outcome.complete and outcome.job_status == 0 and outcome.start_status == 0:
             try:
@@ -263,7 +273,7 @@ class DPMHTTPBackend(Backend):
             except DPMConnectionError:
                 self._pool.discard(conn)
             else:
-                if all(_poolable(w) for w in wire):
+                if poolable:
                     self._pool.release(conn)
                 else:
                     self._pool.discard(conn)

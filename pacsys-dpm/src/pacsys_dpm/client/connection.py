@@ -13,8 +13,10 @@ import os
 import select
 import socket
 import time
+from collections import deque
 from collections.abc import Iterable
 
+from pacsys.types import DeviceMeta
 from pacsys_dpm.codec import (
     HANDSHAKE,
     DPMProtocolError,
@@ -33,6 +35,7 @@ log = logging.getLogger("pacsys_dpm.connection")
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 _RECV_SIZE = 256 * 1024
+_MAX_DEVICE_INFOS = 8192
 _TRACE = os.environ.get("PACSYS_DPM_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -51,6 +54,11 @@ class DPMConnection:
         self.address = address
         self.list_id = list_id
         self._decoder = FrameDecoder(detect_http_rejection=True)
+        self._unread: deque[bytes] = deque()
+        self.device_infos: dict[bytes, tuple[int, DeviceMeta]] = {}
+        """DeviceInfo reply bodies seen on this connection -> (ref id, DeviceMeta)."""
+        self.list_memo: tuple[list[str], bytes] | None = None
+        """The DRFs of the last one-shot list sent on this connection, and its frames."""
         self.alive = True
         self.created = time.monotonic()
         self.last_used = self.created
@@ -100,7 +108,14 @@ class DPMConnection:
         if _TRACE:
             for message in messages:
                 log.debug("list %d -> %r", self.list_id, message)
-        payload = frame_many([encode_message(m) for m in messages])
+        self.send_bodies([encode_message(m) for m in messages])
+
+    def send_bodies(self, bodies: list[bytes]) -> None:
+        """Frame and send already encoded request bodies in one write."""
+        self.send_frames(frame_many(bodies))
+
+    def send_frames(self, payload: bytes) -> None:
+        """Send already framed requests in one write."""
         try:
             self._sock.settimeout(DEFAULT_CONNECT_TIMEOUT)
             self._sock.sendall(payload)
@@ -115,40 +130,94 @@ class DPMConnection:
         EOF and socket errors raise :class:`DPMConnectionError`, a bad frame or body
         :class:`DPMProtocolError`; both mark the connection dead. A timeout does not.
         """
+        if self._unread:
+            return self.decode(self._unread.popleft())
         decoder = self._decoder
         while True:
             try:
                 body = decoder.next_frame()
-                if body is not None:
-                    reply = decode_reply(body)
-                    if _TRACE:
-                        log.debug("list %d <- %r", self.list_id, reply)
-                    return reply
             except DPMProtocolError:
                 self.alive = False
                 raise
-            if deadline is None:
-                self._sock.settimeout(None)
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError("no reply from DPM before the deadline")
-                self._sock.settimeout(remaining)
+            if body is not None:
+                return self.decode(body)
+            self._fill(deadline)
+
+    def recv_bodies(self, deadline: float | None) -> list[bytes]:
+        """Every reply body received so far (at least one), undecoded: the bulk path.
+
+        Errors as for :meth:`recv`. Bodies the caller does not consume go back
+        with :meth:`unread`; decode the others with :meth:`decode` (or a fast lane).
+        """
+        if self._unread:
+            bodies = list(self._unread)
+            self._unread.clear()
+            return bodies
+        decoder = self._decoder
+        while True:
             try:
-                data = self._sock.recv(_RECV_SIZE)
-            except TimeoutError:
-                raise TimeoutError("no reply from DPM before the deadline") from None
-            except OSError as exc:
+                bodies = decoder.drain()
+            except DPMProtocolError:
                 self.alive = False
-                raise DPMConnectionError(f"DPM connection failed: {exc}") from exc
-            if not data:
-                self.alive = False
-                pending = decoder.pending()
-                if pending.startswith(b"HTTP"):
-                    line = pending.split(b"\n", 1)[0].decode("latin-1").strip()
-                    raise DPMConnectionError(f"DPM handshake rejected by proxy: {line}")
-                raise DPMConnectionError("Connection closed by server")
-            decoder.feed(data)
+                raise
+            if bodies:
+                return bodies
+            self._fill(deadline)
+
+    def unread(self, bodies: Iterable[bytes]) -> None:
+        """Put bodies from :meth:`recv_bodies` back; the next receive returns them first."""
+        self._unread.extendleft(reversed(list(bodies)))
+
+    def decode(self, body: bytes) -> Reply:
+        """Decode one reply body (a bad body marks the connection dead)."""
+        try:
+            reply = decode_reply(body)
+        except DPMProtocolError:
+            self.alive = False
+            raise
+        if _TRACE:
+            log.debug("list %d <- %r", self.list_id, reply)
+        return reply
+
+    def remember_device_info(self, body: bytes, ref_id: int, meta: DeviceMeta) -> None:
+        """Keep a decoded DeviceInfo, so the same reply on a later read skips decoding."""
+        if len(self.device_infos) >= _MAX_DEVICE_INFOS:
+            self.device_infos.clear()
+        self.device_infos[body] = (ref_id, meta)
+
+    @property
+    def tracing(self) -> bool:
+        """True when ``PACSYS_DPM_TRACE`` asks for every message to be logged."""
+        return _TRACE
+
+    def _fill(self, deadline: float | None) -> None:
+        """Receive once into the frame decoder."""
+        if deadline is None:
+            self._sock.settimeout(None)
+        else:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no reply from DPM before the deadline")
+            self._sock.settimeout(remaining)
+        try:
+            data = self._sock.recv(_RECV_SIZE)
+        except TimeoutError:
+            raise TimeoutError("no reply from DPM before the deadline") from None
+        except OSError as exc:
+            self.alive = False
+            raise DPMConnectionError(f"DPM connection failed: {exc}") from exc
+        if not data:
+            self.alive = False
+            pending = self._decoder.pending()
+            if pending.startswith(b"HTTP"):
+                line = pending.split(b"\n", 1)[0].decode("latin-1").strip()
+                raise DPMConnectionError(f"DPM handshake rejected by proxy: {line}")
+            raise DPMConnectionError("Connection closed by server")
+        try:
+            self._decoder.feed(data)
+        except DPMProtocolError:
+            self.alive = False
+            raise
 
     def peer_closed(self) -> bool:
         """Non-blocking check of an idle connection: True when the server has closed it."""

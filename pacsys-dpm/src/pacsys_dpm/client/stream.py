@@ -90,15 +90,14 @@ class StreamWorker:
     # --- the thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        failure: BaseException | None = None
         try:
             self._stream()
         except (DPMConnectionError, DPMProtocolError, OSError) as exc:
-            if not self._stopping.is_set():
-                self.handle.fail(exc)
+            failure = exc
         except BaseException as exc:  # a bug must not die silently on a daemon thread
             log.exception("DPM stream thread failed")
-            if not self._stopping.is_set():
-                self.handle.fail(exc)
+            failure = exc
         finally:
             with self._lock:
                 conn, self._conn = self._conn, None
@@ -106,6 +105,9 @@ class StreamWorker:
                 conn.close()
             if self._on_exit is not None:
                 self._on_exit(self)
+            # Reported last, so whoever the error wakes sees the subscription gone.
+            if failure is not None and not self._stopping.is_set():
+                self.handle.fail(failure)
 
     def _stream(self) -> None:
         conn = DPMConnection.open(self._host, self._port, self._connect_timeout)

@@ -35,7 +35,9 @@ __all__ = [
     "data_value",
     "error_reading",
     "meta_from_device_info",
+    "meta_from_fields",
     "reading_from_reply",
+    "scalar_reading",
     "split_status",
     "timestamp",
 ]
@@ -56,13 +58,49 @@ def split_status(status: int) -> tuple[int, int, str | None]:
     return facility, error, status_message(facility, error)
 
 
+_last_timestamp: tuple[int, datetime | None] = (0, None)
+
+
 def timestamp(ms: int) -> datetime | None:
     """Milliseconds since the epoch -> UTC datetime; 0 means "no timestamp"."""
-    return None if ms == 0 else timestamp_from_millis(ms)
+    global _last_timestamp
+    last = _last_timestamp  # replies of one batch often share it; datetimes are immutable
+    if last[0] == ms:
+        return last[1]
+    value = timestamp_from_millis(ms)
+    _last_timestamp = (ms, value)
+    return value
 
 
 def meta_from_device_info(info: DeviceInfoReply) -> DeviceMeta:
     return DeviceMeta(info.di, info.name, info.description, info.units, info.format_hint)
+
+
+def meta_from_fields(fields: tuple[Any, ...]) -> DeviceMeta:
+    """DeviceMeta from the field values of a DeviceInfo reply (``decode_reply_fields``)."""
+    _, di, name, description, units, format_hint = fields
+    return DeviceMeta(di, name, description, units, format_hint)
+
+
+def scalar_reading(drf: str, fields: tuple[Any, ...], meta: DeviceMeta | None) -> Reading:
+    """What :func:`reading_from_reply` gives for a Scalar reply, from its field values."""
+    _, ms, cycle, status, data = fields
+    if status == 0:
+        facility = error = 0
+        message = None
+    else:
+        facility, error, message = split_status(status)
+    return Reading(
+        drf=drf,
+        value_type=ValueType.SCALAR,
+        facility_code=facility,
+        error_code=error,
+        value=float(data),
+        message=message,
+        timestamp=timestamp(ms),
+        cycle=cycle,
+        meta=meta,
+    )
 
 
 def _alarm_tail(reply: AnalogAlarmReply | DigitalAlarmReply) -> dict[str, Any]:

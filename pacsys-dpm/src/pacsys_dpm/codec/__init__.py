@@ -12,7 +12,16 @@ by both the client backend and the server adapter.
 
 from __future__ import annotations
 
-from .codec import SIGNATURE, decode_message, decode_reply, decode_request, encode_message
+from .codec import (
+    SIGNATURE,
+    decode_message,
+    decode_reply,
+    decode_reply_fields,
+    decode_request,
+    decode_request_fields,
+    encode_fields,
+    encode_message,
+)
 from .errors import DPMEncodeError, DPMHTTPRejected, DPMProtocolError
 from .framing import MAX_FRAME_SIZE, SERVER_FRAME_SIZE, FrameDecoder, frame, frame_many
 from .handshake import (
@@ -133,7 +142,10 @@ __all__ = [
     "TimedScalarArrayReply",
     "decode_message",
     "decode_reply",
+    "decode_reply_fields",
     "decode_request",
+    "decode_request_fields",
+    "encode_fields",
     "encode_message",
     "frame",
     "frame_many",

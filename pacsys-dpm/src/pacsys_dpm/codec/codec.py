@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 from . import wire
 from .errors import DPMProtocolError
@@ -47,6 +47,15 @@ class _IdTable:
 _REQUESTS: Final = _IdTable("request", REQUEST_TYPES.values())
 _REPLIES: Final = _IdTable("reply", REPLY_TYPES.values())
 _ANY: Final = _IdTable("message", [*REQUEST_TYPES.values(), *REPLY_TYPES.values()])
+_MessageFields = tuple[type, tuple[Any, ...]]
+_FIELD_READERS: Final[dict[str, dict[bytes, tuple[type, Any]]]] = {
+    table.label: {  # keyed by the minimal encoding of the message id (2 or 3 bytes)
+        wire.encode_int(message_id): (spec.cls, spec.fast_fields)
+        for message_id, spec in table.by_id.items()
+        if spec.fast_fields is not None
+    }
+    for table in (_REQUESTS, _REPLIES)
+}
 _PREFIXES: Final[dict[type, bytes]] = {
     cls: _ENVELOPE + wire.encode_int(cls.MESSAGE_ID)
     for cls in (*REQUEST_TYPES.values(), *REPLY_TYPES.values())
@@ -87,6 +96,54 @@ def decode_request(body: bytes | bytearray | memoryview) -> Request:
 def decode_reply(body: bytes | bytearray | memoryview) -> Reply:
     """Decode a server -> client body; a request id is an "unknown reply type"."""
     return _decode(body, _REPLIES)  # type: ignore[return-value]
+
+
+_PACKERS: Final[dict[type, tuple[bytes, Any]]] = {
+    cls: (prefix, spec_of(cls).pack) for cls, prefix in _PREFIXES.items() if spec_of(cls).pack
+}
+
+
+def encode_fields(cls: type[Message], *values: Any) -> bytes:
+    """``encode_message(cls(*values))`` without building the message (same bytes, same errors).
+
+    For hot paths that already hold the field values (the server's data replies).
+    """
+    packer = _PACKERS.get(cls)
+    if packer is not None:
+        encoded = packer[1](*values)
+        if encoded is not None:
+            return packer[0] + encoded
+    return encode_message(cls(*values))
+
+
+def decode_reply_fields(body: bytes) -> _MessageFields | None:
+    """``(class, field values in wire order)`` of a reply body in the usual form, else None.
+
+    A fast lane that skips building the message object: None does not mean the
+    body is bad, only that :func:`decode_reply` must decode it (and report any
+    error). Absent optional fields are None; values are as read, before attrs
+    converters (arrays are already read-only ndarrays).
+    """
+    return _fields(body, _FIELD_READERS[REPLY])
+
+
+def decode_request_fields(body: bytes) -> _MessageFields | None:
+    """The request twin of :func:`decode_reply_fields`."""
+    return _fields(body, _FIELD_READERS[REQUEST])
+
+
+def _fields(body: bytes, readers: dict[bytes, tuple[type, Any]]) -> _MessageFields | None:
+    if not body.startswith(_ENVELOPE) or len(body) <= _ENVELOPE_LEN:
+        return None
+    end = _ENVELOPE_LEN + 1 + body[_ENVELOPE_LEN] - wire.INT_BASE  # after the message id
+    entry = readers.get(body[_ENVELOPE_LEN:end])
+    if entry is None:
+        return None
+    try:
+        result = entry[1](body, end)
+    except (IndexError, struct.error, DPMProtocolError):
+        return None
+    return None if result is None else (entry[0], result[0])
 
 
 def _decode(body: bytes | bytearray | memoryview, table: _IdTable) -> Message:

@@ -74,15 +74,20 @@ _CONSTANTS = {"int_base": INT_BASE, "string1": STRING_BASE | 1, "double": DOUBLE
 
 
 def build_fast_reader(
-    cls: type,
+    cls: type | None,
     required: Sequence[tuple[bytes, str, Reader]],
     optional: Sequence[tuple[bytes, Reader]],
+    optional_kinds: Sequence[str] = (),
 ) -> FastReader | None:
     """Compile a reader for ``cls``.
 
     ``required`` lists (id bytes, kind name, reader) for the required fields
-    in wire order, ``optional`` (id bytes, reader) for the optional ones.
-    Returns None when some id is not 3 bytes long (no fast path then).
+    in wire order, ``optional`` (id bytes, reader) for the optional ones, which
+    are read inline when they come in schema order (``optional_kinds`` names
+    their kinds) and through a lookup otherwise.
+    Returns None when some id is not 3 bytes long (no fast path then). With
+    ``cls`` None the reader returns the field values as a tuple in wire order
+    (optional fields None when absent) instead of an instance.
     """
     if any(len(entry[0]) != 3 for entry in (*required, *optional)):
         return None
@@ -107,23 +112,35 @@ def build_fast_reader(
         template = _INLINE.get(kind, "    {v}, p = {read}(buf, p)\n")
         lines.append(template.format(v=f"v{index}", read=f"read{index}", **_CONSTANTS).rstrip("\n"))
     args = ", ".join(f"v{index}" for index in range(len(required)))
+    make = "cls" if cls is not None else ""
     if optional:
         names["optional"] = {
             id_bytes: (index, reader) for index, (id_bytes, reader) in enumerate(optional)
         }
+        lines += [f"    extra = [None] * {len(optional)}", f"    left = (count - {min_count}) >> 1"]
+        for index, (id_bytes, reader) in enumerate(optional):  # in schema order: inline
+            names[f"oid{index}"], names[f"oread{index}"] = id_bytes, reader
+            kind = optional_kinds[index] if optional_kinds else ""
+            template = _INLINE.get(kind, "    {v}, p = {read}(buf, p)\n")
+            body = template.format(v=f"extra[{index}]", read=f"oread{index}", **_CONSTANTS)
+            lines += [
+                f"    if left and buf[p:p + 3] == oid{index}:",
+                "        p += 3",
+                "        left -= 1",
+                *("    " + line for line in body.rstrip("\n").split("\n")),
+            ]
         lines += [
-            f"    extra = [None] * {len(optional)}",
-            f"    for _ in range((count - {min_count}) >> 1):",
+            "    for _ in range(left):",  # any other order (or a duplicate)
             "        entry = optional.get(buf[p:p + 3])",
             "        if entry is None:",
             "            return None",
             "        index, read = entry",
             "        extra[index], p = read(buf, p + 3)",
-            f"    return cls({args}{', ' if args else ''}*extra), p",
+            f"    return {make}({args}{', ' if args else ''}*extra{',' if cls is None else ''}), p",
         ]
     else:
-        lines.append(f"    return cls({args}), p")
+        lines.append(f"    return {make}({args}{',' if cls is None and args else ''}), p")
     exec("\n".join(lines), names)  # source built only from the schema, never from input
     reader: FastReader = names["read_fast"]
-    reader.__qualname__ = f"read_fast_{cls.__name__}"
+    reader.__qualname__ = f"read_fast_{'fields' if cls is None else cls.__name__}"
     return reader

@@ -35,7 +35,15 @@ def frame(body: bytes | bytearray | memoryview, max_size: int = MAX_FRAME_SIZE) 
 
 def frame_many(bodies: Iterable[bytes], max_size: int = MAX_FRAME_SIZE) -> bytes:
     """Several frames back to back, ready for one ``send``."""
-    return b"".join([frame(body, max_size) for body in bodies])
+    parts: list[bytes | bytearray | memoryview] = []
+    pack = _LENGTH.pack
+    for body in bodies:
+        size = len(body)
+        if not 0 < size <= max_size:
+            raise ValueError(f"frame body of {size} bytes is outside 1..{max_size}")
+        parts.append(pack(size))
+        parts.append(body)
+    return b"".join(parts)
 
 
 class FrameDecoder:
@@ -112,6 +120,39 @@ class FrameDecoder:
         self._pos = end
         self._frames += 1
         return body
+
+    def drain(self) -> list[bytes]:
+        """Every complete body now buffered, in one call (what iterating would yield).
+
+        A bad length after good frames ends the list; the next call raises for it,
+        so the caller still sees every good frame first, as with :meth:`next_frame`.
+        """
+        if self._error is not None:
+            raise self._error
+        bodies: list[bytes] = []
+        if self._frames == 0 and self._detect_http:  # it may be an HTTP status line
+            first = self.next_frame()
+            if first is None:
+                return bodies
+            bodies.append(first)
+        buffer, pos, limit = self._buffer, self._pos, self._max_size
+        available = len(buffer)
+        unpack = _LENGTH.unpack_from
+        already = len(bodies)  # counted by next_frame
+        with memoryview(buffer) as view:
+            while available - pos >= 4:
+                (size,) = unpack(buffer, pos)
+                end = pos + 4 + size
+                if size == 0 or size > limit or end > available:
+                    break
+                bodies.append(view[pos + 4 : end].tobytes())
+                pos = end
+        if not bodies:
+            return list(self)  # raises for a bad length; compacts when incomplete
+        self._frames += len(bodies) - already
+        self._pos = pos
+        self._compact()
+        return bodies
 
     def __iter__(self) -> Iterator[bytes]:
         """Every complete body currently buffered."""

@@ -19,6 +19,7 @@ import attrs
 from . import wire
 from .errors import DPMEncodeError, DPMProtocolError
 from .fastpath import build_fast_reader
+from .fastwrite import build_fast_writer
 from .ids import FIELD_IDS
 
 Reader = Callable[[bytes, int], tuple[Any, int]]
@@ -141,11 +142,14 @@ class StructSpec:
         "by_id_bytes",
         "cls",
         "fast",
+        "fast_fields",
         "fields",
         "max_count",
         "min_count",
+        "pack",
         "required_mask",
         "template",
+        "write",
     )
 
     def __init__(self, cls: type) -> None:
@@ -179,7 +183,20 @@ class StructSpec:
             cls,
             [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional],
             [(f.id_bytes, f.kind.read) for f in fields if f.optional],
+            [f.kind.name for f in fields if f.optional],
         )
+        self.fast_fields = build_fast_reader(
+            None,
+            [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional],
+            [(f.id_bytes, f.kind.read) for f in fields if f.optional],
+            [f.kind.name for f in fields if f.optional],
+        )
+        self.write, pack = build_fast_writer(
+            cls, [(f.attr, f.id_bytes, f.kind.name, f.kind.encode, f.optional) for f in fields]
+        )
+        # Packing raw values skips attrs converters, so only classes without any may.
+        plain = all(a.converter is None for a in attrs.fields(cls))
+        self.pack = pack if plain else None
         self.required_mask = sum(1 << i for i, f in enumerate(fields) if not f.optional)
         self.min_count = 2 * sum(not f.optional for f in fields)
         self.max_count = 2 * len(fields)
@@ -198,7 +215,14 @@ def spec_of(cls: type) -> StructSpec:
 
 def encode_struct(obj: Any) -> bytes:
     """Struct header (2 x present fields) and the (id, value) pairs in wire order."""
-    spec = spec_of(type(obj))
+    spec = _SPECS.get(type(obj)) or spec_of(type(obj))
+    encoded = spec.write(obj)
+    return encode_struct_in_order(obj, spec) if encoded is None else encoded
+
+
+def encode_struct_in_order(obj: Any, spec: StructSpec | None = None) -> bytes:
+    """The general encoder behind :func:`encode_struct` (and its error messages)."""
+    spec = spec or spec_of(type(obj))
     parts = [b""]
     for field in spec.fields:
         value = getattr(obj, field.attr)

@@ -17,17 +17,21 @@ from collections.abc import Callable
 from typing import Final
 
 from pacsys_dpm.codec import (
+    AddToListRequest,
     DPMProtocolError,
     FrameDecoder,
     HeadReader,
     ListStatusReply,
     OpenListReply,
     decode_request,
+    decode_request_fields,
     encode_message,
     frame_many,
     http_error_response,
 )
 
+from .jobs import Entry
+from .outbox import Outbox
 from .session import ListSession
 
 __all__ = ["Connection"]
@@ -35,6 +39,7 @@ __all__ = ["Connection"]
 log = logging.getLogger("pacsys_dpm.server.connection")
 
 _RECV_SIZE: Final = 65536
+_MAX_KNOWN_ENTRIES: Final = 65536
 
 SessionFactory = Callable[[int, Callable[[list[bytes]], None]], ListSession]
 
@@ -61,9 +66,9 @@ class Connection:
         self._heartbeat = heartbeat_interval
         self._handshake_timeout = handshake_timeout
         self._on_closed = on_closed
-        self._send_lock = threading.Lock()
-        self._last_sent = time.monotonic()
+        self._outbox = Outbox(sock, f"pacsys-dpm-send-{list_id}", timeout=send_timeout)
         self._closing = False
+        self._entries: dict[bytes, Entry] = {}  # AddToList body -> the entry it added
         sock.settimeout(send_timeout)  # bounds sendall; reads wait in the selector instead
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
@@ -87,13 +92,15 @@ class Connection:
                 log.error("connection thread of list %d did not stop", self.list_id)
 
     def send(self, bodies: list[bytes]) -> None:
-        """Frame and send reply bodies in one write; raises OSError when the socket is gone."""
+        """Frame and send reply bodies in one write; raises OSError when the socket is gone.
+
+        The connection thread writes directly; other threads (stream data) queue their
+        writes, which a writer thread coalesces (see :mod:`.outbox`). Order is kept.
+        """
         if not bodies:
             return
-        data = frame_many(bodies)
-        with self._send_lock:
-            self._sock.sendall(data)
-            self._last_sent = time.monotonic()
+        direct = threading.get_ident() == self._thread.ident
+        self._outbox.send(frame_many(bodies), direct=direct)
 
     # --- connection thread --------------------------------------------------------------
 
@@ -118,6 +125,7 @@ class Connection:
         finally:
             if session is not None:
                 session.close()
+            self._outbox.close()
             selector.close()
             self._sock.close()
             self._on_closed(self)
@@ -159,15 +167,35 @@ class Connection:
         except OSError:
             pass
 
+    def _handle(self, session: ListSession, body: bytes) -> None:
+        """One request body; AddToList (the bulk of a list) takes a fast lane.
+
+        A client that reads the same list again on this connection sends the same
+        AddToList bodies, so their entries are remembered by body.
+        """
+        known = self._entries.get(body)
+        if known is not None:
+            session.put_entry(known)
+            return
+        fields = decode_request_fields(body)
+        if fields is None or fields[0] is not AddToListRequest:
+            session.handle(decode_request(body))
+            return
+        entry = session.add_entry(fields[1][1], fields[1][2])
+        if entry is not None:
+            if len(self._entries) >= _MAX_KNOWN_ENTRIES:
+                self._entries.clear()
+            self._entries[body] = entry
+
     def _serve(self, selector: selectors.BaseSelector, session: ListSession, data: bytes) -> None:
         decoder = FrameDecoder()
         while True:
             if data:
                 decoder.feed(data)
-                for body in decoder:
-                    session.handle(decode_request(body))
+                for body in decoder.drain():
+                    self._handle(session, body)
             while True:
-                idle = time.monotonic() - self._last_sent
+                idle = time.monotonic() - self._outbox.last_sent
                 if idle >= self._heartbeat:
                     self.send([encode_message(ListStatusReply(self.list_id, 0))])
                     continue

@@ -12,16 +12,15 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Sequence
-
-import attrs
+from typing import NamedTuple
 
 from pacsys.backends import Backend
 from pacsys.drf3 import DataRequest
 from pacsys.errors import DeviceError
 from pacsys.types import Reading, SubscriptionHandle
-from pacsys_dpm.codec import Reply, encode_message
+from pacsys_dpm.codec import encode_message
 
-from .replies import ACNET_SYS, device_info_for_meta, encode_reply, status_of, status_reply
+from .replies import ACNET_SYS, encode_device_info, encode_reply, status_of, status_reply
 
 __all__ = ["Entry", "StreamJob", "exception_status"]
 
@@ -30,8 +29,7 @@ log = logging.getLogger("pacsys_dpm.server.jobs")
 Sender = Callable[[list[bytes]], None]
 
 
-@attrs.frozen
-class Entry:
+class Entry(NamedTuple):
     """One list entry: the client's ref id, its DRF as sent, and the parsed request."""
 
     ref_id: int
@@ -135,8 +133,7 @@ class StreamJob:
             usable = reading.value is not None and reading.error_code >= 0
             if usable and entry.ref_id not in self._info_sent:
                 self._info_sent.add(entry.ref_id)
-                info: Reply = device_info_for_meta(entry.ref_id, entry.drf, reading.meta)
-                bodies.append(encode_message(info))
+                bodies.append(encode_device_info(entry.ref_id, entry.drf, reading.meta))
             bodies.append(encode_reply(entry.ref_id, reading))
         self._deliver(bodies)
 

@@ -20,7 +20,7 @@ from pacsys.drf3.extras import CHUNKED_HISTORICAL_EXTRAS
 from pacsys.drf3.properties import DRF_PROPERTY
 from pacsys.drf_utils import strip_event
 from pacsys.metadata import MetadataSource
-from pacsys.types import Reading, Value
+from pacsys.types import DeviceMeta, Reading, Value
 from pacsys_dpm.codec import (
     AddToListRequest,
     ApplySettingsReply,
@@ -45,8 +45,8 @@ from .replies import (
     DPM_BAD_REQUEST,
     DPM_PRIV,
     chunked_replies,
-    device_info_for_meta,
     device_info_from_source,
+    encode_device_info,
     encode_reply,
     encode_safely,
     status_of,
@@ -62,6 +62,8 @@ Sender = Callable[[list[bytes]], None]
 _ONE_SHOT_MODES: Final = frozenset({"I", "U"})
 _NEVER_MODE: Final = "N"
 _PROPERTY_MIN_LEN: Final = 5  # "#" + more than 3 characters: a list property (S10)
+_MAX_DEVICE_INFOS: Final = 65536
+_SEND_CHUNK: Final = 256  # reply bodies per write while answering a StartList
 
 
 def _bad_drf_status(drf: str) -> int:
@@ -98,6 +100,7 @@ class ListSession:
         self._entries: dict[int, Entry] = {}
         self._properties: dict[str, str] = {}
         self._job: StreamJob | None = None
+        self._device_infos: dict[int, tuple[str, DeviceMeta | None, bytes]] = {}
 
     @property
     def role(self) -> str | None:
@@ -112,7 +115,7 @@ class ListSession:
     def handle(self, request: Request) -> None:
         """Act on one request, in arrival order (S5); requests of no use over TCP are ignored."""
         if isinstance(request, AddToListRequest):
-            self._add(request.ref_id, request.drf_request)
+            self.add_entry(request.ref_id, request.drf_request)
         elif isinstance(request, StartListRequest):
             self._start()
         elif isinstance(request, StopListRequest):
@@ -136,19 +139,28 @@ class ListSession:
 
     # --- list management ----------------------------------------------------------------
 
-    def _add(self, ref_id: int, drf: str) -> None:
+    def add_entry(self, ref_id: int, drf: str) -> Entry | None:
+        """AddToList: a ``#KEY:VALUE`` property or an entry (a bad DRF is answered at once).
+
+        Returns the entry added, None for a property or a bad DRF.
+        """
         if drf.startswith("#") and len(drf) >= _PROPERTY_MIN_LEN:
             key, _, value = drf[1:].partition(":")
             self._properties[key.strip().upper()] = value.strip()
-            return
+            return None
         try:
             request = parse_request(drf)
         except (ValueError, TypeError) as exc:
             log.info("list %d: bad DRF %r for ref %d: %s", self.list_id, drf, ref_id, exc)
             self._entries.pop(ref_id, None)
             self._send([encode_message(status_reply(ref_id, _bad_drf_status(drf)))])
-            return
-        self._entries[ref_id] = Entry(ref_id, drf, request)
+            return None
+        entry = self._entries[ref_id] = Entry(ref_id, drf, request)
+        return entry
+
+    def put_entry(self, entry: Entry) -> None:
+        """Add an entry that :meth:`add_entry` returned before (the same AddToList again)."""
+        self._entries[entry.ref_id] = entry
 
     def _stop_job(self) -> None:
         job, self._job = self._job, None
@@ -156,21 +168,43 @@ class ListSession:
             job.stop()
 
     def _start(self) -> None:
-        """StartList (S11): metadata and immediate answers, the reply, then data."""
+        """StartList (S11): metadata and immediate answers, the reply, then data.
+
+        Bodies go out in chunks of ``_SEND_CHUNK`` as they are encoded, so a client
+        decodes the first ones while the rest are encoded (the byte stream is the same
+        as one write).
+        """
         self._stop_job()
-        entries = sorted(self._entries.values(), key=lambda e: e.ref_id)
-        one_shot = [e for e in entries if self._is_one_shot(e)]
-        streams = [
-            e for e in entries if e.request.event.mode != _NEVER_MODE and not self._is_one_shot(e)
-        ]
+        entries = sorted(self._entries.values())  # ref ids are unique: sorts by ref id
+        one_shot: list[Entry] = []
+        streams: list[Entry] = []
+        for entry in entries:
+            request = entry.request
+            mode = request.event.mode
+            if mode == _NEVER_MODE:
+                continue
+            if mode in _ONE_SHOT_MODES or request.extra is not None:
+                one_shot.append(entry)
+            else:
+                streams.append(entry)
         readings = self._read(one_shot)
         head: list[bytes] = []
-        data: list[bytes] = []
+        data: list[tuple[Entry, Reading]] = []
         for entry in entries:
             if entry.request.event.mode == _NEVER_MODE:
                 head.append(encode_message(self._never_info(entry)))
-            elif entry.ref_id in readings:
-                self._answer(entry, readings[entry.ref_id], head, data)
+            else:
+                reading = readings.get(entry.ref_id)
+                if reading is None:
+                    continue
+                if reading.value is not None and reading.error_code >= 0:
+                    head.append(self._device_info(entry, reading.meta))
+                    data.append((entry, reading))
+                else:
+                    head.append(encode_reply(entry.ref_id, reading))
+            if len(head) >= _SEND_CHUNK:
+                self._send(head)
+                head = []
         job = None
         if streams:
             job = StreamJob(self._backend, streams, self._send)
@@ -182,18 +216,29 @@ class ListSession:
                 job = None
         self._job = job
         head.append(encode_message(StartListReply(self.list_id, 0)))
+        for entry, reading in data:
+            ref = entry.ref_id
+            if entry.request.extra in CHUNKED_HISTORICAL_EXTRAS:
+                head.extend(encode_safely(ref, reply) for reply in chunked_replies(ref, reading))
+            else:
+                head.append(encode_reply(ref, reading))
+            if len(head) >= _SEND_CHUNK:
+                self._send(head)
+                head = []
         self._send(head)
-        if data:
-            self._send(data)
         if job is not None:
             job.release()
 
-    @staticmethod
-    def _is_one_shot(entry: Entry) -> bool:
-        request = entry.request
-        if request.event.mode == _NEVER_MODE:
-            return False
-        return request.event.mode in _ONE_SHOT_MODES or request.extra is not None
+    def _device_info(self, entry: Entry, meta: DeviceMeta | None) -> bytes:
+        """DeviceInfo body of an entry; re-used while the backend hands out the same meta."""
+        known = self._device_infos.get(entry.ref_id)
+        if known is not None and known[1] is meta and known[0] == entry.drf:
+            return known[2]
+        body = encode_device_info(entry.ref_id, entry.drf, meta)
+        if len(self._device_infos) >= _MAX_DEVICE_INFOS:
+            self._device_infos.clear()
+        self._device_infos[entry.ref_id] = (entry.drf, meta, body)
+        return body
 
     def _read(self, entries: list[Entry]) -> dict[int, Reading]:
         if not entries:
@@ -208,18 +253,6 @@ class ListSession:
             facility, error = parse_error(exception_status(exc))
             readings = [Reading(drf=d, facility_code=facility, error_code=error) for d in drfs]
         return {e.ref_id: r for e, r in zip(entries, readings, strict=True)}
-
-    def _answer(self, entry: Entry, reading: Reading, head: list[bytes], data: list[bytes]) -> None:
-        ref = entry.ref_id
-        usable = reading.value is not None and reading.error_code >= 0
-        if not usable:
-            head.append(encode_reply(ref, reading))
-            return
-        head.append(encode_message(device_info_for_meta(ref, entry.drf, reading.meta)))
-        if entry.request.extra in CHUNKED_HISTORICAL_EXTRAS:
-            data.extend(encode_safely(ref, reply) for reply in chunked_replies(ref, reading))
-        else:
-            data.append(encode_reply(ref, reading))
 
     def _never_info(self, entry: Entry) -> Any:
         setting = entry.request.property in (DRF_PROPERTY.SETTING, DRF_PROPERTY.CONTROL)

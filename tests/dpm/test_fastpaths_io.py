@@ -1,0 +1,322 @@
+"""The I/O fast paths over loopback: per-connection caches, the coalescing outbox, bulk receive.
+
+Each cache must be invisible: a list read again sees new values and new metadata, a
+changed list is answered for what it now holds, and stream data keeps its order.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pacsys.testing import FakeBackend
+from pacsys.types import DispatchMode
+from pacsys_dpm.client import DPMHTTPBackend
+from pacsys_dpm.client import connection as client_connection
+from pacsys_dpm.client.connection import DPMConnection
+from pacsys_dpm.client.reads import run_read
+from pacsys_dpm.codec import (
+    HANDSHAKE,
+    AddToListRequest,
+    ClearListRequest,
+    DeviceInfoReply,
+    FrameDecoder,
+    ListStatusReply,
+    OpenListReply,
+    ScalarReply,
+    StartListReply,
+    StartListRequest,
+    StatusReply,
+    StopListRequest,
+    decode_reply,
+    decode_request,
+    encode_message,
+    frame,
+    frame_many,
+)
+from pacsys_dpm.server import DPMServer
+from pacsys_dpm.server.outbox import Outbox
+
+WAIT = 5.0
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBackend]:
+    backend = FakeBackend(dispatch_mode=DispatchMode.DIRECT)
+    for i in range(3):
+        backend.set_reading(f"Z:D{i}", float(i), units="mm", description=f"device {i}")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def server(fake: FakeBackend) -> Iterator[DPMServer]:
+    with DPMServer(fake, port=0) as srv:
+        yield srv
+    assert not [t for t in threading.enumerate() if t.name.startswith("pacsys-dpm-send")]
+
+
+class Raw:
+    """A bare DPM client socket (what the server sees is exactly what is sent)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        self.sock.sendall(HANDSHAKE)
+        self.decoder = FrameDecoder()
+        opened = self.recv()
+        assert isinstance(opened, OpenListReply)
+        self.list_id = opened.list_id
+
+    def send(self, *requests: object) -> None:
+        self.sock.sendall(frame_many([encode_message(r) for r in requests]))  # type: ignore[arg-type]
+
+    def recv(self) -> object:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            for body in self.decoder:
+                reply = decode_reply(body)
+                if not isinstance(reply, ListStatusReply):
+                    return reply
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError
+            self.decoder.feed(data)
+        raise TimeoutError("no reply from the server")
+
+    def read_list(self, drfs: list[str], failing: int = 0) -> list[object]:
+        """AddToList refs 1..n, StartList, and every reply (``failing`` refs get one Status)."""
+        self.send(*(AddToListRequest(self.list_id, i + 1, d) for i, d in enumerate(drfs)))
+        self.send(StartListRequest(self.list_id))
+        replies = [self.recv() for _ in range(2 * len(drfs) + 1 - failing)]
+        self.send(StopListRequest(self.list_id), ClearListRequest(self.list_id))
+        return replies
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+# --------------------------------------------------------------------------- server
+
+
+def test_server_answers_a_repeated_list_with_fresh_values_and_metadata(
+    server: DPMServer, fake: FakeBackend
+) -> None:
+    raw = Raw(server.port)
+    try:
+        drfs = ["Z:D0@I", "Z:D1@I", "Z:D2@I"]
+        first = raw.read_list(drfs)
+        assert DeviceInfoReply(1, 0, "Z:D0", "device 0", "mm") in first
+        assert [r.data for r in first if isinstance(r, ScalarReply)] == [0.0, 1.0, 2.0]
+        fake.set_reading("Z:D1", 10.5, units="V", description="changed")
+        second = raw.read_list(drfs)  # the same AddToList bodies again
+        assert DeviceInfoReply(2, 0, "Z:D1", "changed", "V") in second
+        assert DeviceInfoReply(1, 0, "Z:D0", "device 0", "mm") in second
+        assert [r.data for r in second if isinstance(r, ScalarReply)] == [0.0, 10.5, 2.0]
+        third = raw.read_list(["Z:D2@I", "Z:D0@I"])  # refs now name other devices
+        assert [(r.ref_id, r.data) for r in third if isinstance(r, ScalarReply)] == [
+            (1, 2.0),
+            (2, 0.0),
+        ]
+        assert DeviceInfoReply(1, 0, "Z:D2", "device 2", "mm") in third
+        fake.set_error("Z:D0", -13, "gone")
+        fourth = raw.read_list(["Z:D2@I", "Z:D0@I"], failing=1)
+        assert [type(r) for r in fourth] == [
+            DeviceInfoReply,
+            StatusReply,
+            StartListReply,
+            ScalarReply,
+        ]
+        assert fourth[1].ref_id == 2 and fourth[1].status != 0  # type: ignore[attr-defined]
+    finally:
+        raw.close()
+
+
+def test_stream_data_keeps_its_order_through_the_outbox(
+    server: DPMServer, fake: FakeBackend
+) -> None:
+    raw = Raw(server.port)
+    try:
+        drf = "Z:D0@p,1000"
+        raw.send(AddToListRequest(raw.list_id, 1, drf), StartListRequest(raw.list_id))
+        assert raw.recv() == StartListReply(raw.list_id, 0)
+        assert fake.wait_for_subscription(drf, WAIT)
+        count = 3000
+        for i in range(count):  # as fast as the backend thread can: writes coalesce
+            fake.emit_reading(drf, float(i))
+        info = raw.recv()
+        assert isinstance(info, DeviceInfoReply)
+        values = [raw.recv().data for _ in range(count)]  # type: ignore[attr-defined]
+        assert values == [float(i) for i in range(count)]
+        raw.send(StopListRequest(raw.list_id), ClearListRequest(raw.list_id))
+        raw.send(AddToListRequest(raw.list_id, 2, "Z:D1@I"), StartListRequest(raw.list_id))
+        # direct writes after the queued ones: the one-shot answer, nothing of the stream
+        info, started, data = (raw.recv() for _ in range(3))
+        assert info == DeviceInfoReply(2, 0, "Z:D1", "device 1", "mm")
+        assert started == StartListReply(raw.list_id, 0)
+        assert isinstance(data, ScalarReply) and (data.ref_id, data.data) == (2, 1.0)
+    finally:
+        raw.close()
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+def _drain(sock: socket.socket, size: int) -> bytes:
+    got = bytearray()
+    sock.settimeout(WAIT)
+    while len(got) < size:
+        data = sock.recv(65536)
+        assert data, "peer closed early"
+        got += data
+    return bytes(got)
+
+
+def test_outbox_keeps_the_order_of_direct_and_queued_writes() -> None:
+    a, b = socket.socketpair()
+    outbox = Outbox(a, "pacsys-dpm-send-test", timeout=WAIT)
+    try:
+        expected = bytearray()
+        senders = []
+        for n in range(4):
+            chunk = [bytes([n]) * 100 for _ in range(200)]
+            senders.append(
+                threading.Thread(
+                    target=lambda c=chunk: [outbox.send(x, direct=False) for x in c],
+                    name="pacsys-test-producer",
+                )
+            )
+            expected += b"".join(chunk)
+        for sender in senders:  # one producer at a time, each one queued behind the last
+            sender.start()
+            sender.join(WAIT)
+        outbox.send(b"direct", direct=True)
+        got = _drain(b, len(expected) + 6)
+        assert got == bytes(expected) + b"direct"
+    finally:
+        outbox.close()
+        a.close()
+        b.close()
+    assert not [t for t in threading.enumerate() if t.name == "pacsys-dpm-send-test"]
+
+
+def test_outbox_blocks_a_producer_when_the_client_stops_reading() -> None:
+    a, b = socket.socketpair()
+    a.settimeout(0.5)
+    outbox = Outbox(a, "pacsys-dpm-send-full", timeout=0.5, max_pending=64 * 1024)
+    try:
+        started = time.monotonic()
+        with pytest.raises(OSError):  # TimeoutError: nobody reads b
+            for _ in range(10_000):
+                outbox.send(b"x" * 65536, direct=False)
+        assert time.monotonic() - started < WAIT
+        with pytest.raises(OSError):  # and the writer, blocked in sendall, fails too
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                outbox.send(b"late", direct=True)
+    finally:
+        outbox.close()
+        a.close()
+        b.close()
+
+
+def test_outbox_reports_a_closed_peer_and_refuses_after_close() -> None:
+    a, b = socket.socketpair()
+    outbox = Outbox(a, "pacsys-dpm-send-gone", timeout=WAIT)
+    b.close()
+    with pytest.raises(OSError):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:  # the writer thread sees EPIPE, then we do
+            outbox.send(b"y" * 1024, direct=False)
+    outbox.close()
+    with pytest.raises(OSError, match=r"closed|failed"):
+        outbox.send(b"z", direct=True)
+    a.close()
+
+
+# --------------------------------------------------------------------------- client
+
+
+def test_client_repeated_reads_see_new_values_metadata_and_lists(
+    server: DPMServer, fake: FakeBackend
+) -> None:
+    with DPMHTTPBackend("127.0.0.1", server.port, auth=None, timeout=WAIT, pool_size=1) as backend:
+        first = backend.get_many(["Z:D0", "Z:D1"])
+        assert [r.value for r in first] == [0.0, 1.0] and first[1].units == "mm"
+        fake.set_reading("Z:D1", 5.0, units="V", description="changed")
+        second = backend.get_many(["Z:D0", "Z:D1"])  # same list, same pooled connection
+        assert [r.value for r in second] == [0.0, 5.0]
+        assert second[1].meta is not None and second[1].meta.description == "changed"
+        assert second[1].units == "V" and second[0].units == "mm"
+        swapped = backend.get_many(["Z:D1", "Z:D2", "Z:D0"])
+        assert [(r.drf, r.value, r.units) for r in swapped] == [
+            ("Z:D1", 5.0, "V"),
+            ("Z:D2", 2.0, "mm"),
+            ("Z:D0", 0.0, "mm"),
+        ]
+        assert backend.pool_size == 1 and backend._pool.size == 1  # one connection did it all
+
+
+def test_client_read_leaves_later_frames_for_the_next_receive() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    requests: list[object] = []
+
+    def serve() -> None:
+        sock, _ = listener.accept()
+        with sock:
+            sock.recv(65536)  # the handshake
+            sock.sendall(frame(encode_message(OpenListReply(4100))))
+            decoder = FrameDecoder()
+            while not any(isinstance(r, StartListRequest) for r in requests):
+                decoder.feed(sock.recv(65536))
+                requests.extend(decode_request(body) for body in decoder)
+            replies = [
+                DeviceInfoReply(1, 7, "Z:A", "a", "mm"),
+                ScalarReply(1, 1704067200000, 0, 0, 1.5),
+                StartListReply(4100, 0),
+                ScalarReply(2, 1704067200000, 0, 0, 2.5),
+                ListStatusReply(4100, 0),  # after the last answer: not the read's
+                StatusReply(9, 0, 0, -1),
+            ]
+            sock.sendall(frame_many([encode_message(r) for r in replies]))  # one segment
+            sock.recv(65536)
+
+    thread = threading.Thread(target=serve, name="pacsys-test-peer")
+    thread.start()
+    conn = DPMConnection.open("127.0.0.1", port, WAIT)
+    try:
+        outcome = run_read(conn, ["Z:A@I", "Z:B@I"], ["Z:A", "Z:B"], time.monotonic() + WAIT)
+        assert outcome.complete
+        assert [r.value for r in outcome.readings] == [1.5, 2.5]  # type: ignore[union-attr]
+        assert outcome.readings[0].meta.device_index == 7  # type: ignore[union-attr]
+        assert conn.recv(time.monotonic() + WAIT) == ListStatusReply(4100, 0)
+        assert conn.recv(time.monotonic() + WAIT) == StatusReply(9, 0, 0, -1)
+        assert requests == [
+            AddToListRequest(4100, 1, "Z:A@I"),
+            AddToListRequest(4100, 2, "Z:B@I"),
+            StartListRequest(4100),
+        ]
+    finally:
+        conn.close()
+        thread.join(WAIT)
+        listener.close()
+
+
+def test_client_traced_reads_take_the_general_path(
+    server: DPMServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(client_connection, "_TRACE", True)
+    caplog.set_level(logging.DEBUG, logger="pacsys_dpm.connection")
+    with DPMHTTPBackend("127.0.0.1", server.port, auth=None, timeout=WAIT) as backend:
+        for _ in range(2):
+            readings = backend.get_many(["Z:D0", "Z:D2"])
+            assert [r.value for r in readings] == [0.0, 2.0]
+            assert readings[1].units == "mm"
+    traced = caplog.text
+    assert "-> AddToListRequest" in traced and "<- ScalarReply" in traced
+    assert "<- DeviceInfoReply" in traced
