@@ -25,7 +25,7 @@ from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import DRF_EXTRA
 from pacsys.drf3.properties import DRF_PROPERTY
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
-from pacsys.errors import AuthenticationError, DeviceError, ReadError
+from pacsys.errors import AuthenticationError, ReadError
 from pacsys.types import (
     BackendCapability,
     BasicControl,
@@ -210,16 +210,6 @@ class DPMHTTPBackend(Backend):
         return self._timeout if timeout is None else _check_timeout(timeout)
 
     # --- reads -----------------------------------------------------------------------------
-
-    def read(self, drf: str, timeout: float | None = None) -> Value:
-        reading = self.get(drf, timeout=timeout)
-        if not reading.ok:
-            message = reading.message or ("no value" if reading.error_code == 0 else None)
-            raise DeviceError(drf, reading.facility_code, reading.error_code, message)
-        return reading.value
-
-    def get(self, drf: str, timeout: float | None = None) -> Reading:
-        return self.get_many([drf], timeout=timeout)[0]
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
