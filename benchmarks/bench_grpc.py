@@ -17,6 +17,9 @@ clients talk to the **same** servers:
   message), so the number is bound by the client's receive, decode and delivery.
 * ``floor``: the same RPCs made with a bare grpcio call (single-threaded unary-stream,
   protobuf decode only, no pacsys), i.e. the per-RPC cost every client pays.
+* ``read() vs bare server``: the reads again against a replay peer that answers every
+  ``Read`` with one pre-encoded reply (no backend, no policy): the best ratio any server
+  could leave between two clients.
 
 The whole set runs ``--runs`` times (clients interleaved); the table shows medians.
 """
@@ -28,7 +31,6 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -105,7 +107,8 @@ port, read_drf, many, reads, repeat = json.load(sys.stdin)
 client = make(port)
 for _ in range(50):
     client.read(read_drf)
-    client.get_many(many)
+    if many:
+        client.get_many(many)
 
 def measure(op, count):
     rows = []
@@ -117,10 +120,9 @@ def measure(op, count):
     best = min(rows)
     return [best[0], best[1], statistics.median(r[0] for r in rows)]
 
-out = {
-    "read": measure(lambda: client.read(read_drf), reads),
-    "get_many": measure(lambda: client.get_many(many), 100),
-}
+out = {"read": measure(lambda: client.read(read_drf), reads)}
+if many:
+    out["get_many"] = measure(lambda: client.get_many(many), 100)
 client.close()
 print(json.dumps(out))
 """
@@ -279,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for drf in MANY_DRFS:
         fake.set_reading(drf, 1.0)
     replays = {1: ReplayPeer(args.stream, 1), 50: ReplayPeer(args.stream, 50)}
+    bare = ReplayPeer(1, 1)
     runs: dict[str, list[dict[str, list[float]]]] = {name: [] for name, _, _ in clients}
     with SupervisedServer(fake, port=0, host="127.0.0.1") as server:
 
@@ -292,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             for name, python, prelude in clients:
                 payload = [server.port, READ_DRF, MANY_DRFS, args.reads, args.repeat]
                 row = run_client(python, prelude, READS, payload)
+                payload = [bare.port, READ_DRF, [], args.reads, args.repeat]
+                row["read_bare"] = run_client(python, prelude, READS, payload)["read"]
                 row["stream_server"] = stream_client(
                     python, prelude, [server.port, [STREAM_DRF], args.stream], emit
                 )
@@ -301,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     )
                 runs[name].append(row)
                 print(f"run {run + 1}/{args.runs} {name}: {json.dumps(row)}", file=sys.stderr)
-    for peer in replays.values():
+    for peer in [*replays.values(), bare]:
         peer.close()
     fake.close()
     report(runs, args)
@@ -322,6 +327,8 @@ def report(runs: dict[str, list[dict[str, list[float]]]], args: argparse.Namespa
     rows = [
         (f"{args.reads} x read() wall ms", "read", 0, 1e3, False),
         (f"{args.reads} x read() client CPU ms", "read", 1, 1e3, False),
+        (f"{args.reads} x read() vs bare server ms", "read_bare", 0, 1e3, False),
+        (f"{args.reads} x read() vs bare srv CPU ms", "read_bare", 1, 1e3, False),
         ("100 x get_many(10) wall ms", "get_many", 0, 1e3, False),
         ("100 x get_many(10) client CPU ms", "get_many", 1, 1e3, False),
         ("stream (server) readings/s", "stream_server", 1, 1.0, True),

@@ -14,6 +14,7 @@ from pacsys.testing import FakeBackend
 from pacsys_grpc._proto.services import daq_pb2_grpc
 from pacsys_grpc.backend import GRPCBackend
 from pacsys_grpc.supervised import SupervisedServer
+from pacsys_grpc.supervised.core import is_async_backend
 
 TOKEN = "s3cret-token"
 
@@ -46,15 +47,27 @@ def fake() -> Iterator[FakeBackend]:
 ServerFactory = Callable[..., SupervisedServer]
 
 
+@pytest.fixture(params=["threaded", "aio"])
+def server_mode(request: pytest.FixtureRequest) -> str:
+    """Every loopback server test runs on both servers a sync backend can get."""
+    return str(request.param)
+
+
 @pytest.fixture
-def serve(fake: FakeBackend) -> Iterator[ServerFactory]:
-    """Start SupervisedServers on loopback (port 0); all are stopped after the test."""
+def serve(fake: FakeBackend, server_mode: str) -> Iterator[ServerFactory]:
+    """Start SupervisedServers on loopback (port 0); all are stopped after the test.
+
+    Sync backends get ``server_mode``; async backends always get the aio server.
+    """
     started: list[SupervisedServer] = []
 
     def factory(backend: Any = None, **kwargs: Any) -> SupervisedServer:
         kwargs.setdefault("port", 0)
         kwargs.setdefault("host", "127.0.0.1")
-        server = SupervisedServer(fake if backend is None else backend, **kwargs)
+        backend = fake if backend is None else backend
+        if not is_async_backend(backend):
+            kwargs.setdefault("server_mode", server_mode)
+        server = SupervisedServer(backend, **kwargs)
         server.start()
         started.append(server)
         return server

@@ -9,6 +9,7 @@ need a JWT, sent as ``authorization: Bearer <token>`` on every RPC.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -56,6 +57,9 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.initial_reconnect_backoff_ms", 1_000),
     ("grpc.min_reconnect_backoff_ms", 1_000),
     ("grpc.max_reconnect_backoff_ms", 30_000),
+    # Unary-stream calls poll their own completion queue on the calling thread instead of
+    # hopping through the channel spin thread: about half the client CPU per Read.
+    ("SingleThreadedUnaryStream", 1),
 )
 
 BACKOFF_INITIAL = 1.0
@@ -65,6 +69,16 @@ HEALTHY_STREAM_SECONDS = 30.0
 _FACILITY_ACNET = 1
 _ERR_RETRY = -1
 _stream_ids = itertools.count(1)
+_DRF_CACHE_SIZE = 4096
+
+# Both are pure functions of the DRF string; one-shot reads repeat the same few DRFs.
+_immediate = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(ensure_immediate_event)
+_chunked_history = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(is_chunked_historical_drf)
+
+
+def _prepare_read(drf: Any) -> str:
+    """The DRF a one-shot read sends (cached; non-strings get the uncached error)."""
+    return _immediate(drf) if type(drf) is str else ensure_immediate_event(drf)
 
 
 def _check_port(port: Any) -> int:
@@ -208,7 +222,7 @@ class GRPCBackend(Backend):
         if not drfs:
             return []
         deadline = self._op_timeout(timeout)
-        prepared = [ensure_immediate_event(drf) for drf in drfs]
+        prepared = [_prepare_read(drf) for drf in drfs]
         stub = self._get_stub()
         collector = _OneShotCollector(drfs, prepared)
         call = stub.Read(
@@ -386,7 +400,7 @@ class _OneShotCollector:
     def __init__(self, drfs: Sequence[str], prepared: Sequence[str]) -> None:
         self._drfs = list(drfs)
         self._results: list[Reading | None] = [None] * len(drfs)
-        self._chunked = [is_chunked_historical_drf(drf) for drf in prepared]
+        self._chunked = [_chunked_history(drf) for drf in prepared]
         self._chunks: list[list[daq_pb2.Reading]] = [[] for _ in drfs]
         self._pending = len(drfs)
 

@@ -19,7 +19,7 @@ from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, cli
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
 from pacsys_grpc.devdb_mapping import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
 
-__all__ = ["DevDBServer", "DevDBServicer"]
+__all__ = ["DevDBServer", "DevDBServicer", "ThreadedDevDBServicer"]
 
 log = logging.getLogger("pacsys_grpc.devdb_server")
 
@@ -99,6 +99,37 @@ class DevDBServicer(devdb_pb2_grpc.DevDBServicer):
     deletePlotConfiguration = _unsupported
     savePlotConfiguration = _unsupported
     saveUserPlotConfiguration = _unsupported
+
+
+class ThreadedDevDBServicer(DevDBServicer):
+    """The same handlers for a sync grpc server: lookups run on the RPC's worker thread."""
+
+    def __init__(self, source: MetadataSource) -> None:
+        self._source = check_source(source)
+
+    def getDeviceInfo(self, request: Any, context: Any) -> Any:  # type: ignore[override]
+        return self._device_entries(list(request.device))
+
+    def getAllAlarmInfo(self, request: Any, context: Any) -> Any:  # type: ignore[override]
+        try:
+            return self._alarm_infos(list(request.device))
+        except Exception as exc:
+            context.abort(grpc.StatusCode.INTERNAL, f"Alarm lookup failed: {exc}")
+
+    def getAlarmText(self, request: Any, context: Any) -> Any:  # type: ignore[override]
+        try:
+            return self._alarm_texts(list(request.alarm_text_id))
+        except Exception as exc:
+            context.abort(grpc.StatusCode.INTERNAL, f"Alarm text lookup failed: {exc}")
+
+    def _unsupported_sync(self, request: Any, context: Any) -> Any:
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, _PLOT_UNSUPPORTED)
+
+    getPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
+    getUserPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
+    deletePlotConfiguration = _unsupported_sync  # type: ignore[assignment]
+    savePlotConfiguration = _unsupported_sync  # type: ignore[assignment]
+    saveUserPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
 
 
 class DevDBServer:

@@ -73,6 +73,9 @@ RETRYABLE_STREAM_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode
 """Stream failures after which a subscription reconnects instead of ending."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UTC = timezone.utc
+_SCALAR = ValueType.SCALAR
+_from_timestamp = datetime.fromtimestamp
 
 # (dict key, proto field) pairs of the alarm blocks, in the order the dicts are built.
 _ANALOG_ALARM_FIELDS = (
@@ -238,25 +241,42 @@ def reading_from_proto(
     """One sample as a Reading (spec 5.4.3); ``now`` stands in for a missing timestamp.
 
     A negative status is an error (data ignored), a positive one a warning that keeps the
-    value; no data with status 0 is reported as facility 1, error -1.
+    value; no data with status 0 is reported as facility 1, error -1.  This runs once per
+    streamed sample, so it reads each field once (an unset sub-message reads as zeros).
     """
-    timestamp = sample_time(sample) or _utc_now(now)
-    facility, code, message = status_from_proto(sample.status)
-    has_data = _has_data(sample)
-    if code < 0 or (code > 0 and not has_data):
+    stamp = sample.timestamp
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if seconds or nanos:
+        timestamp = _from_timestamp(seconds + nanos / 1e9, tz=_UTC)
+    else:
+        timestamp = _utc_now(now)
+    status = sample.status
+    code = status.status_code
+    if code > 127:
+        code -= 256
+    data = sample.data
+    kind = data.WhichOneof("value")
+    if code < 0 or (code > 0 and kind is None):
         return Reading(
-            drf=drf, facility_code=facility, error_code=code, message=message, timestamp=timestamp
+            drf=drf,
+            facility_code=status.facility_code,
+            error_code=code,
+            message=status.message or None,
+            timestamp=timestamp,
         )
-    if not has_data:
+    if kind is None:
         return _failure(drf, EMPTY_VALUE_MESSAGE, timestamp)
-    value, value_type = value_from_proto(sample.data)
+    if kind == "scalar":
+        value, value_type = data.scalar, _SCALAR
+    else:
+        value, value_type = value_from_proto(data)
     return Reading(
         drf=drf,
         value_type=value_type,
         value=value,
-        facility_code=facility,
+        facility_code=status.facility_code,
         error_code=code,
-        message=message,
+        message=status.message or None,
         timestamp=timestamp,
     )
 
@@ -445,7 +465,17 @@ def value_to_proto(
     lists.  Other types raise TypeError; bad shapes and mixed lists ValueError.
     """
     out = device_pb2.Value()
-    if isinstance(value, bytes | bytearray):
+    _fill_value(out, value, value_type, allow_dicts)
+    return out
+
+
+def _fill_value(
+    out: device_pb2.Value, value: Any, value_type: ValueType | None, allow_dicts: bool
+) -> None:
+    """Set ``out`` (an empty Value, possibly a sub-message) to ``value``; see value_to_proto."""
+    if type(value) is float:  # the common case first
+        out.scalar = value
+    elif isinstance(value, bytes | bytearray):
         out.raw = bytes(value)
     elif isinstance(value, str):
         out.text = value
@@ -466,7 +496,7 @@ def value_to_proto(
         _dict_to_proto(out, value, value_type)
     else:
         raise TypeError(f"Unsupported value type {type(value).__name__}")
-    return out
+    out.SetInParent()
 
 
 def setting_to_proto(drf: str, value: Any) -> daq_pb2.Setting:
@@ -531,13 +561,29 @@ def _timed_samples(reading: Reading) -> list[daq_pb2.Reading]:
 
 
 def _single_sample(reading: Reading) -> daq_pb2.Reading:
-    sample = daq_pb2.Reading(
-        data=value_to_proto(reading.value, value_type=reading.value_type, allow_dicts=True),
-        status=status_to_proto(reading.facility_code, reading.error_code, reading.message),
-    )
-    if reading.timestamp is not None:
-        sample.timestamp.CopyFrom(timestamp_to_proto(reading.timestamp))
+    sample = daq_pb2.Reading()
+    _fill_sample(sample, reading)
     return sample
+
+
+def _fill_sample(sample: daq_pb2.Reading, reading: Reading) -> None:
+    """One non-timed Reading into an empty sample: data, always a status, timestamp if any."""
+    _fill_value(sample.data, reading.value, reading.value_type, True)
+    status = sample.status
+    status.SetInParent()
+    status.facility_code = reading.facility_code
+    status.status_code = reading.error_code
+    if reading.message:
+        status.message = reading.message
+    when = reading.timestamp
+    if when is not None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_UTC)
+        delta = when - _EPOCH
+        stamp = sample.timestamp
+        stamp.SetInParent()
+        stamp.seconds = delta.days * 86_400 + delta.seconds
+        stamp.nanos = delta.microseconds * 1000
 
 
 def _chunks(samples: list[daq_pb2.Reading], size: int) -> Iterable[list[daq_pb2.Reading]]:
@@ -572,6 +618,15 @@ def reading_to_replies(
         return [
             _status_reply(index, _FACILITY_ACNET, _ERR_RETRY, reading.message or _NO_DATA_MESSAGE)
         ]
+    if not complete_history and reading.value_type is not ValueType.TIMED_SCALAR_ARRAY:
+        reply = daq_pb2.ReadingReply(index=index)
+        try:
+            _fill_sample(reply.readings.reading.add(), reading)
+        except (TypeError, ValueError, NotImplementedError, OverflowError) as exc:
+            return [
+                _status_reply(index, _FACILITY_ACNET, _ERR_RETRY, f"Cannot encode reading: {exc}")
+            ]
+        return [reply]
     try:
         if reading.value_type is ValueType.TIMED_SCALAR_ARRAY:
             samples = _timed_samples(reading)

@@ -2,6 +2,10 @@
 
 No policies means every read is allowed and every write denied.  Optionally serves the
 DevDB service on the same port from a :class:`pacsys.metadata.MetadataSource`.
+
+A sync backend is served by a threaded grpc server by default (each RPC calls the backend
+on its own worker: no thread hop per read, and faster streams); an async backend, or
+``server_mode="aio"``, gets the grpc.aio server on its own event loop.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from pacsys.metadata import MetadataSource
 from pacsys.policies import Policy
 from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, client_host
 from pacsys_grpc._proto.services import daq_pb2_grpc, devdb_pb2_grpc
+from pacsys_grpc._threaded_server import MAX_RPCS, ThreadedServer
 from pacsys_grpc.supervised.audit import AuditLog
 from pacsys_grpc.supervised.config import load_policies
-from pacsys_grpc.supervised.servicer import DAQServicer, check_backend
+from pacsys_grpc.supervised.core import check_backend, is_async_backend
+from pacsys_grpc.supervised.servicer import DAQServicer
+from pacsys_grpc.supervised.threaded import ThreadedDAQServicer
 
-__all__ = ["SupervisedServer"]
+__all__ = ["SERVER_MODES", "SupervisedServer"]
 
 WORKER_THREADS = 32
+SERVER_MODES = ("auto", "aio", "threaded")
 
 
 def _check_policies(policies: Any) -> list[Policy]:
@@ -45,7 +53,10 @@ class SupervisedServer:
     ``policies`` is a list of Policy objects, or the path of a JSON/TOML policy file (see
     :func:`pacsys_grpc.supervised.load_policies`).  ``token``: Set RPCs must carry
     ``authorization: Bearer <token>``.  ``port=0`` picks a free port (see ``.port``).
-    ``metadata_source`` also serves DevDB on the same port.
+    ``metadata_source`` also serves DevDB on the same port.  ``server_mode``: "auto"
+    (threaded for a sync backend, aio for an async one), "aio", or "threaded" (sync
+    backends only; at most ``max_rpcs`` RPCs, streams included, run at once and further
+    ones get RESOURCE_EXHAUSTED).
     """
 
     def __init__(
@@ -58,8 +69,16 @@ class SupervisedServer:
         audit_log: AuditLog | None = None,
         *,
         metadata_source: MetadataSource | None = None,
+        server_mode: str = "auto",
+        max_rpcs: int = MAX_RPCS,
     ) -> None:
         check_backend(backend)
+        if server_mode not in SERVER_MODES:
+            raise ValueError(f"server_mode must be one of {SERVER_MODES}, got {server_mode!r}")
+        if server_mode == "threaded" and is_async_backend(backend):
+            raise ValueError("server_mode='threaded' needs a sync Backend")
+        if isinstance(max_rpcs, bool) or not isinstance(max_rpcs, int) or max_rpcs < 1:
+            raise ValueError(f"max_rpcs must be a positive integer, got {max_rpcs!r}")
         check_port(port)
         self._host = check_host(host)
         if token is not None and (not isinstance(token, str) or not token):
@@ -73,8 +92,12 @@ class SupervisedServer:
         self._token = token
         self._audit = audit_log
         self._metadata_source = metadata_source
+        self._threaded = server_mode == "threaded" or (
+            server_mode == "auto" and not is_async_backend(backend)
+        )
+        self._max_rpcs = max_rpcs
         self._executor: ThreadPoolExecutor | None = None
-        self._runner: AioServerThread | None = None
+        self._runner: AioServerThread | ThreadedServer | None = None
         self._requested_port = port
         self._lock = threading.Lock()
 
@@ -82,11 +105,17 @@ class SupervisedServer:
         port = self._runner.port if self._runner is not None else None
         where = f"{self._host}:{port if port is not None else self._requested_port}"
         secured = "token" if self._token else "no token"
-        return f"<SupervisedServer {where} policies={len(self._policies)} {secured}>"
+        mode = "threaded" if self._threaded else "aio"
+        return f"<SupervisedServer {where} {mode} policies={len(self._policies)} {secured}>"
 
     @property
     def policies(self) -> list[Policy]:
         return list(self._policies)
+
+    @property
+    def server_mode(self) -> str:
+        """The server actually used: "threaded" or "aio"."""
+        return "threaded" if self._threaded else "aio"
 
     @property
     def port(self) -> int:
@@ -113,33 +142,52 @@ class SupervisedServer:
         return env
 
     def start(self) -> SupervisedServer:
-        """Bind and serve on a background thread; RuntimeError if the bind fails."""
+        """Bind and serve on background threads; RuntimeError if the bind fails."""
         with self._lock:
             if self._runner is not None:
                 raise RuntimeError("SupervisedServer is already running")
-            executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="pacsys-supervised")
-            servicer = DAQServicer(
-                self._backend, self._policies, self._token, self._audit, executor
-            )
-            source = self._metadata_source
-
-            def register(server: Any, loop: Any) -> None:
-                daq_pb2_grpc.add_DAQServicer_to_server(servicer, server)
-                if source is not None:
-                    from pacsys_grpc.devdb_server import DevDBServicer
-
-                    devdb_pb2_grpc.add_DevDBServicer_to_server(
-                        DevDBServicer(source, executor), server
-                    )
-
-            runner = AioServerThread("supervised", self._host, self._requested_port, register)
-            try:
-                runner.start()
-            except BaseException:
-                executor.shutdown(wait=False, cancel_futures=True)
-                raise
-            self._executor, self._runner = executor, runner
+            if self._threaded:
+                self._runner = self._start_threaded()
+            else:
+                self._executor, self._runner = self._start_aio()
         return self
+
+    def _start_threaded(self) -> ThreadedServer:
+        servicer = ThreadedDAQServicer(self._backend, self._policies, self._token, self._audit)
+        source = self._metadata_source
+
+        def register(server: Any) -> None:
+            daq_pb2_grpc.add_DAQServicer_to_server(servicer, server)
+            if source is not None:
+                from pacsys_grpc.devdb_server import ThreadedDevDBServicer
+
+                devdb_pb2_grpc.add_DevDBServicer_to_server(ThreadedDevDBServicer(source), server)
+
+        runner = ThreadedServer(
+            "supervised", self._host, self._requested_port, register, self._max_rpcs
+        )
+        runner.start()
+        return runner
+
+    def _start_aio(self) -> tuple[ThreadPoolExecutor, AioServerThread]:
+        executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="pacsys-supervised")
+        servicer = DAQServicer(self._backend, self._policies, self._token, self._audit, executor)
+        source = self._metadata_source
+
+        def register(server: Any, loop: Any) -> None:
+            daq_pb2_grpc.add_DAQServicer_to_server(servicer, server)
+            if source is not None:
+                from pacsys_grpc.devdb_server import DevDBServicer
+
+                devdb_pb2_grpc.add_DevDBServicer_to_server(DevDBServicer(source, executor), server)
+
+        runner = AioServerThread("supervised", self._host, self._requested_port, register)
+        try:
+            runner.start()
+        except BaseException:
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        return executor, runner
 
     def stop(self) -> None:
         """Stop serving (streams end), stop workers and close the audit log; idempotent."""

@@ -1,0 +1,289 @@
+"""Transport-free steps of the supervised DAQ pipeline (spec §7.2-7.4), shared by both servers.
+
+The grpc.aio servicer (:mod:`.servicer`) and the threaded one (:mod:`.threaded`) differ
+only in how they wait and abort; everything that decides an RPC lives here.  A step that
+ends the RPC returns an :class:`Abort` (status and details) instead of raising, so each
+transport aborts in its own way.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import inspect
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+import grpc
+
+from pacsys.backends import Backend
+from pacsys.drf3 import parse_request
+from pacsys.drf3.extras import HISTORICAL_EXTRAS
+from pacsys.drf_utils import is_chunked_historical_drf
+from pacsys.policies import Policy, PolicyDecision, RequestContext, authorize
+from pacsys.types import Reading, WriteResult
+from pacsys_grpc import mapping
+from pacsys_grpc._proto.services import daq_pb2
+from pacsys_grpc.supervised.audit import AuditLog
+
+__all__ = [
+    "STREAM_QUEUE_LIMIT",
+    "Abort",
+    "DAQCore",
+    "Failed",
+    "ReadPlan",
+    "check_backend",
+    "is_async_backend",
+    "is_one_shot",
+]
+
+log = logging.getLogger("pacsys_grpc.supervised")
+
+STREAM_QUEUE_LIMIT = 100_000
+"""Readings a stream holds for a slow client; newer ones are dropped with a warning."""
+
+TOKEN_MESSAGE = "Invalid or missing bearer token"
+_PARSE_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)
+def is_one_shot(drf: str) -> bool:
+    """``@I``/``@N`` events and LOGGER-family sources end; everything else streams."""
+    request = parse_request(drf)
+    return request.event.mode in ("I", "N") or request.extra in HISTORICAL_EXTRAS
+
+
+_chunked_history = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(is_chunked_historical_drf)
+
+
+def is_async_backend(backend: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(backend, "get_many", None))
+
+
+def check_backend(backend: Any) -> Any:
+    if isinstance(backend, Backend) or is_async_backend(backend):
+        return backend
+    raise TypeError(f"backend must be a pacsys Backend or async backend, got {type(backend)}")
+
+
+class Abort(NamedTuple):
+    """End the RPC with this status."""
+
+    code: grpc.StatusCode
+    details: str
+
+
+class Failed:
+    """A subscription error handed from the backend's thread to the stream."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class ReadPlan(NamedTuple):
+    """An allowed Read: its DRFs, audit sequence number, peer and routing."""
+
+    drfs: list[str]
+    seq: int
+    peer: str
+    one_shot: bool
+
+
+def abort_for(exc: BaseException) -> Abort:
+    """The status a backend exception ends the RPC with (spec §7.2 step 8)."""
+    return Abort(*mapping.exception_to_rpc_status(exc))
+
+
+def split_metadata(pairs: Iterable[tuple[str, Any]] | None) -> tuple[dict[str, str], list[str]]:
+    """(last value per key, every ``authorization`` value) of the call's metadata."""
+    latest: dict[str, str] = {}
+    authorizations: list[str] = []
+    for key, value in pairs or ():
+        if isinstance(value, bytes):
+            continue
+        latest[key] = value
+        if key == "authorization":
+            authorizations.append(value)
+    return latest, authorizations
+
+
+def one_shot_replies(drfs: Sequence[str], readings: Iterable[Reading]) -> list[Any]:
+    """Every ReadingReply of a one-shot request, in slot order."""
+    replies: list[Any] = []
+    for index, reading in enumerate(list(readings)[: len(drfs)]):
+        history = _chunked_history(drfs[index])
+        replies.extend(mapping.reading_to_replies(index, reading, complete_history=history))
+    return replies
+
+
+def slot_positions(drfs: Sequence[str]) -> dict[str, list[int]]:
+    """Request positions of each distinct DRF, in first-seen order."""
+    positions: dict[str, list[int]] = {}
+    for index, drf in enumerate(drfs):
+        positions.setdefault(drf, []).append(index)
+    return positions
+
+
+def stream_replies(item: Any, positions: dict[str, list[int]]) -> list[Any] | Abort:
+    """The replies for one item a subscription delivered, or how the stream must end."""
+    if isinstance(item, Failed):
+        return abort_for(item.exc)
+    slots = positions.get(item.drf)
+    if slots is None:
+        return Abort(
+            grpc.StatusCode.INVALID_ARGUMENT, f"Backend returned unexpected DRF '{item.drf}'"
+        )
+    if len(slots) == 1:
+        return mapping.reading_to_replies(slots[0], item)
+    return [reply for slot in slots for reply in mapping.reading_to_replies(slot, item)]
+
+
+def stop_quietly(handle: Any) -> None:
+    try:
+        handle.stop()
+    except Exception:
+        log.debug("Error stopping a backend subscription", exc_info=True)
+
+
+class DAQCore:
+    """Token check, DRF gate, policies and audit: the decisions both servicers share."""
+
+    def __init__(
+        self,
+        backend: Any,
+        policies: Sequence[Policy],
+        token: str | None,
+        audit_log: AuditLog | None,
+    ) -> None:
+        self._backend = check_backend(backend)
+        self._async = is_async_backend(backend)
+        self._policies = list(policies)
+        self._expected_auth = None if token is None else f"Bearer {token}".encode()
+        self._audit = audit_log
+
+    def _decide(self, ctx: RequestContext) -> PolicyDecision | str:
+        """The decision, or the INTERNAL details when a policy failed."""
+        try:
+            return authorize(self._policies, ctx)
+        except Exception as exc:
+            log.exception("Policy evaluation failed")
+            return f"Policy error: {exc}"
+
+    def _audit_in(
+        self, ctx: RequestContext, decision: PolicyDecision, values: list[tuple[str, Any]] | None
+    ) -> int:
+        if self._audit is None:
+            return 0
+        return self._audit.log_request(
+            peer=ctx.peer,
+            method=ctx.rpc_method,
+            drfs=ctx.drfs,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            request=ctx.raw_request,  # type: ignore[arg-type]
+            values=values,
+        )
+
+    @property
+    def logs_responses(self) -> bool:
+        return self._audit is not None and self._audit.log_responses
+
+    def audit_out(self, seq: int, peer: str, method: str, reply: Any) -> None:
+        if self._audit is not None and self._audit.log_responses:
+            try:
+                self._audit.log_response(seq=seq, peer=peer, method=method, reply=reply)
+            except Exception:
+                log.exception("Audit log failed for a %s reply", method)
+
+    def authorized(self, authorizations: list[str]) -> bool:
+        expected = self._expected_auth
+        if expected is None:
+            return True
+        matched = False
+        for value in authorizations:  # compare all: constant time regardless of position
+            matched |= hmac.compare_digest(value.encode(), expected)
+        return matched
+
+    # --- Read ----------------------------------------------------------------------------
+
+    def plan_read(self, request: Any, metadata: Any, peer: str | None) -> ReadPlan | Abort:
+        """Steps 1-6 of the Read pipeline: the allowed plan, or the status that ends it."""
+        drfs = list(request.drf)
+        if not drfs:
+            return Abort(grpc.StatusCode.INVALID_ARGUMENT, "Empty DRF list")
+        latest, _ = split_metadata(metadata)
+        ctx = RequestContext(
+            drfs=drfs,
+            rpc_method="Read",
+            peer=peer or "unknown",
+            metadata=latest,
+            raw_request=request,
+            allowed=frozenset(range(len(drfs))),
+        )
+        decision = self._decide(ctx)
+        if isinstance(decision, str):
+            return Abort(grpc.StatusCode.INTERNAL, decision)
+        seq = 0
+        try:
+            seq = self._audit_in(ctx, decision, None)
+        except Exception:
+            log.exception("Audit log failed for a Read request")
+        if not decision.allowed:
+            return Abort(grpc.StatusCode.PERMISSION_DENIED, decision.reason or "Denied")
+        one_shot = all(is_one_shot(drf) for drf in drfs)
+        return ReadPlan(drfs, seq, ctx.peer, one_shot)
+
+    # --- Set -----------------------------------------------------------------------------
+
+    def check_set(self, request: Any, authorizations: list[str]) -> list[tuple[str, Any]] | Abort:
+        """Steps 1-3 of the Set pipeline: the decoded (device, value) pairs, or an Abort."""
+        if not self.authorized(authorizations):
+            return Abort(grpc.StatusCode.UNAUTHENTICATED, TOKEN_MESSAGE)
+        if not request.setting:
+            return Abort(grpc.StatusCode.INVALID_ARGUMENT, "Empty settings list")
+        values: list[tuple[str, Any]] = []
+        for setting in request.setting:
+            try:
+                value, _ = mapping.value_from_proto(setting.value)
+            except mapping.EmptyValueError as exc:
+                return Abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            values.append((setting.device, value))
+        return values
+
+    def decide_set(
+        self,
+        request: Any,
+        latest: dict[str, str],
+        peer: str,
+        values: list[tuple[str, Any]],
+    ) -> tuple[int, list[tuple[str, Any]]] | Abort:
+        """Steps 5-8 (run under the Set lock): (audit seq, values to write), or an Abort."""
+        ctx = RequestContext(
+            drfs=[setting.device for setting in request.setting],
+            rpc_method="Set",
+            peer=peer,
+            metadata=latest,
+            values=list(values),
+            raw_request=request,
+            allowed=frozenset(),
+        )
+        decision = self._decide(ctx)
+        if isinstance(decision, str):
+            return Abort(grpc.StatusCode.INTERNAL, decision)
+        seq = 0
+        try:
+            seq = self._audit_in(ctx, decision, values)
+        except Exception as exc:
+            log.exception("Audit log failed for a Set request")
+            if decision.allowed:
+                return Abort(grpc.StatusCode.INTERNAL, f"Audit log failed; write blocked: {exc}")
+        if not decision.allowed:
+            return Abort(grpc.StatusCode.PERMISSION_DENIED, decision.reason or "Denied")
+        final = decision.ctx if decision.ctx is not None else ctx
+        return seq, list(final.values)
+
+    def set_reply(self, results: Iterable[WriteResult]) -> Any:
+        return daq_pb2.SettingReply(status=[mapping.write_result_to_status(r) for r in results])

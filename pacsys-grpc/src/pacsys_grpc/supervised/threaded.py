@@ -1,0 +1,174 @@
+"""The threaded DAQ servicer: the supervised pipeline for a sync Backend on a sync grpc server.
+
+Same decisions as the grpc.aio servicer (:mod:`.core`), but each RPC runs on its own
+worker thread and calls the backend there: a one-shot Read costs no thread hop, and a
+stream waits on a condition that the backend's callbacks fill, sending readings in
+batches as they queue up.  Set RPCs are serialized under one lock.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pacsys.backends.dispatch import RateLimitedLogger
+from pacsys.policies import Policy
+from pacsys.types import Reading
+from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc.supervised.audit import AuditLog
+from pacsys_grpc.supervised.core import (
+    STREAM_QUEUE_LIMIT,
+    Abort,
+    DAQCore,
+    Failed,
+    abort_for,
+    one_shot_replies,
+    slot_positions,
+    split_metadata,
+    stop_quietly,
+    stream_replies,
+)
+
+__all__ = ["ThreadedDAQServicer"]
+
+log = logging.getLogger("pacsys_grpc.supervised")
+
+STOP_POLL_SECONDS = 0.5
+"""How often a quiet stream checks whether the backend ended its subscription."""
+
+_ENDED = object()  # the RPC is over (client cancelled, deadline, server stopping)
+_STOPPED = object()  # the backend ended the subscription
+
+
+class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
+    """Read and Set handlers for a sync ``backend``, run on the grpc server's workers."""
+
+    def __init__(
+        self,
+        backend: Any,
+        policies: Sequence[Policy],
+        token: str | None,
+        audit_log: AuditLog | None,
+    ) -> None:
+        super().__init__(backend, policies, token, audit_log)
+        if self._async:
+            raise TypeError("ThreadedDAQServicer needs a sync Backend; use DAQServicer")
+        self._set_lock = threading.Lock()
+        self._drop_warning = RateLimitedLogger(log, 5.0)
+
+    # --- Read ----------------------------------------------------------------------------
+
+    def Read(self, request: Any, context: Any) -> Iterator[Any]:
+        plan = self.plan_read(request, context.invocation_metadata(), context.peer())
+        if isinstance(plan, Abort):
+            context.abort(plan.code, plan.details)
+            return
+        if plan.one_shot:
+            replies = self._one_shot(plan.drfs, context)
+        else:
+            replies = self._stream(plan.drfs, context)
+        if not self.logs_responses:
+            yield from replies
+            return
+        for reply in replies:
+            self.audit_out(plan.seq, plan.peer, "Read", reply)
+            yield reply
+
+    def _one_shot(self, drfs: list[str], context: Any) -> Iterator[Any]:
+        try:
+            readings = self._backend.get_many(drfs, context.time_remaining())
+        except Exception as exc:
+            log.info("Backend get_many failed: %s", exc)
+            context.abort(*abort_for(exc))
+            return
+        yield from one_shot_replies(drfs, readings)
+
+    def _stream(self, drfs: list[str], context: Any) -> Iterator[Any]:
+        positions = slot_positions(drfs)
+        items: collections.deque[Any] = collections.deque()
+        ready = threading.Condition()
+
+        def push(item: Any) -> None:  # called on the backend's thread
+            with ready:
+                if isinstance(item, Reading) and len(items) >= STREAM_QUEUE_LIMIT:
+                    self._drop_warning.warning("Stream queue full: dropping readings")
+                    return
+                items.append(item)
+                if len(items) == 1:  # the consumer waits only on an empty queue
+                    ready.notify()
+
+        def on_reading(reading: Reading, handle: Any) -> None:
+            push(reading)
+
+        def on_error(exc: BaseException, handle: Any) -> None:
+            push(Failed(exc))
+
+        try:
+            handle = self._backend.subscribe(
+                list(positions), callback=on_reading, on_error=on_error
+            )
+        except Exception as exc:
+            context.abort(*abort_for(exc))
+            return
+        try:
+            if not context.add_callback(lambda: push(_ENDED)):
+                return  # the RPC ended before the subscription existed
+            while True:
+                for item in self._next_batch(items, ready, handle):
+                    if item is _ENDED:
+                        return
+                    if item is _STOPPED:
+                        failure = getattr(handle, "exc", None)
+                        if failure is not None:
+                            context.abort(*abort_for(failure))
+                        return
+                    replies = stream_replies(item, positions)
+                    if isinstance(replies, Abort):
+                        context.abort(replies.code, replies.details)
+                        return
+                    yield from replies
+        finally:
+            stop_quietly(handle)
+
+    @staticmethod
+    def _next_batch(
+        items: collections.deque[Any], ready: threading.Condition, handle: Any
+    ) -> list[Any]:
+        """Everything queued so far; ``[_STOPPED]`` once the backend ended a quiet stream."""
+        with ready:
+            while not items:
+                if getattr(handle, "stopped", False):
+                    return [_STOPPED]
+                ready.wait(STOP_POLL_SECONDS)
+            batch = list(items)
+            items.clear()
+            return batch
+
+    # --- Set -----------------------------------------------------------------------------
+
+    def Set(self, request: Any, context: Any) -> Any:
+        latest, authorizations = split_metadata(context.invocation_metadata())
+        values = self.check_set(request, authorizations)
+        if isinstance(values, Abort):
+            context.abort(values.code, values.details)
+            return None
+        peer = context.peer() or "unknown"
+        with self._set_lock:
+            decided = self.decide_set(request, latest, peer, values)
+            if isinstance(decided, Abort):
+                context.abort(decided.code, decided.details)
+                return None
+            seq, final_values = decided
+            try:
+                results = self._backend.write_many(final_values, None)
+            except Exception as exc:
+                log.info("Backend write_many failed: %s", exc)
+                self.audit_out(seq, peer, "Set", daq_pb2.SettingReply())
+                context.abort(*abort_for(exc))
+                return None
+        reply = self.set_reply(results)
+        self.audit_out(seq, peer, "Set", reply)
+        return reply
