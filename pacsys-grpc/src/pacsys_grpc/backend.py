@@ -203,15 +203,6 @@ class GRPCBackend(Backend):
 
     # --- reads ---------------------------------------------------------------------------
 
-    def read(self, drf: str, timeout: float | None = None) -> Value:
-        reading = self.get(drf, timeout=timeout)
-        if not reading.ok:
-            raise DeviceError(drf, reading.facility_code, reading.error_code, reading.message)
-        return reading.value  # type: ignore[return-value]
-
-    def get(self, drf: str, timeout: float | None = None) -> Reading:
-        return self.get_many([drf], timeout=timeout)[0]
-
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         """One ``Read`` RPC for all DRFs; ReadError when the RPC fails or leaves a slot empty."""
         if isinstance(drfs, str):
