@@ -130,3 +130,26 @@ def test_demo_without_kdc_tools_runs_in_process(
     over, *tour = captured.out.splitlines()
     assert over == "over    the in-process simulator"
     check_demo_tour(tour)
+
+
+def test_plugins_lists_server_adapters_without_url_passwords(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plugins", "--json"]) == 0
+    plugins = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    (dpm,) = plugins["dpm"]["servers"]
+    assert (dpm["name"], dpm["option"], dpm["default"]) == ("dpm", "--dpm-port", 6802)
+    (dmq,) = plugins["dmq"]["servers"]
+    assert dmq["default"] == "amqp://guest:***@127.0.0.1:5672/%2F"
+    assert main(["plugins"]) == 0
+    text = capsys.readouterr().out
+    assert "  server dpm (--dpm-port, default 6802): " in text
+    assert "guest:guest" not in text
+
+
+def test_redact_url() -> None:
+    from pacsys.cli._format import redact_url
+
+    assert redact_url("amqp://u:s3cret@h:5672/%2F") == "amqp://u:***@h:5672/%2F"
+    assert redact_url("amqp://h:5672/") == "amqp://h:5672/"
+    assert redact_url(6802) == 6802

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -270,3 +271,14 @@ def progress_text(done: int, total: int, width: int = 30) -> str:
     done = min(max(done, 0), total)
     filled = width * done // total
     return f"[{'#' * filled}{'.' * (width - filled)}] {done:>{len(str(total))}}/{total}"
+
+
+def redact_url(value: Any) -> Any:
+    """``value`` with any URL password masked (``amqp://guest:***@host``); others unchanged."""
+    if not isinstance(value, str):
+        return value
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from pacsys.cli._format import redact_url
 from pacsys.registry import Registry, get_registry
 
 
@@ -15,7 +16,8 @@ def add_parser(commands: Any) -> None:
         "plugins",
         help="list installed plugins",
         description="List every pacsys plugin with its distribution, version, hooks and "
-        "what it provides (backends with capabilities, auth methods, policies).",
+        "what it provides (backends with capabilities, auth methods, policies, server "
+        "adapters for pacsys serve).",
         epilog="example:\n  pacsys plugins --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -32,6 +34,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
     backends = registry.backends().values()
     auths = registry.auth_methods().values()
     policies = registry.policies().values()
+    servers = registry.servers().values()
     described = []
     for info in registry.plugins():
 
@@ -59,6 +62,16 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
             ]
             entry["auth_methods"] = [a.name for a in auths if mine(a)]
             entry["policies"] = [p.name for p in policies if mine(p)]
+            entry["servers"] = [
+                {
+                    "name": s.name,
+                    "option": s.option,
+                    "default": redact_url(s.default),
+                    "description": s.description,
+                }
+                for s in servers
+                if mine(s)
+            ]
         described.append(entry)
     return described
 
@@ -81,6 +94,11 @@ def render_text(entries: list[dict[str, Any]]) -> str:
             lines.append(f"  auth methods: {', '.join(entry['auth_methods'])}")
         if entry["policies"]:
             lines.append(f"  policies: {', '.join(entry['policies'])}")
+        for server in entry["servers"]:
+            option = (
+                f" ({server['option']}, default {server['default']})" if server["option"] else ""
+            )
+            lines.append(f"  server {server['name']}{option}: {server['description']}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from pacsys.cli._format import redact_url
 from pacsys.hookspecs import ServerSpec
 
 __all__ = ["add_parser", "run", "serve"]
@@ -68,7 +69,7 @@ def add_parser(commands: Any) -> None:
             print(f"pacsys serve: {spec.name}: option {option} already used", file=sys.stderr)
             continue
         taken.add(option)
-        default = f" (default {spec.default})" if spec.default is not None else ""
+        default = f" (default {redact_url(spec.default)})" if spec.default is not None else ""
         parser.add_argument(
             option,
             dest=_dest(spec),
