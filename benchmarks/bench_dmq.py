@@ -7,7 +7,8 @@ FakeBackend with ``--devices`` devices, and a DMQBackend client; all on loopback
 RabbitMQ on 127.0.0.1:5672 (guest/guest); uses a private vhost when ``rabbitmqctl`` is
 available. Measures:
 
-* ``get_many`` of all devices: calls/s, readings/s and per-call latency p50/p99;
+* ``get_many`` of one device (4 x ``--rounds`` calls) and of all devices: calls/s,
+  readings/s and per-call latency p50/p99;
 * a subscription to all devices: ``--rounds`` bursts of one reading per device emitted
   by the backend, flat out (throughput) and paced at 10 bursts/s (latency); readings/s at
   the client and emit-to-callback latency p50/p99.
@@ -147,6 +148,7 @@ def main() -> None:
             DMQServer(fake, url, keytab=keytab),
             DMQBackend("127.0.0.1", 5672, auth=KerberosAuth(), vhost=vh) as client,
         ):
+            bench_get_many(client, names[:1], args.rounds * 4)
             bench_get_many(client, names, args.rounds)
             bench_stream(client, fake, streams, args.rounds, None)
             bench_stream(client, fake, streams, args.rounds, 10.0)

@@ -19,8 +19,19 @@ from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
+import pika.spec
 
-__all__ = ["AmqpLoop", "guarded", "safe_close_channel"]
+__all__ = [
+    "AmqpLoop",
+    "close_async_channel",
+    "guarded",
+    "ignore_ok",
+    "open_async_channel",
+    "pipeline_bind",
+    "pipeline_declare_queue",
+    "pipeline_declare_topic_exchange",
+    "safe_close_channel",
+]
 
 log = logging.getLogger("pacsys_dmq.amqp")
 
@@ -50,6 +61,111 @@ def safe_close_channel(channel: Any) -> None:
         if channel.is_open:
             channel.close()
     except Exception as exc:  # already closing, connection lost, ...
+        log.debug("channel close: %s", exc)
+
+
+def ignore_ok(*_args: Any) -> None:
+    """A completion callback that only makes pika wait for the broker's ``-Ok`` (no nowait)."""
+
+
+class _AsyncChannelCookie:
+    """What BlockingConnection.close() expects to find on each of its channels."""
+
+    def __init__(self, channel: Any) -> None:
+        self._channel = channel
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self._channel.is_open)
+
+    def close(self, reply_code: int = 0, reply_text: str = "Normal shutdown") -> None:
+        # Cancel awaiting cancel-ok, as BlockingChannel.close does (pika's own close
+        # would send basic.cancel with nowait set).
+        channel = self._channel
+        for tag in channel.consumer_tags:
+            if tag not in channel._cancelled:
+                channel.basic_cancel(tag, callback=ignore_ok)
+        channel.close(reply_code, reply_text)
+
+    def _dispatch_events(self) -> None:  # BlockingConnection never queues events for us
+        pass
+
+
+def open_async_channel(
+    connection: pika.BlockingConnection,
+    on_open: Callable[[Any], None],
+    on_close: Callable[[Any, BaseException], None],
+) -> Any:
+    """An asynchronous ``pika.channel.Channel`` driven by ``connection``'s I/O loop.
+
+    BlockingChannel waits for each ``-Ok`` in its own event loop and dispatches deliveries
+    later; an asynchronous channel lets a job chain its set-up steps through callbacks
+    (same frames, same order, each still answered by the broker) without blocking the
+    loop thread, so other jobs' set-up and tear-down overlap. Callbacks run on the loop
+    thread and must not raise (wrap them with :func:`guarded`). Loop thread only.
+    """
+    channel = connection._impl.channel(on_open_callback=on_open)
+    channel._set_cookie(_AsyncChannelCookie(channel))
+    channel.add_on_close_callback(on_close)
+    return channel
+
+
+# --- pipelined synchronous methods ---------------------------------------------------------
+#
+# pika sends a synchronous method only after the previous one's -Ok arrived, one broker
+# round trip each. AMQP lets a client send them back to back: the broker still executes
+# them in order on the channel and answers each with its -Ok (the frames carry nowait=0,
+# exactly as pika would encode them). These helpers send the frame at once and register
+# ``on_ok`` for the reply; they may be used right after the channel.open (before its -Ok).
+
+
+def _pipeline(channel: Any, method: Any, reply: type, on_ok: Callable[[Any], None]) -> None:
+    channel.callbacks.add(channel.channel_number, reply, on_ok)  # one-shot, counted per add
+    channel._send_method(method)
+
+
+def pipeline_declare_queue(channel: Any, on_ok: Callable[[Any], None]) -> None:
+    """``queue.declare`` of a server-named exclusive auto-delete queue (no arguments)."""
+    method = pika.spec.Queue.Declare(
+        queue="", exclusive=True, auto_delete=True, nowait=False, arguments={}
+    )
+    _pipeline(channel, method, pika.spec.Queue.DeclareOk, on_ok)
+
+
+def pipeline_declare_topic_exchange(
+    channel: Any, exchange: str, on_ok: Callable[[Any], None] = ignore_ok
+) -> None:
+    """``exchange.declare`` of a non-durable auto-delete topic exchange (no arguments)."""
+    method = pika.spec.Exchange.Declare(
+        exchange=exchange, type="topic", auto_delete=True, nowait=False, arguments={}
+    )
+    _pipeline(channel, method, pika.spec.Exchange.DeclareOk, on_ok)
+
+
+def pipeline_bind(channel: Any, queue: str, exchange: str, key: str) -> None:
+    """``queue.bind`` of ``queue`` to ``exchange`` with routing key ``key`` (no arguments).
+
+    No completion callback: pika would fire every registered bind-ok callback on the first
+    bind-ok. Methods sent afterwards on the channel run after the binding exists anyway.
+    """
+    method = pika.spec.Queue.Bind(
+        queue=queue, exchange=exchange, routing_key=key, nowait=False, arguments={}
+    )
+    _pipeline(channel, method, pika.spec.Queue.BindOk, ignore_ok)
+
+
+def close_async_channel(channel: Any, consumer_tag: str | None = None) -> None:
+    """``basic.cancel`` (awaiting cancel-ok) then ``channel.close``; never raises.
+
+    pika queues the close behind the cancel, so nothing waits here.
+    """
+    if channel is None or channel.is_closed or channel.is_closing:
+        return
+    try:
+        if consumer_tag is not None and channel.is_open:
+            channel.basic_cancel(consumer_tag, callback=ignore_ok)
+        channel.close()
+    except Exception as exc:  # connection already gone
         log.debug("channel close: %s", exc)
 
 

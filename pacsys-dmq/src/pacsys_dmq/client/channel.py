@@ -15,8 +15,17 @@ from typing import Any
 
 import attrs
 import pika
+import pika.exceptions
 
-from pacsys_dmq.amqp import guarded, safe_close_channel
+from pacsys_dmq.amqp import (
+    close_async_channel,
+    guarded,
+    ignore_ok,
+    open_async_channel,
+    pipeline_bind,
+    pipeline_declare_queue,
+    pipeline_declare_topic_exchange,
+)
 from pacsys_dmq.client.security import JobSigner
 from pacsys_dmq.codec.routing import (
     DROP_KEY,
@@ -79,15 +88,24 @@ def build_init(body: bytes, signer: JobSigner, host_address: bytes) -> InitMessa
 
 
 class JobChannel:
-    """The broker side of one job: set up, heartbeat, publish, tear down."""
+    """The broker side of one job: set up, heartbeat, publish, tear down.
+
+    Set-up runs on an asynchronous channel with the spec §4 methods pipelined (same frames,
+    same order, each still answered by its ``-Ok``): one wait for the queue name instead
+    of one round trip per step, and the I/O thread never blocks on one job.
+    """
 
     def __init__(self, init: InitMessage, timing: JobTiming) -> None:
         self.init = init
         self.timing = timing
         self.channel: Any = None
         self.queue: str | None = None
+        self.published = False
         self._consumer_tag: str | None = None
         self._closed = False
+        self._on_delivery: Callable[[Delivery], None] | None = None
+        self._on_ready: Callable[[], None] | None = None
+        self._on_error: Callable[[BaseException], None] | None = None
         now = time.monotonic()
         self.last_server_heartbeat = now
         self._next_heartbeat = now + timing.heartbeat_interval
@@ -96,14 +114,34 @@ class JobChannel:
     def exchange(self) -> str:
         return self.init.exchange
 
-    def open(self, connection: Any, on_delivery: Callable[[Delivery], None]) -> None:
-        """Steps 1-6 of spec §4; raises on any broker error."""
-        channel = connection.channel()
+    def open(
+        self,
+        connection: Any,
+        on_delivery: Callable[[Delivery], None],
+        on_error: Callable[[BaseException], None],
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        """Start steps 1-6 of spec §4; ``on_ready()`` once consuming, ``on_error(exc)`` if
+        the broker closes the channel first or later. Raises if no channel can be opened."""
+        self._on_delivery = on_delivery
+        self._on_ready = on_ready
+        self._on_error = on_error
+        channel = open_async_channel(
+            connection, ignore_ok, guarded(self._channel_closed, "DMQ channel close")
+        )
         self.channel = channel
-        self.queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
-        channel.exchange_declare(self.exchange, exchange_type="topic", auto_delete=True)
-        channel.queue_bind(self.queue, self.exchange, REPLY_BINDING)
-        channel.queue_bind(self.queue, self.exchange, SERVER_HEARTBEAT_KEY)
+        # Steps 2-3 go out right behind channel.open; only the queue name is awaited.
+        pipeline_declare_queue(channel, guarded(self._declared, "DMQ set-up"))
+        pipeline_declare_topic_exchange(channel, self.exchange)
+
+    def _declared(self, frame: Any) -> None:
+        """queue.declare-ok: steps 4-6 back to back (the broker runs them in order)."""
+        if self._closed:
+            return
+        channel = self.channel
+        queue = self.queue = frame.method.queue
+        pipeline_bind(channel, queue, self.exchange, REPLY_BINDING)
+        pipeline_bind(channel, queue, self.exchange, SERVER_HEARTBEAT_KEY)
         properties = pika.BasicProperties(
             message_id=self.init.message_id,
             reply_to=self.exchange,
@@ -111,20 +149,38 @@ class JobChannel:
             headers=dict(self.init.headers),
         )
         channel.basic_publish(INIT_EXCHANGE, INIT_KEY, self.init.body, properties)
+        self.published = True
         self.last_server_heartbeat = time.monotonic()
-
-        def deliver(ch: Any, method: Any, props: Any, body: bytes) -> None:
-            try:
-                ch.basic_ack(method.delivery_tag)
-            except Exception as exc:
-                log.debug("ack failed: %s", exc)
-            if method.routing_key == SERVER_HEARTBEAT_KEY:
-                self.last_server_heartbeat = time.monotonic()
-            on_delivery(Delivery(method.routing_key, props.correlation_id, body))
-
         self._consumer_tag = channel.basic_consume(
-            self.queue, guarded(deliver, "DMQ reply handler"), auto_ack=False
+            queue,
+            guarded(self._deliver, "DMQ reply handler"),
+            auto_ack=False,
+            callback=guarded(self._consuming, "DMQ set-up"),
         )
+
+    def _consuming(self, _frame: Any) -> None:
+        if not self._closed and self._on_ready is not None:
+            self._on_ready()
+
+    def _deliver(self, channel: Any, method: Any, props: Any, body: bytes) -> None:
+        try:
+            channel.basic_ack(method.delivery_tag)
+        except Exception as exc:
+            log.debug("ack failed: %s", exc)
+        if method.routing_key == SERVER_HEARTBEAT_KEY:
+            self.last_server_heartbeat = time.monotonic()
+        if self._on_delivery is not None:
+            self._on_delivery(Delivery(method.routing_key, props.correlation_id, body))
+
+    def _channel_closed(self, channel: Any, reason: BaseException) -> None:
+        """The channel ended: report it unless we closed it or the whole connection went."""
+        if self._closed or isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            return
+        connection = channel.connection
+        if connection.is_closed or connection.is_closing:
+            return  # the backend's connection-lost handling reports this
+        if self._on_error is not None:
+            self._on_error(reason)
 
     @property
     def broken(self) -> bool:
@@ -143,6 +199,8 @@ class JobChannel:
         return True
 
     def send_heartbeat(self) -> None:
+        if not self.published:  # the exchange may not exist yet
+            return
         try:
             self.publish(HEARTBEAT_KEY, b"")
         except Exception as exc:
@@ -158,15 +216,11 @@ class JobChannel:
         self._closed = True
         channel = self.channel
         if channel is None or not channel.is_open:
+            close_async_channel(channel)  # still opening: abandon the set-up
             return
-        if drop:
+        if drop and self.published:
             try:
                 self.publish(DROP_KEY, b"")
             except Exception as exc:
                 log.debug("DROP on %s failed: %s", self.exchange, exc)
-        if self._consumer_tag is not None:
-            try:
-                channel.basic_cancel(self._consumer_tag)
-            except Exception as exc:
-                log.debug("cancel on %s failed: %s", self.exchange, exc)
-        safe_close_channel(channel)
+        close_async_channel(channel, self._consumer_tag)

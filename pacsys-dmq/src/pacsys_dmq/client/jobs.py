@@ -66,9 +66,14 @@ class ReadJob:
     def start(self, connection: Any) -> None:
         self._registry.register(self)
         try:
-            self.mailbox.open(connection, self._on_delivery)
+            self.mailbox.open(connection, self._on_delivery, self._on_channel_error)
         except Exception as exc:
             self._fail(exc)
+
+    def _on_channel_error(self, exc: BaseException) -> None:
+        if self.mailbox.published:
+            exc = ConnectionError("Channel closed by the broker")
+        self._fail(exc, drop=False)
 
     def _on_delivery(self, delivery: Delivery) -> None:
         if self.done.is_set():
@@ -154,11 +159,23 @@ class StreamJob:
             return
         self._registry.register(self)
         try:
-            self.mailbox.open(connection, self._on_delivery)
+            self.mailbox.open(
+                connection, self._on_delivery, self._on_channel_error, self.setup_done.set
+            )
         except Exception as exc:
-            self.setup_error = exc
-            self.finish(drop=False)
+            self._setup_failed_on_broker(exc)
+
+    def _setup_failed_on_broker(self, exc: BaseException) -> None:
+        self.setup_error = exc
+        self.finish(drop=False)
         self.setup_done.set()
+
+    def _on_channel_error(self, exc: BaseException) -> None:
+        if not self.setup_done.is_set():
+            self._setup_failed_on_broker(exc)
+        elif not self.closed:
+            self.handle.fail(ConnectionError("Channel closed by the broker"))
+            self.finish(drop=False)
 
     def setup_failed(self, exc: BaseException) -> None:
         """The start task will never run (connection gone)."""

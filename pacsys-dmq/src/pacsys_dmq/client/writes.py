@@ -170,11 +170,15 @@ class WriteSession:
             self.state = "unconfirmed"
             self._host.register(self)
             try:
-                self.mailbox.open(connection, self._on_delivery)
+                self.mailbox.open(connection, self._on_delivery, self._on_channel_error)
             except Exception as exc:
-                self.close(f"Channel closed: {exc}", drop=False)
+                self._on_channel_error(exc)
         elif self.state == "confirmed":
             self._flush()
+
+    def _on_channel_error(self, exc: BaseException) -> None:
+        reason = "by the broker" if self.mailbox.published else str(exc)
+        self.close(f"Channel closed: {reason}", drop=False)
 
     def _flush(self) -> None:
         while self.queued and not self.closed:

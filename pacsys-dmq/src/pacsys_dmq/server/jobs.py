@@ -15,12 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import pika
+import pika.exceptions
 
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf3.parser import parse_request
 from pacsys.errors import AuthenticationError, ReadError
 from pacsys.types import Reading, WriteResult
-from pacsys_dmq.amqp import guarded, safe_close_channel
+from pacsys_dmq.amqp import (
+    close_async_channel,
+    guarded,
+    ignore_ok,
+    open_async_channel,
+    pipeline_bind,
+    pipeline_declare_queue,
+)
 from pacsys_dmq.codec.codec import decode_reply, encode_message
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.messages import BinarySample, ErrorSample, Message, Sample
@@ -113,7 +121,11 @@ class ServerJob:
         self.context = context
         self.channel: Any = None
         self.queue: str | None = None
+        self.ready = False
         self.closed = False
+        self._consumer_tag: str | None = None
+        self._on_wired: Callable[[], None] | None = None
+        self._on_ready: Callable[[], None] | None = None
         self.subscription: Any = None
         now = time.monotonic()
         self.last_client_heartbeat = now
@@ -125,21 +137,61 @@ class ServerJob:
 
     # --- wiring -----------------------------------------------------------------------------
 
-    def open(self, connection: Any) -> None:
-        """Channel, queue, bindings (before PENDING), consumer; raises on broker errors."""
-        channel = connection.channel()
+    def open(
+        self, connection: Any, on_wired: Callable[[], None], on_ready: Callable[[], None]
+    ) -> None:
+        """Channel, queue, bindings, consumer; raises if no channel can be opened.
+
+        Everything is pipelined on an asynchronous channel; only the queue name is awaited.
+        ``on_wired()`` runs right after the binds and the consume are sent: what it
+        publishes (PENDING) reaches the broker after them on the same channel, so the
+        bindings exist before PENDING is routed. ``on_ready()`` runs at consume-ok, when
+        the broker has confirmed all of them (start backend work only then, so nothing the
+        client sends after seeing its effects can miss the bindings).
+        """
+        channel = open_async_channel(
+            connection, ignore_ok, guarded(self._channel_closed, "DMQ job channel close")
+        )
         self.channel = channel
-        self.queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+        self._on_wired = on_wired
+        self._on_ready = on_ready
+        pipeline_declare_queue(channel, guarded(self._declared, "DMQ job set-up"))
+
+    def _declared(self, frame: Any) -> None:
+        if self.closed:
+            return
+        channel = self.channel
+        queue = self.queue = frame.method.queue
         keys = [HEARTBEAT_KEY, DROP_KEY] + ([SETTING_BINDING] if self.kind == "write" else [])
         for key in keys:
-            channel.queue_bind(self.queue, self.exchange, key)
-        channel.basic_consume(self.queue, guarded(self._on_message, "DMQ job handler"), True)
+            pipeline_bind(channel, queue, self.exchange, key)
+        self._consumer_tag = channel.basic_consume(
+            queue,
+            guarded(self._on_message, "DMQ job handler"),
+            auto_ack=True,
+            callback=guarded(self._consuming, "DMQ job set-up"),
+        )
+        self.ready = True
+        if self._on_wired is not None:
+            self._on_wired()
+
+    def _consuming(self, _frame: Any) -> None:
+        if not self.closed and self._on_ready is not None:
+            self._on_ready()
+
+    def _channel_closed(self, channel: Any, reason: BaseException) -> None:
+        if self.closed or isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            return
+        connection = channel.connection
+        if not (connection.is_closed or connection.is_closing):
+            log.info("job %s: channel closed by the broker (%s); disposing", self.exchange, reason)
+        self.dispose()
 
     def publish(
         self, routing_key: str, message: Message | None, correlation_id: str | None = None
     ) -> None:
         """Publish to the client's exchange; a dead channel disposes the job."""
-        if self.closed:
+        if self.closed or not self.ready:
             return
         body = b"" if message is None else encode_message(message)
         properties = pika.BasicProperties(correlation_id=correlation_id) if correlation_id else None
@@ -175,6 +227,8 @@ class ServerJob:
         if self.channel is not None and self.channel.is_closed:
             self.dispose()
             return
+        if not self.ready:
+            return
         if now - self.last_client_heartbeat > self.server.job_timeout:
             log.info(
                 "job %s: no client heartbeat for %.1f s; disposing",
@@ -199,7 +253,7 @@ class ServerJob:
                 subscription.stop()
             except Exception:
                 log.exception("stopping backend subscription of %s", self.exchange)
-        safe_close_channel(self.channel)
+        close_async_channel(self.channel, self._consumer_tag)
         self.server.forget_job(self)
 
     # --- reads and subscriptions ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import functools
 import logging
 import threading
 import urllib.parse
@@ -335,14 +336,18 @@ class DMQServer:
         )
         assert self._loop is not None
         try:
-            job.open(self._loop.connection)
+            job.open(
+                self._loop.connection, job.send_pending, functools.partial(self._job_ready, job)
+            )
         except Exception as exc:
             log.info("cannot wire job for %s: %s", reply_to, exc)
-            safe_close_channel(job.channel)
+            job.dispose()
             return
         self._jobs.add(job)
-        job.send_pending()
-        if kind == "read":
+
+    def _job_ready(self, job: ServerJob) -> None:
+        """The broker confirmed the job's bindings and consumer: start reading."""
+        if job.kind == "read":
             job.start_read()
 
     def _authenticate(self, properties: Any, body: bytes) -> Any:
