@@ -39,45 +39,12 @@ from pacsys_dpm.codec import (
     struct_to_json,
     wire,
 )
-from pacsys_dpm.codec.schema import Kind, encode_struct, encode_struct_in_order, spec_of
+from pacsys_dpm.codec.schema import encode_struct, encode_struct_in_order, spec_of
+
+from .test_codec_fuzz import struct_strategy
 
 MESSAGE_TYPES: list[type[Message]] = [*REQUEST_TYPES.values(), *REPLY_TYPES.values()]
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-_BITS = {"int16": 16, "int32": 32, "int64": 64}
-_text = st.text(st.characters(max_codepoint=0xFF), max_size=140)
-
-
-def _ints(bits: int) -> st.SearchStrategy[int]:
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    edges = st.sampled_from([low, high, -129, -128, 127, 128, 0, -1, 255, 256, -32769])
-    return st.integers(low, high) | edges.filter(lambda v: low <= v <= high)
-
-
-def _values(kind: Kind) -> st.SearchStrategy[Any]:
-    if kind.element is not None:
-        return st.lists(_structs(kind.element), max_size=3)
-    if kind.name in _BITS:
-        return _ints(_BITS[kind.name])
-    return {
-        "double": st.floats(),
-        "bool": st.booleans(),
-        "string": _text,
-        "binary": st.binary(max_size=200),
-        "array<double>": st.lists(st.floats(), max_size=20),
-        "array<int64>": st.lists(_ints(64), max_size=20),
-        "array<string>": st.lists(_text, max_size=5),
-    }[kind.name]
-
-
-def _structs(cls: type) -> st.SearchStrategy[Any]:
-    fields = spec_of(cls).fields
-    return st.builds(
-        cls,
-        **{
-            f.attr: (st.none() | _values(f.kind)) if f.optional else _values(f.kind) for f in fields
-        },
-    )
 
 
 def _field_values(message: Any) -> list[Any]:
@@ -99,7 +66,7 @@ def _error(call: Any) -> tuple[type, str] | None:
 @FEW
 @given(data=st.data())
 def test_generated_writer_matches_general_encoder(cls: type[Message], data: st.DataObject) -> None:
-    message = data.draw(_structs(cls))
+    message = data.draw(struct_strategy(cls))
     spec = spec_of(cls)
     general = encode_struct_in_order(message)
     fast = spec.write(message)
@@ -167,7 +134,7 @@ def test_fast_writer_string_lengths(size: int) -> None:
 @FEW
 @given(data=st.data())
 def test_field_readers_match_the_decoder(cls: type[Message], data: st.DataObject) -> None:
-    message = data.draw(_structs(cls))
+    message = data.draw(struct_strategy(cls))
     body = encode_message(message)
     read = decode_request_fields if message.DIRECTION == "request" else decode_reply_fields
     other = decode_reply_fields if message.DIRECTION == "request" else decode_request_fields
@@ -180,7 +147,7 @@ def test_field_readers_match_the_decoder(cls: type[Message], data: st.DataObject
 
 
 @FEW
-@given(message=st.one_of([_structs(cls) for cls in MESSAGE_TYPES]), data=st.data())
+@given(message=st.one_of([struct_strategy(cls) for cls in MESSAGE_TYPES]), data=st.data())
 def test_field_readers_never_raise_and_never_disagree(
     message: Message, data: st.DataObject
 ) -> None:

@@ -12,24 +12,19 @@ import pytest
 from pacsys.acnet import DPM_PRIV
 from pacsys.testing import FakeBackend
 from pacsys_dpm.codec import (
-    AddToListRequest,
     ApplySettingsReply,
     ApplySettingsRequest,
     AuthenticateReply,
     AuthenticateRequest,
-    ClearListRequest,
-    DeviceInfoReply,
     EnableSettingsRequest,
     ScaledSetting,
-    StartListReply,
-    StartListRequest,
     StatusReply,
     StopListRequest,
     TextSetting,
 )
 from pacsys_dpm.server import DPMServer
 
-from .test_server import RawClient
+from .test_server import RawClient, _write_setup
 
 pytest.importorskip("gssapi")
 
@@ -75,13 +70,7 @@ def _authenticate(c: RawClient) -> Any:
 
 
 def _write(c: RawClient, role: str | None, drfs: list[str], values: list[Any]) -> list[int]:
-    c.send(StopListRequest(c.list_id), ClearListRequest(c.list_id))
-    if role is not None:
-        c.send(AddToListRequest(c.list_id, 0, f"#ROLE:{role}"))
-    c.send(*(AddToListRequest(c.list_id, i + 1, d) for i, d in enumerate(drfs)))
-    c.send(StartListRequest(c.list_id))
-    got = c.recv_n(len(drfs) + 1)
-    assert [type(r) for r in got] == [DeviceInfoReply] * len(drfs) + [StartListReply]
+    _write_setup(c, *drfs, role=role)
     scaled = [ScaledSetting(i + 1, [v]) for i, v in enumerate(values) if not isinstance(v, str)]
     text = [TextSetting(i + 1, [v]) for i, v in enumerate(values) if isinstance(v, str)]
     c.send(

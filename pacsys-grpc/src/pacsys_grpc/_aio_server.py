@@ -11,9 +11,10 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import grpc
+
+from pacsys_grpc._params import check_host, check_port
 
 log = logging.getLogger("pacsys_grpc.server")
 
@@ -22,25 +23,6 @@ PENDING_TASKS_TIMEOUT = 4.0
 JOIN_TIMEOUT = 5.0
 
 Registrar = Callable[[grpc.aio.Server, asyncio.AbstractEventLoop], None]
-
-
-def check_port(port: Any) -> int:
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
-    return port
-
-
-def check_host(host: Any) -> str:
-    if not isinstance(host, str) or not host.strip():
-        raise ValueError(f"host must be a non-empty string, got {host!r}")
-    return host
-
-
-def client_host(host: str) -> str:
-    """The address a local client should dial for a server bound to ``host``."""
-    if host in ("[::]", "::", "0.0.0.0", ""):
-        return "127.0.0.1"
-    return host
 
 
 class AioServerThread:
@@ -67,6 +49,7 @@ class AioServerThread:
         return self._loop
 
     def start(self) -> None:
+        """Start the loop thread and wait for the bind; RuntimeError when it fails."""
         if self._thread is not None:
             raise RuntimeError(f"{self._name} server already started")
         self._thread = threading.Thread(target=self._run, name=f"pacsys-{self._name}", daemon=True)

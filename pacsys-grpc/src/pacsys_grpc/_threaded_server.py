@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
-from pacsys_grpc._aio_server import check_host, check_port
+from pacsys_grpc._params import check_host, check_port, check_positive_int
 
 __all__ = ["MAX_RPCS", "ThreadedServer"]
 
@@ -33,13 +33,11 @@ class ThreadedServer:
     def __init__(
         self, name: str, host: str, port: int, register: Registrar, max_rpcs: int = MAX_RPCS
     ) -> None:
-        if isinstance(max_rpcs, bool) or not isinstance(max_rpcs, int) or max_rpcs < 1:
-            raise ValueError(f"max_rpcs must be a positive integer, got {max_rpcs!r}")
+        self._max_rpcs = check_positive_int(max_rpcs, "max_rpcs")
         self._name = name
         self._host = check_host(host)
         self._requested_port = check_port(port)
         self._register = register
-        self._max_rpcs = max_rpcs
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
         self._pool: ThreadPoolExecutor | None = None

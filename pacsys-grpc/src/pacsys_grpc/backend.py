@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import math
 import os
 import threading
 import time
@@ -39,6 +38,7 @@ from pacsys.types import (
     WriteResult,
 )
 from pacsys_grpc import mapping
+from pacsys_grpc._params import check_host, check_port, check_positive, env_port
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
@@ -66,8 +66,6 @@ BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 30.0
 HEALTHY_STREAM_SECONDS = 30.0
 
-_FACILITY_ACNET = 1
-_ERR_RETRY = -1
 _stream_ids = itertools.count(1)
 _DRF_CACHE_SIZE = 4096
 
@@ -79,33 +77,6 @@ _chunked_history = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(is_chunked_histo
 def _prepare_read(drf: Any) -> str:
     """The DRF a one-shot read sends (cached; non-strings get the uncached error)."""
     return _immediate(drf) if type(drf) is str else ensure_immediate_event(drf)
-
-
-def _check_port(port: Any) -> int:
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
-    return port
-
-
-def _check_timeout(timeout: Any, what: str = "timeout") -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"{what} must be a positive finite number, got {timeout!r}")
-    return float(timeout)
-
-
-def _env_port() -> int:
-    raw = os.environ.get("PACSYS_GRPC_PORT", "")
-    if not raw:
-        return DEFAULT_PORT
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"PACSYS_GRPC_PORT must be an integer, got {raw!r}") from None
 
 
 def _list_directive(drf: str) -> bool:
@@ -130,11 +101,11 @@ class GRPCBackend(Backend):
     ) -> None:
         if host is None:
             host = os.environ.get("PACSYS_GRPC_HOST") or DEFAULT_HOST
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError(f"host must be a non-empty string, got {host!r}")
-        self._host = host
-        self._port = _check_port(_env_port() if port is None else port)
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else _check_timeout(timeout)
+        self._host = check_host(host)
+        if port is None:
+            port = env_port("PACSYS_GRPC_PORT", DEFAULT_PORT)
+        self._port = check_port(port, lowest=1)
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
         if auth is not None and not isinstance(auth, JWTAuth):
             raise ValueError(
                 f"gRPC backend auth must be JWTAuth or None, got {type(auth).__name__}"
@@ -187,19 +158,22 @@ class GRPCBackend(Backend):
         auth = "jwt" if self._auth is not None else "none"
         return f"<GRPCBackend {self.target} auth={auth} {state}>"
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Backend is closed")
+
     # --- channel -------------------------------------------------------------------------
 
     def _get_stub(self) -> daq_pb2_grpc.DAQStub:
         with self._lock:
-            if self._closed:
-                raise RuntimeError("Backend is closed")
+            self._check_open()
             if self._stub is None:
                 self._channel = grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
                 self._stub = daq_pb2_grpc.DAQStub(self._channel)
             return self._stub
 
     def _op_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else _check_timeout(timeout)
+        return self._timeout if timeout is None else check_positive(timeout)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -208,8 +182,7 @@ class GRPCBackend(Backend):
         if isinstance(drfs, str):
             raise TypeError("get_many expects a list of DRF strings, not one string")
         drfs = list(drfs)
-        if self._closed:
-            raise RuntimeError("Backend is closed")
+        self._check_open()
         if not drfs:
             return []
         deadline = self._op_timeout(timeout)
@@ -235,11 +208,7 @@ class GRPCBackend(Backend):
         except Exception as exc:
             call.cancel()
             message = f"gRPC read failed ({self.target}): {exc}"
-            readings = collector.fail(
-                lambda drf: Reading(
-                    drf=drf, facility_code=_FACILITY_ACNET, error_code=_ERR_RETRY, message=message
-                )
-            )
+            readings = collector.fail(lambda drf: mapping.failure_reading(drf, message))
             raise ReadError(readings, message) from exc
         if collector.done:
             return collector.results()
@@ -256,8 +225,7 @@ class GRPCBackend(Backend):
         self, settings: list[tuple[str, Value]], timeout: float | None = None
     ) -> list[WriteResult]:
         """One ``Set`` RPC for every valid item; failures come back as WriteResults."""
-        if self._closed:
-            raise RuntimeError("Backend is closed")
+        self._check_open()
         pairs = list(settings.items()) if isinstance(settings, dict) else list(settings)
         if not pairs:
             return []
@@ -297,12 +265,7 @@ class GRPCBackend(Backend):
     @staticmethod
     def _prepare_setting(drf: Any, value: Any) -> daq_pb2.Setting | WriteResult:
         """The Setting for one item, or the per-item error WriteResult."""
-
-        def failed(target: str, message: str) -> WriteResult:
-            return WriteResult(
-                target, facility_code=_FACILITY_ACNET, error_code=_ERR_RETRY, message=message
-            )
-
+        failed = mapping.failure_write_result
         if not isinstance(drf, str):
             return failed(str(drf), f"DRF must be a string, got {type(drf).__name__}")
         try:
@@ -328,8 +291,7 @@ class GRPCBackend(Backend):
         if isinstance(drfs, str):
             raise TypeError("subscribe expects a list of DRF strings, not one string")
         drfs = list(drfs)
-        if self._closed:
-            raise RuntimeError("Backend is closed")
+        self._check_open()
         if not drfs:
             raise ValueError("drfs cannot be empty")
         for drf in drfs:
@@ -347,8 +309,7 @@ class GRPCBackend(Backend):
         )
         stream = _Stream(stub, handle, self.target, self._metadata)
         with self._lock:
-            if self._closed:
-                raise RuntimeError("Backend is closed")
+            self._check_open()
             self._streams.append(stream)
         stream.start()
         return handle
@@ -479,9 +440,9 @@ class _Stream:
         drfs = self.handle.drfs
         if code is None:
             message = f"gRPC stream error ({self._target}): {details} (devices: {', '.join(drfs)})"
-            return DeviceError(drfs[0], _FACILITY_ACNET, _ERR_RETRY, message)
+            return DeviceError(drfs[0], mapping.FACILITY_ACNET, mapping.ERR_RETRY, message)
         message = mapping.stream_error_message(self._target, code, details, drfs)
-        return DeviceError(drfs[0], _FACILITY_ACNET, mapping.rpc_error_code(code), message)
+        return DeviceError(drfs[0], mapping.FACILITY_ACNET, mapping.rpc_error_code(code), message)
 
     def _open(self) -> Any:
         with self._call_lock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
-import math
 import os
 import threading
 import time
@@ -31,6 +30,7 @@ from pacsys.metadata import (
     PropertyInfo,
     StatusBitDef,
 )
+from pacsys_grpc._params import check_host, check_port, check_positive, check_positive_int, env_port
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
 from pacsys_grpc.devdb_mapping import (
     alarm_info_from_proto,
@@ -83,27 +83,6 @@ def _env_tls() -> bool:
     raise ValueError(f"PACSYS_DEVDB_TLS must be '1' or '0', got {raw!r}")
 
 
-def _env_port() -> int:
-    raw = os.environ.get("PACSYS_DEVDB_PORT", "")
-    if not raw:
-        return DEFAULT_PORT
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"PACSYS_DEVDB_PORT must be an integer, got {raw!r}") from None
-
-
-def _positive(value: Any, what: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _names(names: Any, what: str) -> list[Any]:
     if isinstance(names, str | bytes):
         raise TypeError(f"{what} must be a list, not a single string: use [{names!r}]")
@@ -129,24 +108,18 @@ class DevDBClient:
     ) -> None:
         if host is None:
             host = os.environ.get("PACSYS_DEVDB_HOST") or DEFAULT_HOST
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError(f"host must be a non-empty string, got {host!r}")
+        check_host(host)
         if port is None:
-            port = _env_port()
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
+            port = env_port("PACSYS_DEVDB_PORT", DEFAULT_PORT)
+        check_port(port, lowest=1)
         if tls is None:
             tls = _env_tls()
         if not isinstance(tls, bool):
             raise ValueError(f"tls must be a bool or None, got {tls!r}")
         self._host, self._port, self._tls = host, port, tls
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else _positive(timeout, "timeout")
-        self._ttl = _positive(cache_ttl, "cache_ttl")
-        if isinstance(max_cache_entries, bool) or not isinstance(max_cache_entries, int):
-            raise ValueError("max_cache_entries must be a positive integer")
-        if max_cache_entries <= 0:
-            raise ValueError("max_cache_entries must be a positive integer")
-        self._max_entries = max_cache_entries
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._ttl = check_positive(cache_ttl, "cache_ttl")
+        self._max_entries = check_positive_int(max_cache_entries, "max_cache_entries")
         self._cache: collections.OrderedDict[str, tuple[float, DeviceInfoResult]] = (
             collections.OrderedDict()
         )
@@ -185,7 +158,7 @@ class DevDBClient:
     # --- cache ---------------------------------------------------------------------------
 
     def _cached(self, name: str, now: float) -> DeviceInfoResult | None:
-        key = "info:" + name.upper()
+        key = name.upper()
         with self._lock:
             entry = self._cache.get(key)
             if entry is None:
@@ -198,7 +171,7 @@ class DevDBClient:
             return result
 
     def _store(self, name: str, result: DeviceInfoResult, now: float) -> None:
-        key = "info:" + name.upper()
+        key = name.upper()
         with self._lock:
             self._cache[key] = (now, result)
             self._cache.move_to_end(key)
@@ -216,7 +189,7 @@ class DevDBClient:
             if device is None:
                 self._cache.clear()
             else:
-                self._cache.pop("info:" + device.upper(), None)
+                self._cache.pop(device.upper(), None)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -233,7 +206,7 @@ class DevDBClient:
         for name in requested:
             if not isinstance(name, str) or not name:
                 raise ValueError(f"Device names must be non-empty strings, got {name!r}")
-        deadline = self._timeout if timeout is None else _positive(timeout, "timeout")
+        deadline = self._timeout if timeout is None else check_positive(timeout)
         now = time.monotonic()
         result: dict[str, DeviceInfoResult] = {}
         missed: list[str] = []

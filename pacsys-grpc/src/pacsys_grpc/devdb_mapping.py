@@ -50,6 +50,27 @@ _ALARM_BLOCK_FIELDS = (
     "specific_data",
     "segment",
 )
+# (record field, proto field) of a status bit; the other records use the proto's names.
+_STATUS_BIT_FIELDS = (
+    ("mask", "mask_val"),
+    ("match", "match_val"),
+    *(
+        (name, name)
+        for name in (
+            "invert",
+            "short_name",
+            "long_name",
+            "true_str",
+            "false_str",
+            "true_color",
+            "true_char",
+            "false_color",
+            "false_char",
+        )
+    ),
+)
+_EXT_BIT_FIELDS = ("bit_no", "description", "name0", "name1", "color0", "color1")
+_CONTROL_FIELDS = ("value", "short_name", "long_name")
 _ALARM_TEXT_FIELDS = (
     "alarm_text_id",
     "length",
@@ -81,30 +102,12 @@ def property_from_proto(prop: devdb_pb2.Property) -> PropertyInfo:
 
 
 def _status_bit(item: devdb_pb2.DigitalStatusItem) -> StatusBitDef:
-    return StatusBitDef(
-        mask=item.mask_val,
-        match=item.match_val,
-        invert=item.invert,
-        short_name=item.short_name,
-        long_name=item.long_name,
-        true_str=item.true_str,
-        false_str=item.false_str,
-        true_color=item.true_color,
-        true_char=item.true_char,
-        false_color=item.false_color,
-        false_char=item.false_char,
-    )
+    return StatusBitDef(**{ours: getattr(item, theirs) for ours, theirs in _STATUS_BIT_FIELDS})
 
 
-def _ext_bit(item: devdb_pb2.DigitalExtStatusItem) -> ExtStatusBitDef:
-    return ExtStatusBitDef(
-        bit_no=item.bit_no,
-        description=item.description,
-        name0=item.name0,
-        name1=item.name1,
-        color0=item.color0,
-        color1=item.color1,
-    )
+def _copy(source: object, names: tuple[str, ...]) -> dict[str, object]:
+    """``{name: source.name}`` for records and messages that share field names."""
+    return {name: getattr(source, name) for name in names}
 
 
 def device_info_from_proto(info: devdb_pb2.DeviceInfo) -> DeviceInfoResult:
@@ -116,15 +119,16 @@ def device_info_from_proto(info: devdb_pb2.DeviceInfo) -> DeviceInfoResult:
         reading=property_from_proto(info.reading) if info.HasField("reading") else None,
         setting=property_from_proto(info.setting) if info.HasField("setting") else None,
         control=(
-            tuple(
-                ControlCommandDef(value=c.value, short_name=c.short_name, long_name=c.long_name)
-                for c in info.control.cmds
-            )
+            tuple(ControlCommandDef(**_copy(c, _CONTROL_FIELDS)) for c in info.control.cmds)
             if info.HasField("control")
             else None
         ),
         status_bits=tuple(_status_bit(b) for b in info.status.bits) if has_status else None,
-        ext_status_bits=tuple(_ext_bit(b) for b in info.status.ext_bits) if has_status else None,
+        ext_status_bits=(
+            tuple(ExtStatusBitDef(**_copy(b, _EXT_BIT_FIELDS)) for b in info.status.ext_bits)
+            if has_status
+            else None
+        ),
     )
 
 
@@ -137,12 +141,13 @@ def is_empty_device(result: DeviceInfoResult) -> bool:
 
 
 def alarm_info_from_proto(info: devdb_pb2.AlarmInfo) -> AlarmInfo:
+    """An AlarmInfo; the analog/digital members stay None when the reply has neither."""
     block = info.alarm_block
     analog = info.device_analog_alarm if info.HasField("device_analog_alarm") else None
     digital = info.device_digital_alarm if info.HasField("device_digital_alarm") else None
     return AlarmInfo(
         device_name=info.device_name,
-        alarm_block=AlarmBlockInfo(**{name: getattr(block, name) for name in _ALARM_BLOCK_FIELDS}),
+        alarm_block=AlarmBlockInfo(**_copy(block, _ALARM_BLOCK_FIELDS)),
         analog_alarm_text_id=analog.alarm_text_id if analog is not None else None,
         digital_alarm_condition=digital.condition if digital is not None else None,
         digital_alarm_mask=digital.mask if digital is not None else None,
@@ -151,20 +156,22 @@ def alarm_info_from_proto(info: devdb_pb2.AlarmInfo) -> AlarmInfo:
 
 
 def alarm_text_from_proto(text: devdb_pb2.DeviceAlarmText) -> AlarmText:
-    return AlarmText(**{name: getattr(text, name) for name in _ALARM_TEXT_FIELDS})
+    """An AlarmText (fields copied as they are)."""
+    return AlarmText(**_copy(text, _ALARM_TEXT_FIELDS))
 
 
 # --- dataclass -> proto (server) --------------------------------------------------------
 
 
 def property_to_proto(prop: PropertyInfo) -> devdb_pb2.Property:
+    """A Property; None units are left unset (absent, not empty)."""
     out = devdb_pb2.Property(
         min_val=prop.min_val,
         max_val=prop.max_val,
         p_index=prop.p_index,
         c_index=prop.c_index,
         coeff=list(prop.coeff),
-        **{flag: getattr(prop, flag) for flag in _PROPERTY_FLAGS},
+        **_copy(prop, _PROPERTY_FLAGS),
     )
     if prop.primary_units is not None:
         out.primary_units = prop.primary_units
@@ -174,6 +181,7 @@ def property_to_proto(prop: PropertyInfo) -> devdb_pb2.Property:
 
 
 def device_info_to_proto(info: DeviceInfoResult) -> devdb_pb2.DeviceInfo:
+    """A DeviceInfo; None sub-records are left absent, empty ones sent empty."""
     out = devdb_pb2.DeviceInfo(device_index=info.device_index, description=info.description)
     if info.reading is not None:
         out.reading.CopyFrom(property_to_proto(info.reading))
@@ -182,50 +190,29 @@ def device_info_to_proto(info: DeviceInfoResult) -> devdb_pb2.DeviceInfo:
     if info.control is not None:
         out.control.SetInParent()
         out.control.cmds.extend(
-            devdb_pb2.DigitalControlItem(
-                value=c.value, short_name=c.short_name, long_name=c.long_name
-            )
-            for c in info.control
+            devdb_pb2.DigitalControlItem(**_copy(c, _CONTROL_FIELDS)) for c in info.control
         )
     if info.status_bits is not None or info.ext_status_bits is not None:
         out.status.SetInParent()
         out.status.bits.extend(
             devdb_pb2.DigitalStatusItem(
-                mask_val=b.mask,
-                match_val=b.match,
-                invert=b.invert,
-                short_name=b.short_name,
-                long_name=b.long_name,
-                true_str=b.true_str,
-                true_color=b.true_color,
-                true_char=b.true_char,
-                false_str=b.false_str,
-                false_color=b.false_color,
-                false_char=b.false_char,
+                **{theirs: getattr(b, ours) for ours, theirs in _STATUS_BIT_FIELDS}
             )
             for b in info.status_bits or ()
         )
         out.status.ext_bits.extend(
-            devdb_pb2.DigitalExtStatusItem(
-                bit_no=b.bit_no,
-                color0=b.color0,
-                name0=b.name0,
-                color1=b.color1,
-                name1=b.name1,
-                description=b.description,
-            )
+            devdb_pb2.DigitalExtStatusItem(**_copy(b, _EXT_BIT_FIELDS))
             for b in info.ext_status_bits or ()
         )
     return out
 
 
 def alarm_info_to_proto(info: AlarmInfo) -> devdb_pb2.AlarmInfo:
+    """An AlarmInfo with the analog or the digital member the record has, if any."""
     block = info.alarm_block
     out = devdb_pb2.AlarmInfo(
         device_name=info.device_name,
-        alarm_block=devdb_pb2.AlarmBlock(
-            **{name: getattr(block, name) for name in _ALARM_BLOCK_FIELDS}
-        ),
+        alarm_block=devdb_pb2.AlarmBlock(**_copy(block, _ALARM_BLOCK_FIELDS)),
     )
     if info.analog_alarm_text_id is not None:
         out.device_analog_alarm.CopyFrom(
@@ -244,4 +231,5 @@ def alarm_info_to_proto(info: AlarmInfo) -> devdb_pb2.AlarmInfo:
 
 
 def alarm_text_to_proto(text: AlarmText) -> devdb_pb2.DeviceAlarmText:
-    return devdb_pb2.DeviceAlarmText(**{name: getattr(text, name) for name in _ALARM_TEXT_FIELDS})
+    """A DeviceAlarmText (fields copied as they are)."""
+    return devdb_pb2.DeviceAlarmText(**_copy(text, _ALARM_TEXT_FIELDS))

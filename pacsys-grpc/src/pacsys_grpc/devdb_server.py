@@ -15,7 +15,8 @@ from typing import Any
 import grpc
 
 from pacsys.metadata import MetadataSource
-from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, client_host
+from pacsys_grpc._aio_server import AioServerThread
+from pacsys_grpc._params import client_host
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
 from pacsys_grpc.devdb_mapping import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
 
@@ -27,6 +28,7 @@ _PLOT_UNSUPPORTED = "Plot configurations are not supported by this DevDB server"
 
 
 def check_source(source: Any) -> MetadataSource:
+    """``source`` if it implements MetadataSource, else TypeError."""
     if not isinstance(source, MetadataSource):
         raise TypeError(
             "source must provide device_info(name), alarm_info(name) and alarm_text(id), "
@@ -138,14 +140,13 @@ class DevDBServer:
     def __init__(self, source: MetadataSource, host: str = "127.0.0.1", port: int = 0) -> None:
         self._executor = ThreadPoolExecutor(4, thread_name_prefix="pacsys-devdb")
         servicer = DevDBServicer(source, self._executor)
-        self._host = check_host(host)
-        check_port(port)
-        self._runner = AioServerThread(
+        self._runner = AioServerThread(  # checks host and port
             "devdb-server",
             host,
             port,
             lambda server, loop: devdb_pb2_grpc.add_DevDBServicer_to_server(servicer, server),
         )
+        self._host = host
 
     @property
     def port(self) -> int:

@@ -24,6 +24,9 @@ from pacsys_grpc._proto.services import daq_pb2
 
 __all__ = [
     "EMPTY_VALUE_MESSAGE",
+    "ERR_RETRY",
+    "ERR_TIMEOUT",
+    "FACILITY_ACNET",
     "LOGGER_CHUNK_SIZE",
     "NO_RESPONSE_MESSAGE",
     "NO_STATUS_MESSAGE",
@@ -31,6 +34,8 @@ __all__ = [
     "EmptyValueError",
     "bearer_metadata",
     "exception_to_rpc_status",
+    "failure_reading",
+    "failure_write_result",
     "is_retryable_stream_status",
     "missing_reply_reading",
     "normalize_status_code",
@@ -56,9 +61,11 @@ __all__ = [
     "write_results_from_reply",
 ]
 
-_FACILITY_ACNET = 1
-_ERR_RETRY = -1
-_ERR_TIMEOUT = -6
+FACILITY_ACNET = 1
+ERR_RETRY = -1
+"""Error number of a transport failure (facility 1): retry may help."""
+ERR_TIMEOUT = -6
+"""Error number of a timeout (facility 1)."""
 
 EMPTY_VALUE_MESSAGE = "Proto Value has no value set (empty oneof)"
 NO_RESPONSE_MESSAGE = "No response received"
@@ -159,12 +166,18 @@ def _sample_micros(sample: daq_pb2.Reading) -> int:
     return stamp.seconds * 1_000_000 + stamp.nanos // 1000
 
 
+def _epoch_parts(when: datetime) -> tuple[int, int]:
+    """(seconds, nanos) since the epoch, exact to the microsecond; naive means UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_UTC)
+    delta = when - _EPOCH
+    return delta.days * 86_400 + delta.seconds, delta.microseconds * 1000
+
+
 def timestamp_to_proto(when: datetime) -> Timestamp:
     """A datetime as a Timestamp; a naive datetime is taken as UTC."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    delta = when - _EPOCH
-    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
+    seconds, nanos = _epoch_parts(when)
+    return Timestamp(seconds=seconds, nanos=nanos)
 
 
 def _micros_to_proto(micros: int) -> Timestamp:
@@ -221,14 +234,20 @@ def value_from_proto(value: device_pb2.Value) -> tuple[Any, ValueType]:
 # --- replies -> Reading -----------------------------------------------------------------
 
 
-def _failure(drf: str, message: str, timestamp: datetime) -> Reading:
+def failure_reading(drf: str, message: str, timestamp: datetime | None = None) -> Reading:
+    """A Reading without value for a local or transport failure (facility 1, error -1)."""
     return Reading(
         drf=drf,
-        facility_code=_FACILITY_ACNET,
-        error_code=_ERR_RETRY,
+        facility_code=FACILITY_ACNET,
+        error_code=ERR_RETRY,
         message=message,
         timestamp=timestamp,
     )
+
+
+def failure_write_result(drf: str, message: str) -> WriteResult:
+    """The WriteResult of a setting that failed locally or got no status (facility 1, -1)."""
+    return WriteResult(drf, facility_code=FACILITY_ACNET, error_code=ERR_RETRY, message=message)
 
 
 def _has_data(sample: daq_pb2.Reading) -> bool:
@@ -265,7 +284,7 @@ def reading_from_proto(
             timestamp=timestamp,
         )
     if kind is None:
-        return _failure(drf, EMPTY_VALUE_MESSAGE, timestamp)
+        return failure_reading(drf, EMPTY_VALUE_MESSAGE, timestamp)
     if kind == "scalar":
         value, value_type = data.scalar, _SCALAR
     else:
@@ -289,7 +308,7 @@ def reading_from_status(
     message = status.message or _STATUS_REPLY_FALLBACK
     timestamp = _utc_now(now)
     if code == 0:
-        return _failure(drf, message, timestamp)
+        return failure_reading(drf, message, timestamp)
     return Reading(
         drf=drf,
         facility_code=status.facility_code,
@@ -383,7 +402,7 @@ def timed_array_from_samples(
         values = [_sample_number(s, k, allow_arrays) for k, s in enumerate(samples)]
         data = _stack_samples(values)
     except ValueError as exc:
-        return _failure(drf, str(exc), timestamp)
+        return failure_reading(drf, str(exc), timestamp)
     micros = np.array([_sample_micros(s) for s in samples], dtype=np.int64)
     facility, code, message = warning or (0, 0, None)
     return Reading(
@@ -399,7 +418,7 @@ def timed_array_from_samples(
 
 def missing_reply_reading(drf: str, *, now: datetime | None = None) -> Reading:
     """The result of a slot the server never answered before ending the stream."""
-    return _failure(drf, NO_RESPONSE_MESSAGE, _utc_now(now))
+    return failure_reading(drf, NO_RESPONSE_MESSAGE, _utc_now(now))
 
 
 # --- Python -> Value --------------------------------------------------------------------
@@ -517,14 +536,7 @@ def write_results_from_reply(drfs: Sequence[str], reply: daq_pb2.SettingReply) -
                 WriteResult(drf, facility_code=facility, error_code=code, message=message)
             )
         else:
-            results.append(
-                WriteResult(
-                    drf,
-                    facility_code=_FACILITY_ACNET,
-                    error_code=_ERR_RETRY,
-                    message=NO_STATUS_MESSAGE,
-                )
-            )
+            results.append(failure_write_result(drf, NO_STATUS_MESSAGE))
     return results
 
 
@@ -560,12 +572,6 @@ def _timed_samples(reading: Reading) -> list[daq_pb2.Reading]:
     return samples
 
 
-def _single_sample(reading: Reading) -> daq_pb2.Reading:
-    sample = daq_pb2.Reading()
-    _fill_sample(sample, reading)
-    return sample
-
-
 def _fill_sample(sample: daq_pb2.Reading, reading: Reading) -> None:
     """One non-timed Reading into an empty sample: data, always a status, timestamp if any."""
     _fill_value(sample.data, reading.value, reading.value_type, True)
@@ -575,15 +581,10 @@ def _fill_sample(sample: daq_pb2.Reading, reading: Reading) -> None:
     status.status_code = reading.error_code
     if reading.message:
         status.message = reading.message
-    when = reading.timestamp
-    if when is not None:
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=_UTC)
-        delta = when - _EPOCH
+    if reading.timestamp is not None:
         stamp = sample.timestamp
         stamp.SetInParent()
-        stamp.seconds = delta.days * 86_400 + delta.seconds
-        stamp.nanos = delta.microseconds * 1000
+        stamp.seconds, stamp.nanos = _epoch_parts(reading.timestamp)
 
 
 def _chunks(samples: list[daq_pb2.Reading], size: int) -> Iterable[list[daq_pb2.Reading]]:
@@ -616,24 +617,20 @@ def reading_to_replies(
                 _status_reply(index, reading.facility_code, reading.error_code, reading.message)
             ]
         return [
-            _status_reply(index, _FACILITY_ACNET, _ERR_RETRY, reading.message or _NO_DATA_MESSAGE)
+            _status_reply(index, FACILITY_ACNET, ERR_RETRY, reading.message or _NO_DATA_MESSAGE)
         ]
-    if not complete_history and reading.value_type is not ValueType.TIMED_SCALAR_ARRAY:
-        reply = daq_pb2.ReadingReply(index=index)
-        try:
-            _fill_sample(reply.readings.reading.add(), reading)
-        except (TypeError, ValueError, NotImplementedError, OverflowError) as exc:
-            return [
-                _status_reply(index, _FACILITY_ACNET, _ERR_RETRY, f"Cannot encode reading: {exc}")
-            ]
-        return [reply]
     try:
         if reading.value_type is ValueType.TIMED_SCALAR_ARRAY:
             samples = _timed_samples(reading)
-        else:
-            samples = [_single_sample(reading)]
+        elif complete_history:
+            samples = [daq_pb2.Reading()]
+            _fill_sample(samples[0], reading)
+        else:  # the commonest reply: filled in place, no sample copied
+            reply = daq_pb2.ReadingReply(index=index)
+            _fill_sample(reply.readings.reading.add(), reading)
+            return [reply]
     except (TypeError, ValueError, NotImplementedError, OverflowError) as exc:
-        return [_status_reply(index, _FACILITY_ACNET, _ERR_RETRY, f"Cannot encode reading: {exc}")]
+        return [_status_reply(index, FACILITY_ACNET, ERR_RETRY, f"Cannot encode reading: {exc}")]
     if not complete_history:
         return [_readings_reply(index, samples)]
     is_2d = bool(samples) and samples[0].data.WhichOneof("value") == "scalarArr"
@@ -653,7 +650,7 @@ def is_retryable_stream_status(code: grpc.StatusCode) -> bool:
 
 def rpc_error_code(code: grpc.StatusCode | None) -> int:
     """ACNET error number for a failed RPC: -6 (timeout) for DEADLINE_EXCEEDED, else -1."""
-    return _ERR_TIMEOUT if code is grpc.StatusCode.DEADLINE_EXCEEDED else _ERR_RETRY
+    return ERR_TIMEOUT if code is grpc.StatusCode.DEADLINE_EXCEEDED else ERR_RETRY
 
 
 def rpc_error_message(target: str, code: grpc.StatusCode, details: str | None) -> str:
@@ -680,7 +677,7 @@ def rpc_failure_reading(
     """The error Reading of a slot left unanswered by a failed Read RPC."""
     return Reading(
         drf=drf,
-        facility_code=_FACILITY_ACNET,
+        facility_code=FACILITY_ACNET,
         error_code=rpc_error_code(code),
         message=rpc_error_message(target, code, details),
         timestamp=_utc_now(now),
@@ -693,7 +690,7 @@ def rpc_failure_write_result(
     """The WriteResult of a setting sent in a failed Set RPC."""
     return WriteResult(
         drf,
-        facility_code=_FACILITY_ACNET,
+        facility_code=FACILITY_ACNET,
         error_code=rpc_error_code(code),
         message=rpc_error_message(target, code, details),
     )

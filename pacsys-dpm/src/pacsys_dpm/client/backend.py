@@ -100,6 +100,12 @@ def _read_plan(drf: str) -> tuple[str, bool]:
     return wire, _poolable(wire)
 
 
+def _check_strings(drfs: list[str]) -> None:
+    for drf in drfs:
+        if not isinstance(drf, str):
+            raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+
+
 def _check_timeout(timeout: Any, name: str = "timeout") -> float:
     if (
         isinstance(timeout, bool)
@@ -214,9 +220,7 @@ class DPMHTTPBackend(Backend):
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
         drfs = list(drfs)
-        for drf in drfs:
-            if not isinstance(drf, str):
-                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+        _check_strings(drfs)
         plans = [_read_plan(drf) for drf in drfs]  # ValueError before any I/O
         wire = [plan[0] for plan in plans]
         if not drfs:
@@ -316,9 +320,8 @@ class DPMHTTPBackend(Backend):
         if not drfs:
             raise ValueError("drfs cannot be empty")
         validate_callbacks(callback, on_error)
+        _check_strings(drfs)
         for drf in drfs:
-            if not isinstance(drf, str):
-                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
             parse_request(drf)  # ValueError before any I/O; sent as given
         handle = BufferedSubscriptionHandle(
             drfs,
@@ -405,9 +408,7 @@ class DPMHTTPBackend(Backend):
         if not pairs:
             return []
         drfs = [drf for drf, _ in pairs]
-        for drf in drfs:
-            if not isinstance(drf, str):
-                raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
+        _check_strings(drfs)
         wire = [prepare_for_write(drf) for drf in drfs]
         structs = [make_setting(i + 1, value) for i, (_, value) in enumerate(pairs)]
         deadline = time.monotonic() + self._effective_timeout(timeout)

@@ -27,6 +27,7 @@ from pacsys_dpm.codec import (
     decode_reply,
     encode_message,
     frame_many,
+    is_http_response,
 )
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DPMConnection", "DPMConnectionError"]
@@ -108,11 +109,7 @@ class DPMConnection:
         if _TRACE:
             for message in messages:
                 log.debug("list %d -> %r", self.list_id, message)
-        self.send_bodies([encode_message(m) for m in messages])
-
-    def send_bodies(self, bodies: list[bytes]) -> None:
-        """Frame and send already encoded request bodies in one write."""
-        self.send_frames(frame_many(bodies))
+        self.send_frames(frame_many([encode_message(m) for m in messages]))
 
     def send_frames(self, payload: bytes) -> None:
         """Send already framed requests in one write."""
@@ -209,7 +206,7 @@ class DPMConnection:
         if not data:
             self.alive = False
             pending = self._decoder.pending()
-            if pending.startswith(b"HTTP"):
+            if is_http_response(pending):
                 line = pending.split(b"\n", 1)[0].decode("latin-1").strip()
                 raise DPMConnectionError(f"DPM handshake rejected by proxy: {line}")
             raise DPMConnectionError("Connection closed by server")

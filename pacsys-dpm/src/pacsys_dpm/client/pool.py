@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pacsys_dpm.client.connection import DEFAULT_CONNECT_TIMEOUT, DPMConnection
 
@@ -56,10 +54,6 @@ class ConnectionPool:
         self._opening = 0
         self._cond = threading.Condition()
         self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     @property
     def size(self) -> int:
@@ -129,17 +123,6 @@ class ConnectionPool:
             self._in_use.discard(conn)
             self._cond.notify()
         conn.close()
-
-    @contextmanager
-    def connection(self, wait_timeout: float = 30.0) -> Iterator[DPMConnection]:
-        """Borrow for a ``with`` block; released on success, discarded on error."""
-        conn, _ = self.borrow(wait_timeout)
-        try:
-            yield conn
-        except BaseException:
-            self.discard(conn)
-            raise
-        self.release(conn)
 
     def close(self, drain_timeout: float = 2.0) -> None:
         """Close idle connections now; wait up to ``drain_timeout`` for borrowed ones."""

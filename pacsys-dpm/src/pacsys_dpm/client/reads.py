@@ -46,7 +46,7 @@ from pacsys_dpm.codec import (
     frame_many,
 )
 
-__all__ = ["ReadOutcome", "run_read", "send_cleanup"]
+__all__ = ["ReadOutcome", "run_read", "send_cleanup", "send_list"]
 
 _SEND_CHUNK = 256  # AddToList requests per write
 
@@ -58,7 +58,6 @@ class ReadOutcome:
     readings: list[Reading | None]
     job_status: int = 0
     start_status: int = 0
-    timed_out: bool = False
 
     @property
     def complete(self) -> bool:
@@ -123,7 +122,7 @@ def run_read(
     count = len(wire_drfs)
     if outcome is None:
         outcome = ReadOutcome(readings=[None] * count)
-    _send_list(conn, list(wire_drfs))
+    send_list(conn, list(wire_drfs))
 
     readings = outcome.readings
     metas: list[DeviceMeta | None] = [None] * count
@@ -138,7 +137,6 @@ def run_read(
         try:
             bodies = conn.recv_bodies(deadline)
         except TimeoutError:
-            outcome.timed_out = True
             break
         for position, body in enumerate(bodies):
             info = known.get(body)  # the same list read again: its metadata is known
@@ -175,8 +173,8 @@ def run_read(
     return outcome
 
 
-def _send_list(conn: DPMConnection, wire_drfs: list[str]) -> None:
-    """AddToList for each DRF (refs 1..n) and StartList.
+def send_list(conn: DPMConnection, wire_drfs: list[str]) -> None:
+    """AddToList for each DRF (refs 1..n) and StartList (one-shot reads and streams).
 
     The bodies are encoded without building request objects and sent in chunks, so
     the server parses one while the next is encoded. The bytes of the last list are

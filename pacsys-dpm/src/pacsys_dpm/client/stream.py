@@ -1,7 +1,7 @@
 """One streaming subscription: its own connection, list and reader thread (spec §4.4).
 
-The thread connects, sends every AddToList plus StartList in one write, and
-turns replies into Readings for the handle. Silence longer than the
+The thread connects, sends every AddToList plus StartList (as a one-shot read
+does), and turns replies into Readings for the handle. Silence longer than the
 heartbeat window (10 s; the server sends ListStatus every 2 s when idle), EOF,
 a bad frame, a failed StartList or a job-level error ends the subscription
 with an error. Stopping closes the socket without StopList (§4.4).
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.types import DeviceMeta
 from pacsys_dpm.client.connection import DPMConnection, DPMConnectionError
+from pacsys_dpm.client.reads import send_list
 from pacsys_dpm.client.values import (
     error_reading,
     meta_from_device_info,
@@ -26,12 +27,10 @@ from pacsys_dpm.client.values import (
 )
 from pacsys_dpm.codec import (
     AddToListReply,
-    AddToListRequest,
     DeviceInfoReply,
     DPMProtocolError,
     ListStatusReply,
     StartListReply,
-    StartListRequest,
     StatusReply,
 )
 
@@ -65,7 +64,6 @@ class StreamWorker:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._conn: DPMConnection | None = None
-        self.connected = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"pacsys-dpm-stream-{next(_counter)}", daemon=True
         )
@@ -117,10 +115,7 @@ class StreamWorker:
                 return
             self._conn = conn
         drfs = self.handle.drfs
-        requests: list = [AddToListRequest(conn.list_id, i + 1, d) for i, d in enumerate(drfs)]
-        requests.append(StartListRequest(conn.list_id))
-        conn.send(requests)
-        self.connected.set()
+        send_list(conn, drfs)
         count = len(drfs)
         metas: list[DeviceMeta | None] = [None] * count
         handle = self.handle

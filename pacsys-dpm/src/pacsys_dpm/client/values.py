@@ -16,6 +16,7 @@ from pacsys.acnet.status import parse_error, status_message
 from pacsys.backends import timestamp_from_millis
 from pacsys.types import DeviceMeta, Reading, ValueType
 from pacsys_dpm.codec import (
+    BASIC_STATUS_BITS,
     AnalogAlarmReply,
     BasicStatusReply,
     DeviceInfoReply,
@@ -47,7 +48,6 @@ ERR_RETRY = -1
 ERR_TIMEOUT = -6
 
 _ALARM_COMMON = ("alarm_enable", "alarm_status", "abort", "abort_inhibit")
-_BASIC_STATUS = ("on", "ready", "remote", "positive", "ramp")
 
 
 def split_status(status: int) -> tuple[int, int, str | None]:
@@ -73,6 +73,7 @@ def timestamp(ms: int) -> datetime | None:
 
 
 def meta_from_device_info(info: DeviceInfoReply) -> DeviceMeta:
+    """DeviceMeta of a decoded DeviceInfo reply."""
     return DeviceMeta(info.di, info.name, info.description, info.units, info.format_hint)
 
 
@@ -85,17 +86,25 @@ def meta_from_fields(fields: tuple[Any, ...]) -> DeviceMeta:
 def scalar_reading(drf: str, fields: tuple[Any, ...], meta: DeviceMeta | None) -> Reading:
     """What :func:`reading_from_reply` gives for a Scalar reply, from its field values."""
     _, ms, cycle, status, data = fields
-    if status == 0:
-        facility = error = 0
-        message = None
-    else:
-        facility, error, message = split_status(status)
+    return _reading(drf, ValueType.SCALAR, float(data), status, ms, cycle, meta)
+
+
+def _reading(
+    drf: str,
+    value_type: ValueType | None,
+    value: Any,
+    status: int,
+    ms: int,
+    cycle: int,
+    meta: DeviceMeta | None,
+) -> Reading:
+    facility, error, message = split_status(status)
     return Reading(
         drf=drf,
-        value_type=ValueType.SCALAR,
+        value_type=value_type,
         facility_code=facility,
         error_code=error,
-        value=float(data),
+        value=value,
         message=message,
         timestamp=timestamp(ms),
         cycle=cycle,
@@ -139,7 +148,7 @@ def data_value(reply: Reply) -> tuple[Any, ValueType] | None:
         value.update(_alarm_tail(reply))
         return value, ValueType.DIGITAL_ALARM
     if kind is BasicStatusReply:
-        bits = {key: bool(v) for key in _BASIC_STATUS if (v := getattr(reply, key)) is not None}
+        bits = {key: bool(v) for key in BASIC_STATUS_BITS if (v := getattr(reply, key)) is not None}
         return bits, ValueType.BASIC_STATUS
     return None
 
@@ -147,32 +156,14 @@ def data_value(reply: Reply) -> tuple[Any, ValueType] | None:
 def reading_from_reply(drf: str, reply: Reply, meta: DeviceMeta | None) -> Reading | None:
     """The Reading a data or Status reply gives for ``drf``; None for other replies."""
     if type(reply) is StatusReply:
-        facility, error, message = split_status(reply.status)  # type: ignore[attr-defined]
-        return Reading(
-            drf=drf,
-            facility_code=facility,
-            error_code=error,
-            message=message,
-            timestamp=timestamp(reply.timestamp),  # type: ignore[attr-defined]
-            cycle=reply.cycle,  # type: ignore[attr-defined]
-            meta=meta,
-        )
-    decoded = data_value(reply)
-    if decoded is None:
-        return None
-    value, value_type = decoded
-    facility, error, message = split_status(getattr(reply, "status", 0))
-    return Reading(
-        drf=drf,
-        value_type=value_type,
-        facility_code=facility,
-        error_code=error,
-        value=value,
-        message=message,
-        timestamp=timestamp(reply.timestamp),  # type: ignore[attr-defined]
-        cycle=reply.cycle,  # type: ignore[attr-defined]
-        meta=meta,
-    )
+        value, value_type = None, None
+    else:
+        decoded = data_value(reply)
+        if decoded is None:
+            return None
+        value, value_type = decoded
+    status = getattr(reply, "status", 0)
+    return _reading(drf, value_type, value, status, reply.timestamp, reply.cycle, meta)  # type: ignore[attr-defined]
 
 
 def error_reading(

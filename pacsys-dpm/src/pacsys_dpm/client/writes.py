@@ -40,6 +40,7 @@ from pacsys_dpm.codec import (
     StopListRequest,
     TextSetting,
 )
+from pacsys_dpm.principal import REALM, service_principal
 
 __all__ = [
     "MIC_MESSAGE",
@@ -54,8 +55,6 @@ __all__ = [
 
 log = logging.getLogger("pacsys_dpm.writes")
 
-REALM = "FNAL.GOV"
-"""Realm the reference hard-codes for the user and the DPM service principal."""
 MIC_MESSAGE = b"1234"
 """What both reference clients sign in EnableSettings."""
 
@@ -108,11 +107,6 @@ def make_setting(ref_id: int, value: Any) -> RawSetting | ScaledSetting | TextSe
 
 
 # --- authentication ------------------------------------------------------------------------
-
-
-def service_principal(service_name: str) -> str:
-    """DPM's Java ``service@host`` name -> Kerberos principal (``@``->``/``, ``\\`` removed)."""
-    return service_name.replace("@", "/").replace("\\", "") + "@" + REALM
 
 
 def _auth_reply(conn: DPMConnection, deadline: float) -> AuthenticateReply:

@@ -37,7 +37,7 @@ from .handshake import (
 from .ids import FIELD_IDS, PROTOCOL_ID, REPLY, REPLY_IDS, REQUEST, REQUEST_IDS, Direction
 from .jsonform import message_from_json, message_to_json, struct_from_json, struct_to_json
 from .messages import (
-    DATA_REPLY_TYPES,
+    BASIC_STATUS_BITS,
     REPLY_TYPES,
     REQUEST_TYPES,
     AddToListReply,
@@ -49,7 +49,6 @@ from .messages import (
     AuthenticateRequest,
     BasicStatusReply,
     ClearListRequest,
-    DataReply,
     DeviceInfoReply,
     DigitalAlarmReply,
     EnableSettingsRequest,
@@ -81,7 +80,7 @@ from .messages import (
 )
 
 __all__ = [
-    "DATA_REPLY_TYPES",
+    "BASIC_STATUS_BITS",
     "FIELD_IDS",
     "HANDSHAKE",
     "HTTP_PREFIX",
@@ -108,7 +107,6 @@ __all__ = [
     "DPMEncodeError",
     "DPMHTTPRejected",
     "DPMProtocolError",
-    "DataReply",
     "DeviceInfoReply",
     "DigitalAlarmReply",
     "Direction",

@@ -63,6 +63,7 @@ _DOUBLE_INLINE = """\
         {v}, p = {read}(buf, p)
 """
 # Widths up to these always fit the kind's range, so no range check is needed.
+_GENERIC = "    {v}, p = {read}(buf, p)\n"
 _INLINE = {
     "int16": _INT_INLINE.replace("{width}", "2"),
     "int32": _INT_INLINE.replace("{width}", "4"),
@@ -76,15 +77,13 @@ _CONSTANTS = {"int_base": INT_BASE, "string1": STRING_BASE | 1, "double": DOUBLE
 def build_fast_reader(
     cls: type | None,
     required: Sequence[tuple[bytes, str, Reader]],
-    optional: Sequence[tuple[bytes, Reader]],
-    optional_kinds: Sequence[str] = (),
+    optional: Sequence[tuple[bytes, str, Reader]],
 ) -> FastReader | None:
     """Compile a reader for ``cls``.
 
-    ``required`` lists (id bytes, kind name, reader) for the required fields
-    in wire order, ``optional`` (id bytes, reader) for the optional ones, which
-    are read inline when they come in schema order (``optional_kinds`` names
-    their kinds) and through a lookup otherwise.
+    ``required`` and ``optional`` list (id bytes, kind name, reader) of the
+    fields in wire order; optional fields are read inline when they come in
+    schema order and through a lookup otherwise.
     Returns None when some id is not 3 bytes long (no fast path then). With
     ``cls`` None the reader returns the field values as a tuple in wire order
     (optional fields None when absent) instead of an instance.
@@ -109,19 +108,18 @@ def build_fast_reader(
             "        return None",
             "    p += 3",
         ]
-        template = _INLINE.get(kind, "    {v}, p = {read}(buf, p)\n")
+        template = _INLINE.get(kind, _GENERIC)
         lines.append(template.format(v=f"v{index}", read=f"read{index}", **_CONSTANTS).rstrip("\n"))
     args = ", ".join(f"v{index}" for index in range(len(required)))
     make = "cls" if cls is not None else ""
     if optional:
         names["optional"] = {
-            id_bytes: (index, reader) for index, (id_bytes, reader) in enumerate(optional)
+            id_bytes: (index, reader) for index, (id_bytes, _, reader) in enumerate(optional)
         }
         lines += [f"    extra = [None] * {len(optional)}", f"    left = (count - {min_count}) >> 1"]
-        for index, (id_bytes, reader) in enumerate(optional):  # in schema order: inline
+        for index, (id_bytes, kind, reader) in enumerate(optional):  # in schema order: inline
             names[f"oid{index}"], names[f"oread{index}"] = id_bytes, reader
-            kind = optional_kinds[index] if optional_kinds else ""
-            template = _INLINE.get(kind, "    {v}, p = {read}(buf, p)\n")
+            template = _INLINE.get(kind, _GENERIC)
             body = template.format(v=f"extra[{index}]", read=f"oread{index}", **_CONSTANTS)
             lines += [
                 f"    if left and buf[p:p + 3] == oid{index}:",

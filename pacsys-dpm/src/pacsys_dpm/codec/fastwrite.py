@@ -58,15 +58,14 @@ _BOOL_INLINE = """\
 """
 _GENERIC = "        {b} = {enc}({v})\n"
 _INLINE = {
-    "int16": _INT_INLINE.replace("{low}", str(wire.INT16_MIN)).replace(
-        "{high}", str(wire.INT16_MAX)
-    ),
-    "int32": _INT_INLINE.replace("{low}", str(wire.INT32_MIN)).replace(
-        "{high}", str(wire.INT32_MAX)
-    ),
-    "int64": _INT_INLINE.replace("{low}", str(wire.INT64_MIN)).replace(
-        "{high}", str(wire.INT64_MAX)
-    ),
+    **{
+        kind: _INT_INLINE.replace("{low}", str(low)).replace("{high}", str(high))
+        for kind, low, high in (
+            ("int16", wire.INT16_MIN, wire.INT16_MAX),
+            ("int32", wire.INT32_MIN, wire.INT32_MAX),
+            ("int64", wire.INT64_MIN, wire.INT64_MAX),
+        )
+    },
     "double": _DOUBLE_INLINE,
     "string": _STRING_INLINE,
     "bool": _BOOL_INLINE,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 
 from .errors import DPMHTTPRejected, DPMProtocolError
+from .handshake import HTTP_PREFIX
 
 MAX_FRAME_SIZE: Final = 1 << 20
 """Largest body a client accepts (1 MiB); larger or empty frames are fatal."""
@@ -27,13 +28,12 @@ _MAX_STATUS_LINE: Final = 1024
 
 def frame(body: bytes | bytearray | memoryview, max_size: int = MAX_FRAME_SIZE) -> bytes:
     """Length prefix + ``body``; raises ``ValueError`` for an empty or oversized body."""
-    size = len(body)
-    if not 0 < size <= max_size:
-        raise ValueError(f"frame body of {size} bytes is outside 1..{max_size}")
-    return _LENGTH.pack(size) + body
+    return frame_many((body,), max_size)
 
 
-def frame_many(bodies: Iterable[bytes], max_size: int = MAX_FRAME_SIZE) -> bytes:
+def frame_many(
+    bodies: Iterable[bytes | bytearray | memoryview], max_size: int = MAX_FRAME_SIZE
+) -> bytes:
     """Several frames back to back, ready for one ``send``."""
     parts: list[bytes | bytearray | memoryview] = []
     pack = _LENGTH.pack
@@ -105,7 +105,7 @@ class FrameDecoder:
             return None
         (size,) = _LENGTH.unpack_from(buffer, pos)
         if size == 0 or size > self._max_size:
-            if self._detect_http and self._frames == 0 and buffer[pos : pos + 4] == b"HTTP":
+            if self._detect_http and self._frames == 0 and buffer[pos : pos + 4] == HTTP_PREFIX:
                 return self._http_rejection()
             self._error = DPMProtocolError(
                 f"invalid frame length {size} (allowed 1..{self._max_size})"

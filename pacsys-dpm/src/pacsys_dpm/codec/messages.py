@@ -119,22 +119,24 @@ REPLY_TYPES: dict[str, type[Reply]] = {}
 """Schema name -> reply class."""
 
 
-def _request(name: str) -> Callable[[_M], _M]:
-    def register(cls: _M) -> _M:
-        cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, REQUEST_IDS[name], REQUEST
-        REQUEST_TYPES[name] = cls  # type: ignore[assignment]
-        return cls
+def _registrar(
+    direction: Direction, ids: dict[str, int], types: dict[str, Any]
+) -> Callable[[str], Callable[[_M], _M]]:
+    """Class decorator factory: ``@_request("OpenList")`` names, numbers and registers a class."""
 
-    return register
+    def named(name: str) -> Callable[[_M], _M]:
+        def register(cls: _M) -> _M:
+            cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, ids[name], direction
+            types[name] = cls
+            return cls
+
+        return register
+
+    return named
 
 
-def _reply(name: str) -> Callable[[_M], _M]:
-    def register(cls: _M) -> _M:
-        cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, REPLY_IDS[name], REPLY
-        REPLY_TYPES[name] = cls  # type: ignore[assignment]
-        return cls
-
-    return register
+_request = _registrar(REQUEST, REQUEST_IDS, REQUEST_TYPES)
+_reply = _registrar(REPLY, REPLY_IDS, REPLY_TYPES)
 
 
 # --------------------------------------------------------------------------- setting structs
@@ -476,6 +478,10 @@ class BasicStatusReply(Reply):
     ramp: bool | None = wire_field(BOOL, optional=True)
 
 
+BASIC_STATUS_BITS: tuple[str, ...] = ("on", "ready", "remote", "positive", "ramp")
+"""The optional bit attributes of :class:`BasicStatusReply`, in wire order."""
+
+
 @_reply("ApplySettings")
 @attrs.frozen
 class ApplySettingsReply(Reply):
@@ -491,35 +497,6 @@ class AuthenticateReply(Reply):
 
     service_name: str | None = wire_field(STRING, wire_name="serviceName", optional=True)
     token: bytes | None = wire_field(BINARY, optional=True, converter=_as_bytes)
-
-
-DataReply = (
-    ScalarReply
-    | ScalarArrayReply
-    | RawReply
-    | TextReply
-    | TextArrayReply
-    | TimedScalarArrayReply
-    | AnalogAlarmReply
-    | DigitalAlarmReply
-    | BasicStatusReply
-)
-"""Replies that carry a value for an entry (spec §3.4 "data replies")."""
-
-DATA_REPLY_TYPES: tuple[type[Reply], ...] = (
-    ScalarReply,
-    ScalarArrayReply,
-    RawReply,
-    TextReply,
-    TextArrayReply,
-    TimedScalarArrayReply,
-    AnalogAlarmReply,
-    DigitalAlarmReply,
-    BasicStatusReply,
-)
-"""The data reply classes, for ``isinstance`` checks."""
-
-SETTING_TYPES: tuple[type, ...] = (RawSetting, ScaledSetting, TextSetting, SettingStatus)
 
 
 def message_type(direction: Direction, name: str) -> type[Message]:

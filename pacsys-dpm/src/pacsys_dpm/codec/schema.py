@@ -179,18 +179,10 @@ class StructSpec:
             f.id_bytes: self.by_id[f.field_id] for f in fields if len(f.id_bytes) == 3
         }
         self.template: list[Any] = [None if f.optional else _MISSING for f in fields]
-        self.fast = build_fast_reader(
-            cls,
-            [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional],
-            [(f.id_bytes, f.kind.read) for f in fields if f.optional],
-            [f.kind.name for f in fields if f.optional],
-        )
-        self.fast_fields = build_fast_reader(
-            None,
-            [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional],
-            [(f.id_bytes, f.kind.read) for f in fields if f.optional],
-            [f.kind.name for f in fields if f.optional],
-        )
+        required = [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional]
+        optional = [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if f.optional]
+        self.fast = build_fast_reader(cls, required, optional)
+        self.fast_fields = build_fast_reader(None, required, optional)
         self.write, pack = build_fast_writer(
             cls, [(f.attr, f.id_bytes, f.kind.name, f.kind.encode, f.optional) for f in fields]
         )

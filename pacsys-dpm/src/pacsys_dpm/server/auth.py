@@ -11,25 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 from pacsys.drf3 import parse_request
 from pacsys_dpm.codec import AuthenticateReply, Reply, StatusReply
 
-from .replies import DPM_PRIV, now_ms
+from .replies import DPM_PRIV, status_reply
 
-__all__ = [
-    "KERBEROS_REALM",
-    "AcceptorContext",
-    "ListAuth",
-    "RolePolicy",
-    "service_principal",
-]
+__all__ = ["AcceptorContext", "ListAuth", "RolePolicy", "gss_context_factory"]
 
 log = logging.getLogger("pacsys_dpm.server.auth")
-
-KERBEROS_REALM: Final = "FNAL.GOV"
-"""The realm the reference client appends to the service name (spec §4.7.1)."""
 
 
 class AcceptorContext(Protocol):
@@ -44,11 +35,6 @@ class AcceptorContext(Protocol):
 
 
 ContextFactory = Callable[[], AcceptorContext]
-
-
-def service_principal(service_name: str) -> str:
-    """The principal a client derives from a Java-form service name (``a/b@host`` -> ...)."""
-    return service_name.replace("@", "/").replace("\\", "") + "@" + KERBEROS_REALM
 
 
 def gss_context_factory(keytab: str | Path, principal: str) -> ContextFactory:
@@ -111,7 +97,7 @@ class ListAuth:
             return AuthenticateReply(self._service_name)
         if self._factory is None:
             log.warning("Authenticate refused: server has no keytab")
-            return StatusReply(0, now_ms(), 0, DPM_PRIV)
+            return status_reply(0, DPM_PRIV)
         try:
             if self._context is None or self._context.complete:
                 self._context = self._factory()
@@ -120,7 +106,7 @@ class ListAuth:
         except Exception as exc:  # GSS failures of any kind refuse the client, never the server
             log.warning("Authenticate failed: %s", exc)
             self._context = None
-            return StatusReply(0, now_ms(), 0, DPM_PRIV)
+            return status_reply(0, DPM_PRIV)
         if self._context.complete:
             return AuthenticateReply(self._service_name)
         return AuthenticateReply(self._service_name, output or None)

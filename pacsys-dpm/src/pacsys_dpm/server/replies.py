@@ -21,6 +21,7 @@ from pacsys.drf3 import parse_request
 from pacsys.metadata import DeviceInfoResult
 from pacsys.types import DeviceMeta, Reading, ValueType
 from pacsys_dpm.codec import (
+    BASIC_STATUS_BITS,
     AnalogAlarmReply,
     BasicStatusReply,
     DeviceInfoReply,
@@ -37,6 +38,7 @@ from pacsys_dpm.codec import (
     encode_message,
 )
 from pacsys_dpm.codec.framing import SERVER_FRAME_SIZE
+from pacsys_dpm.codec.wire import INT16_MAX, INT16_MIN, INT32_MAX, INT32_MIN
 
 __all__ = [
     "LOGGER_CHUNK",
@@ -67,10 +69,6 @@ ACNET_SYS: Final = acnet_status.lookup_name("ACNET_SYS").composite
 
 LOGGER_CHUNK: Final = 487
 """Points per TimedScalarArray chunk of a logger reply (what production sends)."""
-
-_BASIC_STATUS_KEYS: Final = ("on", "ready", "remote", "positive", "ramp")
-_INT16_MIN, _INT16_MAX = -(1 << 15), (1 << 15) - 1
-_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def now_ms() -> int:
@@ -115,10 +113,11 @@ def status_reply(
     return StatusReply(ref_id, now_ms() if timestamp is None else timestamp, cycle, status)
 
 
-def _int(value: Any, low: int, high: int, what: str) -> int:
-    number = int(value)
-    if not low <= number <= high:
-        raise ValueError(f"{what} {number} is out of range")
+def _int32(value: Mapping[str, Any], key: str) -> int:
+    """``value[key]`` (0 when absent) as an int32; ValueError when out of range."""
+    number = int(value.get(key, 0))
+    if not INT32_MIN <= number <= INT32_MAX:
+        raise ValueError(f"{key} {number} is out of range")
     return number
 
 
@@ -133,8 +132,8 @@ def _alarm_common(value: Mapping[str, Any]) -> dict[str, Any]:
         "alarm_status": bool(value.get("alarm_status", False)),
         "abort": bool(value.get("abort", False)),
         "abort_inhibit": bool(value.get("abort_inhibit", False)),
-        "tries_needed": _int(value.get("tries_needed", 0), _INT32_MIN, _INT32_MAX, "tries_needed"),
-        "tries_now": _int(value.get("tries_now", 0), _INT32_MIN, _INT32_MAX, "tries_now"),
+        "tries_needed": _int32(value, "tries_needed"),
+        "tries_now": _int32(value, "tries_now"),
     }
 
 
@@ -177,14 +176,14 @@ def data_reply(ref_id: int, reading: Reading) -> Reply:
         assert isinstance(value, Mapping)
         return DigitalAlarmReply(
             *head,
-            nominal=_int(value.get("nominal", 0), _INT32_MIN, _INT32_MAX, "nominal"),
-            mask=_int(value.get("mask", 0), _INT32_MIN, _INT32_MAX, "mask"),
+            nominal=_int32(value, "nominal"),
+            mask=_int32(value, "mask"),
             **_alarm_common(value),
         )
     if kind is ValueType.BASIC_STATUS:
         if not isinstance(value, Mapping):
             raise ValueError("basic status reading is not a dict")
-        bits = {k: (None if value.get(k) is None else bool(value[k])) for k in _BASIC_STATUS_KEYS}
+        bits = {k: (None if value.get(k) is None else bool(value[k])) for k in BASIC_STATUS_BITS}
         return BasicStatusReply(*head, **bits)
     raise ValueError(f"no DPM reply for value type {kind}")
 
@@ -268,7 +267,7 @@ def _device_name(drf: str) -> str:
 
 
 def _hint(format_hint: int | None) -> int | None:
-    if format_hint is None or not _INT16_MIN <= format_hint <= _INT16_MAX:
+    if format_hint is None or not INT16_MIN <= format_hint <= INT16_MAX:
         return None
     return format_hint
 
@@ -295,7 +294,7 @@ def device_info_for_meta(ref_id: int, drf: str, meta: DeviceMeta | None) -> Devi
     """``DeviceInfo`` from a reading's metadata, or a minimal one naming the device."""
     if meta is None:
         return DeviceInfoReply(ref_id, 0, _latin1(_device_name(drf)), "")
-    di = meta.device_index if _INT32_MIN <= meta.device_index <= _INT32_MAX else 0
+    di = meta.device_index if INT32_MIN <= meta.device_index <= INT32_MAX else 0
     units = None if meta.units is None else _latin1(meta.units)
     return DeviceInfoReply(
         ref_id, di, _latin1(meta.name), _latin1(meta.description), units, _hint(meta.format_hint)

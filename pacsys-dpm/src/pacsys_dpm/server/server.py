@@ -12,12 +12,12 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
 from pacsys.backends import Backend
+from pacsys_dpm.principal import service_principal
 
-from .auth import ListAuth, RolePolicy, gss_context_factory, service_principal
+from .auth import ListAuth, RolePolicy, gss_context_factory
 from .connection import Connection
 from .session import ListSession
 
@@ -158,12 +158,7 @@ class DPMServer:
     def __enter__(self) -> DPMServer:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:

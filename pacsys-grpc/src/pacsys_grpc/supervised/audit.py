@@ -121,9 +121,11 @@ class AuditLog:
         log_responses: bool = False,
         flush_interval: int = 1,
     ) -> None:
-        if isinstance(flush_interval, bool) or not isinstance(flush_interval, int):
-            raise ValueError(f"flush_interval must be an integer >= 1, got {flush_interval!r}")
-        if flush_interval < 1:
+        if (
+            isinstance(flush_interval, bool)
+            or not isinstance(flush_interval, int)
+            or flush_interval < 1
+        ):
             raise ValueError(f"flush_interval must be an integer >= 1, got {flush_interval!r}")
         self.path = os.fspath(path)
         self.proto_path = os.fspath(proto_path) if proto_path is not None else None
@@ -197,6 +199,7 @@ class AuditLog:
             self._write(record, reply)
 
     def flush(self) -> None:
+        """Flush both files now."""
         with self._lock:
             self._flush()
 

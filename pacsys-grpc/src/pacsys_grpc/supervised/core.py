@@ -12,12 +12,13 @@ import functools
 import hmac
 import inspect
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import grpc
 
 from pacsys.backends import Backend
+from pacsys.backends.dispatch import RateLimitedLogger
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import is_chunked_historical_drf
@@ -28,6 +29,7 @@ from pacsys_grpc._proto.services import daq_pb2
 from pacsys_grpc.supervised.audit import AuditLog
 
 __all__ = [
+    "STOPPED",
     "STREAM_QUEUE_LIMIT",
     "Abort",
     "DAQCore",
@@ -42,6 +44,11 @@ log = logging.getLogger("pacsys_grpc.supervised")
 
 STREAM_QUEUE_LIMIT = 100_000
 """Readings a stream holds for a slow client; newer ones are dropped with a warning."""
+
+STOP_POLL_SECONDS = 0.5
+"""How often a quiet stream checks whether the backend ended its subscription."""
+STOPPED = object()
+"""Queued by a servicer when the backend ended a subscription without an error callback."""
 
 TOKEN_MESSAGE = "Invalid or missing bearer token"
 _PARSE_CACHE_SIZE = 4096
@@ -58,10 +65,12 @@ _chunked_history = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(is_chunked_his
 
 
 def is_async_backend(backend: Any) -> bool:
+    """True when ``backend.get_many`` is a coroutine function (served by awaiting it)."""
     return inspect.iscoroutinefunction(getattr(backend, "get_many", None))
 
 
 def check_backend(backend: Any) -> Any:
+    """``backend`` if it is a Backend or an async backend, else TypeError."""
     if isinstance(backend, Backend) or is_async_backend(backend):
         return backend
     raise TypeError(f"backend must be a pacsys Backend or async backend, got {type(backend)}")
@@ -81,6 +90,18 @@ class Failed:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def subscription_callbacks(push: Callable[[Any], None]) -> tuple[Any, Any]:
+    """``(callback, on_error)`` for ``backend.subscribe`` that queue with ``push``."""
+
+    def on_reading(reading: Reading, handle: Any) -> None:
+        push(reading)
+
+    def on_error(exc: BaseException, handle: Any) -> None:
+        push(Failed(exc))
+
+    return on_reading, on_error
 
 
 class ReadPlan(NamedTuple):
@@ -127,8 +148,17 @@ def slot_positions(drfs: Sequence[str]) -> dict[str, list[int]]:
     return positions
 
 
-def stream_replies(item: Any, positions: dict[str, list[int]]) -> list[Any] | Abort:
-    """The replies for one item a subscription delivered, or how the stream must end."""
+def stream_replies(
+    item: Any, positions: dict[str, list[int]], handle: Any
+) -> list[Any] | Abort | None:
+    """The replies for one queued item, or how the stream ends (None: cleanly).
+
+    ``item`` is a Reading, a :class:`Failed` or :data:`STOPPED` (``handle`` tells
+    whether the subscription stopped on an error).
+    """
+    if item is STOPPED:
+        failure = getattr(handle, "exc", None)
+        return None if failure is None else abort_for(failure)
     if isinstance(item, Failed):
         return abort_for(item.exc)
     slots = positions.get(item.drf)
@@ -142,6 +172,7 @@ def stream_replies(item: Any, positions: dict[str, list[int]]) -> list[Any] | Ab
 
 
 def stop_quietly(handle: Any) -> None:
+    """Stop a backend subscription; a failure is only logged (the RPC is over anyway)."""
     try:
         handle.stop()
     except Exception:
@@ -163,14 +194,38 @@ class DAQCore:
         self._policies = list(policies)
         self._expected_auth = None if token is None else f"Bearer {token}".encode()
         self._audit = audit_log
+        self._drop_warning = RateLimitedLogger(log, 5.0)
 
-    def _decide(self, ctx: RequestContext) -> PolicyDecision | str:
-        """The decision, or the INTERNAL details when a policy failed."""
+    def queue_full(self, item: Any, queued: int) -> bool:
+        """True (with a rate-limited warning) when ``item`` is a reading a full queue drops."""
+        if isinstance(item, Reading) and queued >= STREAM_QUEUE_LIMIT:
+            self._drop_warning.warning("Stream queue full: dropping readings")
+            return True
+        return False
+
+    def _judge(
+        self, ctx: RequestContext, values: list[tuple[str, Any]] | None
+    ) -> tuple[PolicyDecision, int] | Abort:
+        """Policies, then the audit record: (decision, audit seq) of an allowed RPC, or an Abort.
+
+        A failed policy ends the RPC with INTERNAL; a write that cannot be audited is blocked,
+        a read is not.
+        """
         try:
-            return authorize(self._policies, ctx)
+            decision = authorize(self._policies, ctx)
         except Exception as exc:
             log.exception("Policy evaluation failed")
-            return f"Policy error: {exc}"
+            return Abort(grpc.StatusCode.INTERNAL, f"Policy error: {exc}")
+        seq = 0
+        try:
+            seq = self._audit_in(ctx, decision, values)
+        except Exception as exc:
+            log.exception("Audit log failed for a %s request", ctx.rpc_method)
+            if decision.allowed and ctx.rpc_method == "Set":
+                return Abort(grpc.StatusCode.INTERNAL, f"Audit log failed; write blocked: {exc}")
+        if not decision.allowed:
+            return Abort(grpc.StatusCode.PERMISSION_DENIED, decision.reason or "Denied")
+        return decision, seq
 
     def _audit_in(
         self, ctx: RequestContext, decision: PolicyDecision, values: list[tuple[str, Any]] | None
@@ -192,6 +247,7 @@ class DAQCore:
         return self._audit is not None and self._audit.log_responses
 
     def audit_out(self, seq: int, peer: str, method: str, reply: Any) -> None:
+        """Audit one reply when responses are logged; a failing log never ends the RPC."""
         if self._audit is not None and self._audit.log_responses:
             try:
                 self._audit.log_response(seq=seq, peer=peer, method=method, reply=reply)
@@ -199,6 +255,7 @@ class DAQCore:
                 log.exception("Audit log failed for a %s reply", method)
 
     def authorized(self, authorizations: list[str]) -> bool:
+        """True when no token is required or some ``authorization`` value carries it."""
         expected = self._expected_auth
         if expected is None:
             return True
@@ -223,18 +280,11 @@ class DAQCore:
             raw_request=request,
             allowed=frozenset(range(len(drfs))),
         )
-        decision = self._decide(ctx)
-        if isinstance(decision, str):
-            return Abort(grpc.StatusCode.INTERNAL, decision)
-        seq = 0
-        try:
-            seq = self._audit_in(ctx, decision, None)
-        except Exception:
-            log.exception("Audit log failed for a Read request")
-        if not decision.allowed:
-            return Abort(grpc.StatusCode.PERMISSION_DENIED, decision.reason or "Denied")
+        judged = self._judge(ctx, None)
+        if isinstance(judged, Abort):
+            return judged
         one_shot = all(is_one_shot(drf) for drf in drfs)
-        return ReadPlan(drfs, seq, ctx.peer, one_shot)
+        return ReadPlan(drfs, judged[1], ctx.peer, one_shot)
 
     # --- Set -----------------------------------------------------------------------------
 
@@ -270,20 +320,21 @@ class DAQCore:
             raw_request=request,
             allowed=frozenset(),
         )
-        decision = self._decide(ctx)
-        if isinstance(decision, str):
-            return Abort(grpc.StatusCode.INTERNAL, decision)
-        seq = 0
-        try:
-            seq = self._audit_in(ctx, decision, values)
-        except Exception as exc:
-            log.exception("Audit log failed for a Set request")
-            if decision.allowed:
-                return Abort(grpc.StatusCode.INTERNAL, f"Audit log failed; write blocked: {exc}")
-        if not decision.allowed:
-            return Abort(grpc.StatusCode.PERMISSION_DENIED, decision.reason or "Denied")
+        judged = self._judge(ctx, values)
+        if isinstance(judged, Abort):
+            return judged
+        decision, seq = judged
         final = decision.ctx if decision.ctx is not None else ctx
         return seq, list(final.values)
 
-    def set_reply(self, results: Iterable[WriteResult]) -> Any:
-        return daq_pb2.SettingReply(status=[mapping.write_result_to_status(r) for r in results])
+    def set_failed(self, seq: int, peer: str, exc: BaseException) -> Abort:
+        """Step 9 when the backend write raised: audit an empty reply, end the RPC."""
+        log.info("Backend write_many failed: %s", exc)
+        self.audit_out(seq, peer, "Set", daq_pb2.SettingReply())
+        return abort_for(exc)
+
+    def set_done(self, seq: int, peer: str, results: Iterable[WriteResult]) -> Any:
+        """Step 9: the SettingReply of the backend's results, audited."""
+        reply = daq_pb2.SettingReply(status=[mapping.write_result_to_status(r) for r in results])
+        self.audit_out(seq, peer, "Set", reply)
+        return reply

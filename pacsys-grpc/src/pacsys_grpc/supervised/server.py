@@ -19,7 +19,8 @@ from typing import Any
 
 from pacsys.metadata import MetadataSource
 from pacsys.policies import Policy
-from pacsys_grpc._aio_server import AioServerThread, check_host, check_port, client_host
+from pacsys_grpc._aio_server import AioServerThread
+from pacsys_grpc._params import check_host, check_port, check_positive_int, client_host
 from pacsys_grpc._proto.services import daq_pb2_grpc, devdb_pb2_grpc
 from pacsys_grpc._threaded_server import MAX_RPCS, ThreadedServer
 from pacsys_grpc.supervised.audit import AuditLog
@@ -77,8 +78,7 @@ class SupervisedServer:
             raise ValueError(f"server_mode must be one of {SERVER_MODES}, got {server_mode!r}")
         if server_mode == "threaded" and is_async_backend(backend):
             raise ValueError("server_mode='threaded' needs a sync Backend")
-        if isinstance(max_rpcs, bool) or not isinstance(max_rpcs, int) or max_rpcs < 1:
-            raise ValueError(f"max_rpcs must be a positive integer, got {max_rpcs!r}")
+        self._max_rpcs = check_positive_int(max_rpcs, "max_rpcs")
         check_port(port)
         self._host = check_host(host)
         if token is not None and (not isinstance(token, str) or not token):
@@ -95,7 +95,6 @@ class SupervisedServer:
         self._threaded = server_mode == "threaded" or (
             server_mode == "auto" and not is_async_backend(backend)
         )
-        self._max_rpcs = max_rpcs
         self._executor: ThreadPoolExecutor | None = None
         self._runner: AioServerThread | ThreadedServer | None = None
         self._requested_port = port
@@ -105,8 +104,8 @@ class SupervisedServer:
         port = self._runner.port if self._runner is not None else None
         where = f"{self._host}:{port if port is not None else self._requested_port}"
         secured = "token" if self._token else "no token"
-        mode = "threaded" if self._threaded else "aio"
-        return f"<SupervisedServer {where} {mode} policies={len(self._policies)} {secured}>"
+        policies = len(self._policies)
+        return f"<SupervisedServer {where} {self.server_mode} policies={policies} {secured}>"
 
     @property
     def policies(self) -> list[Policy]:

@@ -15,16 +15,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pacsys.backends.dispatch import RateLimitedLogger
 from pacsys.policies import Policy
-from pacsys.types import Reading
-from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc._proto.services import daq_pb2_grpc
 from pacsys_grpc.supervised.audit import AuditLog
 from pacsys_grpc.supervised.core import (
+    STOP_POLL_SECONDS,
+    STOPPED,
     STREAM_QUEUE_LIMIT,
     Abort,
     DAQCore,
-    Failed,
     abort_for,
     check_backend,
     is_one_shot,
@@ -33,14 +32,12 @@ from pacsys_grpc.supervised.core import (
     split_metadata,
     stop_quietly,
     stream_replies,
+    subscription_callbacks,
 )
 
 __all__ = ["STREAM_QUEUE_LIMIT", "DAQServicer", "check_backend", "is_one_shot"]
 
 log = logging.getLogger("pacsys_grpc.supervised")
-
-_STOP_POLL_SECONDS = 0.5
-_STOPPED = object()
 
 
 class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
@@ -57,7 +54,6 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         super().__init__(backend, policies, token, audit_log)
         self._executor = executor
         self._set_lock: asyncio.Lock | None = None
-        self._drop_warning = RateLimitedLogger(log, 5.0)
 
     async def _backend_call(self, name: str, *args: Any) -> Any:
         method = getattr(self._backend, name)
@@ -98,12 +94,7 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
             yield reply
 
     async def _subscribe(self, distinct: list[str], push: Callable[[Any], None]) -> Any:
-        def on_reading(reading: Reading, handle: Any) -> None:
-            push(reading)
-
-        def on_error(exc: BaseException, handle: Any) -> None:
-            push(Failed(exc))
-
+        on_reading, on_error = subscription_callbacks(push)
         if self._async:
             result = self._backend.subscribe(distinct, callback=on_reading, on_error=on_error)
             return await result if inspect.isawaitable(result) else result
@@ -119,10 +110,8 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
         def put(item: Any) -> None:
-            if isinstance(item, Reading) and queue.qsize() >= STREAM_QUEUE_LIMIT:
-                self._drop_warning.warning("Stream queue full: dropping readings")
-                return
-            queue.put_nowait(item)
+            if not self.queue_full(item, queue.qsize()):
+                queue.put_nowait(item)
 
         def push(item: Any) -> None:  # called on the backend's thread
             try:
@@ -139,12 +128,9 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         try:
             while True:
                 item = queue.get_nowait() if not queue.empty() else await queue.get()
-                if item is _STOPPED:
-                    failure = getattr(handle, "exc", None)
-                    if failure is not None:
-                        await context.abort(*abort_for(failure))
+                replies = stream_replies(item, positions, handle)
+                if replies is None:
                     return
-                replies = stream_replies(item, positions)
                 if isinstance(replies, Abort):
                     await context.abort(replies.code, replies.details)
                     return
@@ -177,17 +163,13 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
             try:
                 results = await self._backend_call("write_many", final_values, None)
             except Exception as exc:
-                log.info("Backend write_many failed: %s", exc)
-                self.audit_out(seq, peer, "Set", daq_pb2.SettingReply())
-                await context.abort(*abort_for(exc))
+                await context.abort(*self.set_failed(seq, peer, exc))
                 return None
-        reply = self.set_reply(results)
-        self.audit_out(seq, peer, "Set", reply)
-        return reply
+        return self.set_done(seq, peer, results)
 
 
 async def _watch_stopped(handle: Any, put: Callable[[Any], None]) -> None:
     """Tell the stream when the backend ends the subscription without an error callback."""
     while not getattr(handle, "stopped", False):
-        await asyncio.sleep(_STOP_POLL_SECONDS)
-    put(_STOPPED)
+        await asyncio.sleep(STOP_POLL_SECONDS)
+    put(STOPPED)

@@ -14,33 +14,28 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pacsys.backends.dispatch import RateLimitedLogger
 from pacsys.policies import Policy
-from pacsys.types import Reading
-from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc._proto.services import daq_pb2_grpc
 from pacsys_grpc.supervised.audit import AuditLog
 from pacsys_grpc.supervised.core import (
-    STREAM_QUEUE_LIMIT,
+    STOP_POLL_SECONDS,
+    STOPPED,
     Abort,
     DAQCore,
-    Failed,
     abort_for,
     one_shot_replies,
     slot_positions,
     split_metadata,
     stop_quietly,
     stream_replies,
+    subscription_callbacks,
 )
 
 __all__ = ["ThreadedDAQServicer"]
 
 log = logging.getLogger("pacsys_grpc.supervised")
 
-STOP_POLL_SECONDS = 0.5
-"""How often a quiet stream checks whether the backend ended its subscription."""
-
 _ENDED = object()  # the RPC is over (client cancelled, deadline, server stopping)
-_STOPPED = object()  # the backend ended the subscription
 
 
 class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
@@ -57,7 +52,6 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         if self._async:
             raise TypeError("ThreadedDAQServicer needs a sync Backend; use DAQServicer")
         self._set_lock = threading.Lock()
-        self._drop_warning = RateLimitedLogger(log, 5.0)
 
     # --- Read ----------------------------------------------------------------------------
 
@@ -93,19 +87,13 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
 
         def push(item: Any) -> None:  # called on the backend's thread
             with ready:
-                if isinstance(item, Reading) and len(items) >= STREAM_QUEUE_LIMIT:
-                    self._drop_warning.warning("Stream queue full: dropping readings")
+                if self.queue_full(item, len(items)):
                     return
                 items.append(item)
                 if len(items) == 1:  # the consumer waits only on an empty queue
                     ready.notify()
 
-        def on_reading(reading: Reading, handle: Any) -> None:
-            push(reading)
-
-        def on_error(exc: BaseException, handle: Any) -> None:
-            push(Failed(exc))
-
+        on_reading, on_error = subscription_callbacks(push)
         try:
             handle = self._backend.subscribe(
                 list(positions), callback=on_reading, on_error=on_error
@@ -120,12 +108,9 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
                 for item in self._next_batch(items, ready, handle):
                     if item is _ENDED:
                         return
-                    if item is _STOPPED:
-                        failure = getattr(handle, "exc", None)
-                        if failure is not None:
-                            context.abort(*abort_for(failure))
+                    replies = stream_replies(item, positions, handle)
+                    if replies is None:
                         return
-                    replies = stream_replies(item, positions)
                     if isinstance(replies, Abort):
                         context.abort(replies.code, replies.details)
                         return
@@ -137,11 +122,11 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
     def _next_batch(
         items: collections.deque[Any], ready: threading.Condition, handle: Any
     ) -> list[Any]:
-        """Everything queued so far; ``[_STOPPED]`` once the backend ended a quiet stream."""
+        """Everything queued so far; ``[STOPPED]`` once the backend ended a quiet stream."""
         with ready:
             while not items:
                 if getattr(handle, "stopped", False):
-                    return [_STOPPED]
+                    return [STOPPED]
                 ready.wait(STOP_POLL_SECONDS)
             batch = list(items)
             items.clear()
@@ -165,10 +150,6 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
             try:
                 results = self._backend.write_many(final_values, None)
             except Exception as exc:
-                log.info("Backend write_many failed: %s", exc)
-                self.audit_out(seq, peer, "Set", daq_pb2.SettingReply())
-                context.abort(*abort_for(exc))
+                context.abort(*self.set_failed(seq, peer, exc))
                 return None
-        reply = self.set_reply(results)
-        self.audit_out(seq, peer, "Set", reply)
-        return reply
+        return self.set_done(seq, peer, results)
