@@ -57,3 +57,36 @@ def test_read_of_a_reading_without_value_says_so() -> None:
 
 def test_only_capabilities_get_many_and_close_are_abstract() -> None:
     assert Backend.__abstractmethods__ == frozenset({"capabilities", "get_many", "close"})
+
+
+@pytest.mark.parametrize("make", ["fake", "sim"], ids=["FakeBackend", "SimBackend"])
+def test_a_bare_string_is_not_taken_for_a_list_of_drfs(make: str) -> None:
+    """``get_many("M:OUTTMP")`` would otherwise read eight one-letter devices."""
+    from pacsys.sim import SimBackend
+    from pacsys.testing import FakeBackend
+
+    with FakeBackend() if make == "fake" else SimBackend() as backend:
+        with pytest.raises(TypeError, match="got a single string"):
+            backend.get_many("M:OUTTMP")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="got a single string"):
+            backend.subscribe("M:OUTTMP@p,1000")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="DRF must be a string, got int"):
+            backend.get_many(["M:OUTTMP", 7])  # type: ignore[list-item]
+        with pytest.raises(ValueError, match="drfs cannot be empty"):
+            backend.subscribe([])
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "5", None])
+def test_check_positive_names_the_parameter(bad: object) -> None:
+    from pacsys.backends import check_positive
+
+    with pytest.raises(
+        ValueError, match=f"heartbeat must be a positive finite number, got {bad!r}"
+    ):
+        check_positive(bad, "heartbeat")
+
+
+def test_check_positive_returns_float() -> None:
+    from pacsys.backends import check_positive
+
+    assert check_positive(2) == 2.0 and isinstance(check_positive(2), float)

@@ -33,7 +33,7 @@ def test_constructor_validation(kerberos_user: str) -> None:
         DMQBackend("", auth=auth)
     with pytest.raises(ValueError, match="port must be between 1 and 65535, got 0"):
         DMQBackend("h", 0, auth=auth)
-    with pytest.raises(ValueError, match="timeout must be positive and finite"):
+    with pytest.raises(ValueError, match="timeout must be a positive finite number"):
         DMQBackend("h", timeout=float("inf"), auth=auth)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from pacsys.backends import Backend
+from pacsys.backends import Backend, check_positive, drf_list
 from pacsys.errors import DeviceError, ReadError
 from pacsys.types import (
     BackendCapability,
@@ -28,7 +28,7 @@ from pacsys.types import (
     ValueType,
     WriteResult,
 )
-from pacsys_acl.defaults import DEFAULT_TIMEOUT, DEFAULT_URL, URL_ENV, check_timeout
+from pacsys_acl.defaults import DEFAULT_TIMEOUT, DEFAULT_URL, URL_ENV
 from pacsys_acl.parse import (
     STATUS_ATTRIBUTES,
     ACLParseError,
@@ -113,7 +113,7 @@ class ACLBackend(Backend):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self._base_url = base_url
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
         self._client = httpx.Client(verify=verify_ssl, follow_redirects=False)
         self._lock = threading.Lock()
         self._closed = False
@@ -141,7 +141,7 @@ class ACLBackend(Backend):
             raise RuntimeError("Backend is closed")
 
     def _budget(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_timeout(timeout)
+        return self._timeout if timeout is None else check_positive(timeout)
 
     # --- HTTP ------------------------------------------------------------------------
 
@@ -170,9 +170,7 @@ class ACLBackend(Backend):
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
         budget = self._budget(timeout)
-        if isinstance(drfs, str):
-            raise TypeError("drfs must be a list of DRF strings, not a single string")
-        plans = [plan_read(drf) for drf in drfs]
+        plans = [plan_read(drf) for drf in drf_list(drfs)]
         deadline = time.monotonic() + budget
         results: list[Reading | None] = [None] * len(plans)
         batch: list[int] = []

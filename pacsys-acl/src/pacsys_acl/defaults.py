@@ -5,8 +5,6 @@ Import-light: the plugin declaration imports it during discovery.
 
 from __future__ import annotations
 
-import math
-
 #: The Fermilab ACL CGI (reachable only inside the Fermilab network).
 DEFAULT_URL = "https://www-bd.fnal.gov/cgi-bin/acl.pl"
 #: Environment variable with the CGI base URL for ``pacsys.acl()``.
@@ -18,15 +16,3 @@ DEFAULT_PATH = "/cgi-bin/acl.pl"
 #: ``pacsys serve --acl-port`` default: the plain-HTTP sibling of the 10443 TLS proxy port
 #: the reference project's real-server tests used.
 DEFAULT_PORT = 10080
-
-
-def check_timeout(timeout: object) -> float:
-    """``timeout`` as float seconds; ValueError unless a positive finite number."""
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"timeout must be a positive finite number, got {timeout!r}")
-    return float(timeout)

@@ -37,12 +37,11 @@ import attrs
 import numpy as np
 
 from pacsys.acnet.status import AcnetFacility, lookup, make_error
-from pacsys.backends import Backend
+from pacsys.backends import Backend, check_positive
 from pacsys.drf3 import DRF_FIELD, DRF_PROPERTY, DataRequest, parse_event, parse_request
 from pacsys.drf_utils import prepare_for_control
 from pacsys.errors import AuthenticationError, DeviceError, PacsysError, ReadError
 from pacsys.types import BasicControl, Reading, ValueType
-from pacsys_acl.defaults import check_timeout
 from pacsys_acl.expression import Expression
 from pacsys_acl.parse import is_error_line
 from pacsys_acl.render import (
@@ -245,7 +244,7 @@ class ACLInterpreter:
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 15:
             raise ValueError(f"decimals must be an integer from 0 to 15, got {decimals!r}")
         self._backend = backend
-        self._timeout = None if timeout is None else check_timeout(timeout)
+        self._timeout = None if timeout is None else check_positive(timeout)
         self._decimals = decimals
         self._allow_settings = bool(allow_settings)
         self._handlers: dict[str, Callable[[_Context], list[str]]] = {

@@ -5,14 +5,12 @@ Each raises ValueError naming the argument (or variable) and the bad value.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
 __all__ = [
     "check_host",
     "check_port",
-    "check_positive",
     "check_positive_int",
     "client_host",
     "env_port",
@@ -31,18 +29,6 @@ def check_port(port: Any, *, lowest: int = 0) -> int:
     if isinstance(port, bool) or not isinstance(port, int) or not lowest <= port <= 65535:
         raise ValueError(f"port must be an integer from {lowest} to 65535, got {port!r}")
     return port
-
-
-def check_positive(value: Any, what: str = "timeout") -> float:
-    """A positive finite number (bools refused) as a float."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
-    return float(value)
 
 
 def check_positive_int(value: Any, what: str) -> int:

@@ -21,10 +21,9 @@ from typing import Any
 import grpc
 
 from pacsys.auth import JWTAuth
-from pacsys.backends import Backend
+from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.callbacks import validate_callbacks
 from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
 from pacsys.types import (
@@ -38,7 +37,7 @@ from pacsys.types import (
     WriteResult,
 )
 from pacsys_grpc import mapping
-from pacsys_grpc._params import check_host, check_port, check_positive, env_port
+from pacsys_grpc._params import check_host, check_port, env_port
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
@@ -179,9 +178,7 @@ class GRPCBackend(Backend):
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         """One ``Read`` RPC for all DRFs; ReadError when the RPC fails or leaves a slot empty."""
-        if isinstance(drfs, str):
-            raise TypeError("get_many expects a list of DRF strings, not one string")
-        drfs = list(drfs)
+        drfs = drf_list(drfs)
         self._check_open()
         if not drfs:
             return []
@@ -288,16 +285,11 @@ class GRPCBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         """One ``Read`` stream carrying ``drfs`` exactly as given, with no deadline."""
-        if isinstance(drfs, str):
-            raise TypeError("subscribe expects a list of DRF strings, not one string")
-        drfs = list(drfs)
+        drfs = subscription_drfs(drfs, callback, on_error)
         self._check_open()
-        if not drfs:
-            raise ValueError("drfs cannot be empty")
         for drf in drfs:
-            if not isinstance(drf, str) or not drf:
+            if not drf:
                 raise ValueError(f"Invalid DRF {drf!r}: must be a non-empty string")
-        validate_callbacks(callback, on_error)
         stub = self._get_stub()
         handle = BufferedSubscriptionHandle(
             drfs,

@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 
+from pacsys.backends import check_positive
 from pacsys.errors import DeviceError
 from pacsys.metadata import (
     AlarmBlockInfo,
@@ -30,7 +31,7 @@ from pacsys.metadata import (
     PropertyInfo,
     StatusBitDef,
 )
-from pacsys_grpc._params import check_host, check_port, check_positive, check_positive_int, env_port
+from pacsys_grpc._params import check_host, check_port, check_positive_int, env_port
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
 from pacsys_grpc.devdb_mapping import (
     alarm_info_from_proto,

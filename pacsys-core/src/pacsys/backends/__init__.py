@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +21,9 @@ from pacsys.types import (
 
 __all__ = [
     "Backend",
+    "check_positive",
+    "drf_list",
+    "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
     "validate_alarm_dict",
@@ -113,6 +117,45 @@ class Backend(abc.ABC):
     def __exit__(self, *exc_info: object) -> bool:
         self.close()
         return False
+
+
+def check_positive(value: Any, name: str = "timeout") -> float:
+    """``value`` as float seconds; ValueError unless a positive finite number (bools refused)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def drf_list(drfs: Iterable[str]) -> list[str]:
+    """``drfs`` as a new list of strings.
+
+    A bare string is refused rather than read as a list of one-letter DRFs.
+    """
+    if isinstance(drfs, str | bytes):
+        raise TypeError("expected a list of DRF strings, got a single string (wrap it in a list)")
+    items = list(drfs)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"DRF must be a string, got {type(item).__name__}")
+    return items
+
+
+def subscription_drfs(
+    drfs: Iterable[str], callback: ReadingCallback | None, on_error: ErrorCallback | None
+) -> list[str]:
+    """The checked DRF list of a ``subscribe`` call: non-empty strings, valid callbacks."""
+    from pacsys.callbacks import validate_callbacks
+
+    items = drf_list(drfs)
+    if not items:
+        raise ValueError("drfs cannot be empty")
+    validate_callbacks(callback, on_error)
+    return items
 
 
 def timestamp_from_millis(ms: int | float) -> datetime:

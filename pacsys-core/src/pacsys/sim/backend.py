@@ -19,10 +19,9 @@ import attrs
 import numpy as np
 
 from pacsys import acnet
-from pacsys.backends import Backend
+from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.callbacks import validate_callbacks
 from pacsys.drf3 import DataRequest, DrfEvent, parse_event, parse_request
 from pacsys.drf_utils import prepare_for_write
 from pacsys.metadata import AlarmInfo, AlarmText, DeviceInfoResult
@@ -271,7 +270,7 @@ class SimBackend(Backend):
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
         """Readings in order, all sampled at the same instant; invalid DRF -> ValueError."""
         self._check_open()
-        drfs = list(drfs)
+        drfs = drf_list(drfs)
         requests = [parse_request(drf) for drf in drfs]
         now = self._clock.now()
         return [self._one_shot(d, r, now) for d, r in zip(drfs, requests, strict=True)]
@@ -307,10 +306,7 @@ class SimBackend(Backend):
     ) -> SubscriptionHandle:
         """Stream readings of ``drfs`` at their events (a bare DRF uses the device default)."""
         self._check_open()
-        drfs = list(drfs)
-        if not drfs:
-            raise ValueError("drfs cannot be empty")
-        validate_callbacks(callback, on_error)
+        drfs = subscription_drfs(drfs, callback, on_error)
         requests = [parse_request(drf) for drf in drfs]
         handle = BufferedSubscriptionHandle(
             drfs,

@@ -12,10 +12,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from pacsys.backends import Backend
+from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.callbacks import validate_callbacks
 from pacsys.drf3 import parse_request
 from pacsys.errors import DeviceError
 from pacsys.testing.keys import (
@@ -296,7 +295,7 @@ class FakeBackend(Backend):
         return self._resolve(drf)[0]
 
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
-        return [self.get(drf, timeout) for drf in drfs]
+        return [self.get(drf, timeout) for drf in drf_list(drfs)]
 
     # --- writes --------------------------------------------------------------------------
 
@@ -401,10 +400,7 @@ class FakeBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         self._check_open()
-        drfs = list(drfs)
-        if not drfs:
-            raise ValueError("drfs cannot be empty")
-        validate_callbacks(callback, on_error)
+        drfs = subscription_drfs(drfs, callback, on_error)
         handle = FakeSubscriptionHandle(
             drfs,
             range(len(drfs)),

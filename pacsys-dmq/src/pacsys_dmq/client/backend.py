@@ -9,7 +9,6 @@ context whose token and MICs travel in AMQP headers.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -19,10 +18,9 @@ from typing import Any
 import pika
 
 from pacsys.auth import KerberosAuth
-from pacsys.backends import Backend
+from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.callbacks import validate_callbacks
 from pacsys.drf3.parser import parse_request
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
@@ -64,17 +62,6 @@ MAX_WRITE_SESSIONS = 1024
 AMQP_HEARTBEAT = 15
 ABORT_WAIT = 2.0
 CLOSE_JOIN = 3.0
-
-
-def _positive(name: str, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be positive and finite, got {value}")
-    return float(value)
 
 
 def _env_port() -> int | None:
@@ -124,17 +111,17 @@ class DMQBackend(Backend):
         port = port if port is not None else (_env_port() or DEFAULT_PORT)
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise ValueError(f"port must be between 1 and 65535, got {port}")
-        self._timeout = _positive("timeout", DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._timeout = check_positive(DEFAULT_TIMEOUT if timeout is None else timeout, "timeout")
         ttl = DEFAULT_SESSION_TTL if write_session_ttl is None else write_session_ttl
-        self._session_ttl = _positive("write_session_ttl", ttl)
+        self._session_ttl = check_positive(ttl, "write_session_ttl")
         self._host = host
         self._port = port
         self._vhost = vhost if vhost is not None else os.environ.get("PACSYS_DMQ_VHOST") or "/"
         self._auth = auth
         self._service = service
         self._timing = JobTiming(
-            _positive("heartbeat_interval", heartbeat_interval),
-            _positive("server_timeout", server_timeout),
+            check_positive(heartbeat_interval, "heartbeat_interval"),
+            check_positive(server_timeout, "server_timeout"),
         )
         if (
             isinstance(max_write_sessions, bool)
@@ -208,7 +195,7 @@ class DMQBackend(Backend):
             raise RuntimeError("Backend is closed")
 
     def _call_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else _positive("timeout", timeout)
+        return self._timeout if timeout is None else check_positive(timeout, "timeout")
 
     def _ensure_loop(self, deadline: float) -> AmqpLoop:
         with self._connect_lock:
@@ -283,7 +270,7 @@ class DMQBackend(Backend):
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
-        drfs = list(drfs)
+        drfs = drf_list(drfs)
         if not drfs:
             return []
         prepared = [ensure_immediate_event(drf) for drf in drfs]
@@ -335,10 +322,7 @@ class DMQBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         self._check_open()
-        drfs = list(drfs)
-        if not drfs:
-            raise ValueError("drfs cannot be empty")
-        validate_callbacks(callback, on_error)
+        drfs = subscription_drfs(drfs, callback, on_error)
         for drf in drfs:
             parse_request(drf)
         deadline = time.monotonic() + self._timeout

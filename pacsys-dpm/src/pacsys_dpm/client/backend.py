@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from pacsys.auth import Auth, KerberosAuth
-from pacsys.backends import Backend, summarize_drfs, validate_alarm_dict
+from pacsys.backends import (
+    Backend,
+    check_positive,
+    drf_list,
+    subscription_drfs,
+    summarize_drfs,
+    validate_alarm_dict,
+)
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.callbacks import validate_callbacks
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import DRF_EXTRA
@@ -100,23 +105,6 @@ def _read_plan(drf: str) -> tuple[str, bool]:
     return wire, _poolable(wire)
 
 
-def _check_strings(drfs: list[str]) -> None:
-    for drf in drfs:
-        if not isinstance(drf, str):
-            raise TypeError(f"DRF must be a string, got {type(drf).__name__}")
-
-
-def _check_timeout(timeout: Any, name: str = "timeout") -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number, got {timeout!r}")
-    return float(timeout)
-
-
 class DPMHTTPBackend(Backend):
     """DPM over TCP ("DPM/HTTP", PC encoding).
 
@@ -144,8 +132,8 @@ class DPMHTTPBackend(Backend):
         self._port = port if port is not None else env.get("dpm_port", DEFAULTS["dpm_port"])
         pool_size = pool_size if pool_size is not None else env.get("pool_size", 4)
         timeout = timeout if timeout is not None else env.get("default_timeout", 5.0)
-        self._timeout = _check_timeout(timeout)
-        self._heartbeat_timeout = _check_timeout(heartbeat_timeout, "heartbeat_timeout")
+        self._timeout = check_positive(timeout)
+        self._heartbeat_timeout = check_positive(heartbeat_timeout, "heartbeat_timeout")
         if role is not None and (not isinstance(role, str) or not role.strip()):
             raise ValueError("role must be a non-empty string or None")
         if (auth is not None and auth is not LAZY_KERBEROS) and (
@@ -213,14 +201,13 @@ class DPMHTTPBackend(Backend):
             raise RuntimeError("Backend is closed")
 
     def _effective_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else _check_timeout(timeout)
+        return self._timeout if timeout is None else check_positive(timeout)
 
     # --- reads -----------------------------------------------------------------------------
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
-        drfs = list(drfs)
-        _check_strings(drfs)
+        drfs = drf_list(drfs)
         plans = [_read_plan(drf) for drf in drfs]  # ValueError before any I/O
         wire = [plan[0] for plan in plans]
         if not drfs:
@@ -316,11 +303,7 @@ class DPMHTTPBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         self._check_open()
-        drfs = list(drfs)
-        if not drfs:
-            raise ValueError("drfs cannot be empty")
-        validate_callbacks(callback, on_error)
-        _check_strings(drfs)
+        drfs = subscription_drfs(drfs, callback, on_error)
         for drf in drfs:
             parse_request(drf)  # ValueError before any I/O; sent as given
         handle = BufferedSubscriptionHandle(
@@ -408,7 +391,7 @@ class DPMHTTPBackend(Backend):
         if not pairs:
             return []
         drfs = [drf for drf, _ in pairs]
-        _check_strings(drfs)
+        drf_list(drfs)
         wire = [prepare_for_write(drf) for drf in drfs]
         structs = [make_setting(i + 1, value) for i, (_, value) in enumerate(pairs)]
         deadline = time.monotonic() + self._effective_timeout(timeout)
