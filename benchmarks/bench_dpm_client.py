@@ -32,13 +32,10 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[1]
-REF_VENV = ROOT / ".bench-venv-ref"
-REF_PYTHON = REF_VENV / "bin" / "python"
-REF_REQUIREMENT = "pacsys==0.3.0"
+from _reference import REF_PYTHON, REF_REQUIREMENT, ensure_reference_venv
+
 OURS_NAME = "pacsys-dpm (ours)"
 REF_NAME = f"reference {REF_REQUIREMENT}"
 
@@ -87,28 +84,6 @@ with make(port) as backend:
     handle.stop()
 print(json.dumps([got, elapsed]))
 """
-
-
-def ensure_reference_venv() -> bool:
-    """Create ``.bench-venv-ref`` with the reference installed, once. False when impossible."""
-    if REF_PYTHON.exists():
-        probe = subprocess.run(
-            [str(REF_PYTHON), "-c", "import pacsys.backends.dpm_http"],
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return True
-    steps = [
-        [sys.executable, "-m", "venv", str(REF_VENV)],
-        [str(REF_PYTHON), "-m", "pip", "install", "--quiet", REF_REQUIREMENT],
-    ]
-    for step in steps:
-        result = subprocess.run(step, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            print(f"reference unavailable: {' '.join(step)} failed:\n{result.stderr.strip()}")
-            return False
-    return True
 
 
 class GetManyWorker:
@@ -294,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from pacsys_dpm.server import DPMServer
 
     clients = [(OURS_NAME, sys.executable, OURS)]
-    if not args.no_reference and ensure_reference_venv():
+    if not args.no_reference and ensure_reference_venv("pacsys.backends.dpm_http"):
         clients.append((REF_NAME, str(REF_PYTHON), REFERENCE))
 
     fake = FakeBackend(dispatch_mode=DispatchMode.DIRECT)

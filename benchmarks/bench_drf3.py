@@ -20,11 +20,10 @@ import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from _reference import REF_PYTHON, REF_REQUIREMENT, ensure_reference_venv
+
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT.parent / "shared" / "vectors" / "drf3_vectors.json"
-REF_VENV = ROOT / ".bench-venv-ref"
-REF_PYTHON = REF_VENV / "bin" / "python"
-REF_REQUIREMENT = "pacsys==0.3.0"
 
 # Timing loop shared by both sides; the reference runs it in a subprocess (inputs on stdin).
 TIMING_SNIPPET = """
@@ -76,27 +75,6 @@ def import_parser() -> types.ModuleType:
         return importlib.import_module("pacsys.drf3.parser")
 
 
-def ensure_reference_venv() -> bool:
-    """Create ``.bench-venv-ref`` with the reference installed, once. False when impossible."""
-    if REF_PYTHON.exists():
-        probe = subprocess.run(
-            [str(REF_PYTHON), "-c", "import pacsys.drf3"], capture_output=True, check=False
-        )
-        if probe.returncode == 0:
-            return True
-    uv = [sys.executable, "-m", "uv"]
-    steps = [
-        [*uv, "venv", "--quiet", str(REF_VENV)],
-        [*uv, "pip", "install", "--quiet", "--python", str(REF_PYTHON), REF_REQUIREMENT],
-    ]
-    for step in steps:
-        result = subprocess.run(step, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            print(f"reference unavailable: {' '.join(step)} failed:\n{result.stderr.strip()}")
-            return False
-    return True
-
-
 def time_reference(inputs: Sequence[str], rounds: int, repeat: int) -> float | None:
     """Parses per second of the reference, measured inside its own venv."""
     result = subprocess.run(
@@ -124,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     inputs = valid_inputs()
     parser = import_parser()
-    use_reference = not args.no_reference and ensure_reference_venv()
+    use_reference = not args.no_reference and ensure_reference_venv("pacsys.drf3")
     best: dict[str, float | None] = {"uncached": 0.0, "cached": 0.0, "reference": None}
     # The machine may be shared: alternate the measurements so load bursts hit both sides alike.
     for _ in range(args.trials):

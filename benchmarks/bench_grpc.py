@@ -33,13 +33,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-REF_VENV = ROOT / ".bench-venv-ref"
-REF_PYTHON = REF_VENV / "bin" / "python"
-REF_REQUIREMENT = "pacsys==0.3.0"
+from _reference import REF_PYTHON, ensure_reference_venv
+
 READ_DRF = "M:OUTTMP"
 MANY_DRFS = [f"Z:DEV{k:03d}" for k in range(10)]
 STREAM_DRF = "Z:FLAT@p,1"
@@ -155,28 +152,6 @@ print(json.dumps([got, (got - 1) / (t1 - t0), (c1 - c0) / max(got - 1, 1) * 1e6]
 """
 
 
-def ensure_reference_venv() -> bool:
-    """Create ``.bench-venv-ref`` with the reference installed, once. False when impossible."""
-    if REF_PYTHON.exists():
-        probe = subprocess.run(
-            [str(REF_PYTHON), "-c", "import pacsys.backends.grpc_backend"],
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return True
-    steps = [
-        [sys.executable, "-m", "venv", str(REF_VENV)],
-        [str(REF_PYTHON), "-m", "pip", "install", "--quiet", REF_REQUIREMENT],
-    ]
-    for step in steps:
-        result = subprocess.run(step, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            print(f"reference unavailable: {' '.join(step)} failed:\n{result.stderr.strip()}")
-            return False
-    return True
-
-
 def run_client(python: str, prelude: str, body: str, payload: object) -> Any:
     """Run one client snippet to completion; its last stdout line as JSON."""
     result = subprocess.run(
@@ -272,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from pacsys_grpc.supervised import SupervisedServer
 
     clients = [("ours", sys.executable, PACSYS_PRELUDE)]
-    if not args.no_reference and ensure_reference_venv():
+    if not args.no_reference and ensure_reference_venv("pacsys.backends.grpc_backend"):
         clients.append(("reference", str(REF_PYTHON), PACSYS_PRELUDE))
     clients.append(("floor", sys.executable, FLOOR_PRELUDE))
 
