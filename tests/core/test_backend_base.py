@@ -90,3 +90,15 @@ def test_check_positive_returns_float() -> None:
     from pacsys.backends import check_positive
 
     assert check_positive(2) == 2.0 and isinstance(check_positive(2), float)
+
+
+def test_check_open_refuses_work_after_close() -> None:
+    class Closing(Minimal):
+        def close(self) -> None:
+            self._closed = True
+
+    backend = Closing()
+    backend._check_open()  # open: no error
+    backend.close()
+    with pytest.raises(RuntimeError, match="Backend is closed"):
+        backend._check_open()

@@ -136,10 +136,6 @@ class ACLBackend(Backend):
     def timeout(self) -> float:
         return self._timeout
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     def _budget(self, timeout: float | None) -> float:
         return self._timeout if timeout is None else check_positive(timeout)
 

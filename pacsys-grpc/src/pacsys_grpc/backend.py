@@ -157,10 +157,6 @@ class GRPCBackend(Backend):
         auth = "jwt" if self._auth is not None else "none"
         return f"<GRPCBackend {self.target} auth={auth} {state}>"
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     # --- channel -------------------------------------------------------------------------
 
     def _get_stub(self) -> daq_pb2_grpc.DAQStub:

@@ -40,6 +40,7 @@ class Backend(abc.ABC):
     """
 
     _dispatch_mode: DispatchMode = DispatchMode.WORKER
+    _closed: bool = False  # subclasses set it in close()
 
     @property
     @abc.abstractmethod
@@ -110,6 +111,11 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release every connection and thread; idempotent."""
+
+    def _check_open(self) -> None:
+        """RuntimeError once the backend is closed (call at the top of every operation)."""
+        if self._closed:
+            raise RuntimeError("Backend is closed")
 
     def __enter__(self) -> Backend:
         return self

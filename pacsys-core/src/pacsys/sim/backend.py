@@ -170,10 +170,6 @@ class SimBackend(Backend):
         """The machine cycle number at simulated time ``t`` (counted from backend start)."""
         return math.floor((t - self._epoch) * self._catalogue.cycle_hz + 1e-3)
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     # --- MetadataSource ----------------------------------------------------------------
 
     def device_info(self, name: str) -> DeviceInfoResult | None:

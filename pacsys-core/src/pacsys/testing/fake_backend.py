@@ -132,10 +132,6 @@ class FakeBackend(Backend):
     def principal(self) -> str:
         return "test-user@FNAL.GOV"
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     # --- configuration -------------------------------------------------------------------
 
     def _make_reading(

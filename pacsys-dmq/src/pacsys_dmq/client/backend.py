@@ -190,10 +190,6 @@ class DMQBackend(Backend):
 
     # --- connection -------------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     def _call_timeout(self, timeout: float | None) -> float:
         return self._timeout if timeout is None else check_positive(timeout, "timeout")
 

@@ -196,10 +196,6 @@ class DPMHTTPBackend(Backend):
         state = " closed" if self._closed else ""
         return f"<DPMHTTPBackend {self._host}:{self._port}{state}>"
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Backend is closed")
-
     def _effective_timeout(self, timeout: float | None) -> float:
         return self._timeout if timeout is None else check_positive(timeout)
 
