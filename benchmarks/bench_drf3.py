@@ -23,7 +23,7 @@ from pathlib import Path
 from _reference import REF_PYTHON, REF_REQUIREMENT, ensure_reference_venv
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = ROOT.parent / "shared" / "vectors" / "drf3_vectors.json"
+VECTORS = ROOT / "tests" / "vectors" / "drf3_vectors.json"
 
 # Timing loop shared by both sides; the reference runs it in a subprocess (inputs on stdin).
 TIMING_SNIPPET = """

@@ -11,7 +11,7 @@ import pacsys.acnet as acnet
 from pacsys.acnet import AcnetFacility
 
 VECTORS = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "vectors" / "acnet_errors.json").read_text()
+    (Path(__file__).resolve().parents[1] / "vectors" / "acnet_errors.json").read_text()
 )
 CODES = VECTORS["codes"]
 

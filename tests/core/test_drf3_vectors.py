@@ -23,8 +23,7 @@ from pacsys.drf3.parser import parse_request_uncached
 
 
 def _vector_file(name: str) -> Path:
-    # tests/core/test_x.py -> parents[2] is the work tree, its parent holds shared/
-    return Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / name
+    return Path(__file__).resolve().parents[1] / "vectors" / name
 
 
 VECTORS: dict[str, Any] = json.loads(_vector_file("drf3_vectors.json").read_text("utf-8"))

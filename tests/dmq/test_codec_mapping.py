@@ -47,9 +47,9 @@ from pacsys_dmq.codec import (
     value_to_setting,
 )
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-VECTORS = {v["name"]: v for v in json.loads((SHARED / "vectors" / "dmq_vectors.json").read_text())}
-ACNET_CODES = json.loads((SHARED / "vectors" / "acnet_errors.json").read_text())["codes"]
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = {v["name"]: v for v in json.loads((VECTORS_DIR / "dmq_vectors.json").read_text())}
+ACNET_CODES = json.loads((VECTORS_DIR / "acnet_errors.json").read_text())["codes"]
 
 T_MS = 1704067200000
 T_UTC = datetime(2024, 1, 1, tzinfo=timezone.utc)

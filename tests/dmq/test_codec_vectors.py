@@ -26,8 +26,8 @@ from pacsys_dmq.codec.schema import (
     struct_fields,
 )
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-VECTORS_PATH = SHARED / "vectors" / "dmq_vectors.json"
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS_PATH = VECTORS_DIR / "dmq_vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())
 
 MESSAGES = [v for v in VECTORS if v.get("message")]

@@ -39,7 +39,7 @@ from pacsys_dpm.codec import (
     frame,
 )
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "dpm_vectors.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 TS = 1704067200000
 
 

@@ -28,7 +28,7 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.codec.schema import Kind, encode_struct, read_struct_any_order, spec_of
 
-VECTOR_FILE = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "dpm_vectors.json"
+VECTOR_FILE = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 VECTOR_BODIES = [
     bytes.fromhex(v["hex"])
     for v in json.loads(VECTOR_FILE.read_text(encoding="utf-8"))

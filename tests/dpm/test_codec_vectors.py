@@ -29,7 +29,7 @@ from pacsys_dpm.codec import (
     struct_to_json,
 )
 
-VECTOR_FILE = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "dpm_vectors.json"
+VECTOR_FILE = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))
 BY_NAME = {v["name"]: v for v in VECTORS}
 MESSAGE_VECTORS = [v for v in VECTORS if v["message"] != "FramedStream"]

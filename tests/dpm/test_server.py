@@ -56,7 +56,7 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.server import DPMServer
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "dpm_vectors.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 BY_NAME = {v["name"]: v for v in json.loads(VECTORS.read_text(encoding="utf-8"))}
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)  # 1704067200000 ms
 WAIT = 5.0

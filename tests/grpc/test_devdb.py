@@ -28,7 +28,7 @@ from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
 from pacsys_grpc.devdb import DevDBClient
 from pacsys_grpc.devdb_server import DevDBServer
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "grpc_vectors.json"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "grpc_vectors.json"
 
 ACLTST = DeviceInfoResult(
     device_index=140013,

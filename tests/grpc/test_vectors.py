@@ -33,7 +33,7 @@ NOW = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 
 
 def _vectors_path() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared" / "vectors" / "grpc_vectors.json"
+    return Path(__file__).resolve().parents[1] / "vectors" / "grpc_vectors.json"
 
 
 @cache
