@@ -7,6 +7,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property and fuzz tests: a fast, derandomised profile by default (the same inputs every run);
+# ``--fuzz`` switches to a long randomised one (>= 10,000 inputs per target) for nightly runs.
+# Fuzz targets leave ``max_examples`` to the profile.
+settings.register_profile(
+    "default",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz", action="store_true", help="run property and fuzz tests with >= 10,000 inputs each"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile("fuzz" if config.getoption("--fuzz") else "default")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ BROKER_PORT = 5672
 SERVICE = "daeset/bd/dmq.fnal.gov"
 
 
-def rabbitmqctl(*args: str, timeout: float = 30.0) -> str:
+def _rabbitmqctl(*args: str, timeout: float = 30.0) -> str:
     """Run ``rabbitmqctl -q`` and return its output (raises on failure)."""
     done = subprocess.run(
         ["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout, check=False
@@ -37,17 +37,17 @@ def rabbitmqctl(*args: str, timeout: float = 30.0) -> str:
     return done.stdout
 
 
-def amqp_url(vhost: str) -> str:
+def _amqp_url(vhost: str) -> str:
     return f"amqp://guest:guest@{BROKER_HOST}:{BROKER_PORT}/{urllib.parse.quote(vhost, safe='')}"
 
 
-def broker_names(kind: str, vhost: str) -> list[str]:
+def _broker_names(kind: str, vhost: str) -> list[str]:
     """Names of the queues or exchanges (``kind``) in ``vhost``."""
-    out = rabbitmqctl(f"list_{kind}", "-p", vhost, "--no-table-headers", "name")
+    out = _rabbitmqctl(f"list_{kind}", "-p", vhost, "--no-table-headers", "name")
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
+def _wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02) -> Any:
     """Poll ``predicate`` until truthy (returned) or ``timeout`` (AssertionError)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -78,12 +78,12 @@ def rabbitmq() -> str:
 def _scratch_vhost() -> Iterator[str]:
     """A fresh vhost (guest has full rights), deleted when the generator is closed."""
     name = f"pacsys-test-{uuid.uuid4().hex[:10]}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+    _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
     try:
         yield name
     finally:
-        rabbitmqctl("delete_vhost", name)
+        _rabbitmqctl("delete_vhost", name)
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def dmq_keytab(kdc: Any, _service_keytabs: dict[str, Path]) -> Path:
     return path
 
 
-def seeded_fake() -> FakeBackend:
+def _seeded_fake() -> FakeBackend:
     """A FakeBackend with a scalar, an array, text, status and a settable device."""
     fake = FakeBackend()
     fake.set_reading("M:OUTTMP", 72.5, units="DegF")
@@ -123,7 +123,7 @@ def seeded_fake() -> FakeBackend:
 
 @pytest.fixture(scope="module")
 def fake() -> FakeBackend:
-    return seeded_fake()
+    return _seeded_fake()
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +131,11 @@ def dmq_server(module_vhost: str, dmq_keytab: Path, fake: FakeBackend) -> Iterat
     """A strict (keytab-verifying) DMQServer for ``fake`` on the module's vhost."""
     from pacsys_dmq.server import DMQServer
 
-    with DMQServer(fake, amqp_url(module_vhost), keytab=dmq_keytab, heartbeat_interval=0.5) as s:
+    with DMQServer(fake, _amqp_url(module_vhost), keytab=dmq_keytab, heartbeat_interval=0.5) as s:
         yield s
 
 
-def make_backend(vhost: str, **kwargs: Any) -> Any:
+def _make_backend(vhost: str, **kwargs: Any) -> Any:
     """A DMQBackend on ``vhost`` with the current Kerberos ticket."""
     from pacsys.auth import KerberosAuth
     from pacsys_dmq.client import DMQBackend
@@ -146,7 +146,7 @@ def make_backend(vhost: str, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def dmq_backend(dmq_server: Any, module_vhost: str, dmq_user: str) -> Iterator[Any]:
-    backend = make_backend(module_vhost)
+    backend = _make_backend(module_vhost)
     try:
         yield backend
     finally:
@@ -157,3 +157,36 @@ def dmq_backend(dmq_server: Any, module_vhost: str, dmq_user: str) -> Iterator[A
 def dmq_user(kerberos_user: str, dmq_keytab: Path) -> str:
     """A ticket for testuser@FNAL.GOV, with the DMQ service principal in the KDC."""
     return kerberos_user
+
+
+# Helpers the tests call, offered as fixtures (test modules never import this conftest).
+
+
+@pytest.fixture(scope="session")
+def rabbitmqctl() -> Callable[..., str]:
+    return _rabbitmqctl
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Callable[[str], str]:
+    return _amqp_url
+
+
+@pytest.fixture(scope="session")
+def broker_names() -> Callable[[str, str], list[str]]:
+    return _broker_names
+
+
+@pytest.fixture(scope="session")
+def wait_for() -> Callable[..., Any]:
+    return _wait_for
+
+
+@pytest.fixture(scope="session")
+def seeded_fake() -> Callable[[], FakeBackend]:
+    return _seeded_fake
+
+
+@pytest.fixture(scope="session")
+def make_backend() -> Callable[..., Any]:
+    return _make_backend

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +10,6 @@ import pytest
 from pacsys.auth import JWTAuth, KerberosAuth
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
 from pacsys_dmq.client import DMQBackend
-from tests.dmq.conftest import make_backend
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -97,7 +96,11 @@ def test_bad_setting_mic_rejected(
 
 
 def test_token_for_another_service_rejected(
-    dmq_server: Any, module_vhost: str, kerberos_user: str, service_keytab: Any
+    dmq_server: Any,
+    module_vhost: str,
+    kerberos_user: str,
+    service_keytab: Any,
+    make_backend: Callable[..., Any],
 ) -> None:
     service_keytab("daeset/bd/other.fnal.gov")
     with make_backend(module_vhost, service="daeset/bd/other.fnal.gov@FNAL.GOV") as backend:

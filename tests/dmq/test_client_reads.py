@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,8 +62,9 @@ def test_one_connection_for_many_reads(dmq_backend: Any, fake: Any) -> None:
     assert fake.was_read("M:OUTTMP.READING@I")
 
 
-def test_timeout_without_server(rabbitmq_vhost: str, dmq_user: str) -> None:
-    from tests.dmq.conftest import make_backend
+def test_timeout_without_server(
+    rabbitmq_vhost: str, dmq_user: str, make_backend: Callable[..., Any]
+) -> None:
 
     with make_backend(rabbitmq_vhost) as backend:
         with pytest.raises(ReadError) as info:

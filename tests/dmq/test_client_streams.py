@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from tests.dmq.conftest import wait_for
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -49,7 +48,9 @@ def test_stream_callback_and_duplicates(dmq_backend: Any, fake: Any) -> None:
     assert [r.value for r in seen[:2]] == [4.5, 4.5]
 
 
-def test_stop_drops_server_job(dmq_backend: Any, dmq_server: Any, fake: Any) -> None:
+def test_stop_drops_server_job(
+    dmq_backend: Any, dmq_server: Any, fake: Any, wait_for: Callable[..., Any]
+) -> None:
     drf = "G:AMANDA@p,250"
     before = dmq_server.job_count
     handle = dmq_backend.subscribe([drf])

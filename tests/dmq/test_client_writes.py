@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from pacsys.testing import FakeBackend
 from pacsys.types import BasicControl
-from tests.dmq.conftest import amqp_url, make_backend, wait_for
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -58,7 +57,13 @@ def test_bad_values_raise_before_io(dmq_backend: Any) -> None:
     assert dmq_backend._sessions == {}
 
 
-def test_idle_session_expires(dmq_server: Any, module_vhost: str, dmq_user: str) -> None:
+def test_idle_session_expires(
+    dmq_server: Any,
+    module_vhost: str,
+    dmq_user: str,
+    make_backend: Callable[..., Any],
+    wait_for: Callable[..., Any],
+) -> None:
     with make_backend(module_vhost, write_session_ttl=0.3) as backend:
         before = dmq_server.job_count
         assert backend.write("Z:ACLTST", 7.0).ok
@@ -67,14 +72,18 @@ def test_idle_session_expires(dmq_server: Any, module_vhost: str, dmq_user: str)
 
 
 @pytest.fixture
-def read_only_server(rabbitmq_vhost: str, dmq_keytab: Any) -> Iterator[str]:
+def read_only_server(
+    rabbitmq_vhost: str, dmq_keytab: Any, amqp_url: Callable[..., Any]
+) -> Iterator[str]:
     from pacsys_dmq.server import DMQServer
 
     with DMQServer(FakeBackend(), amqp_url(rabbitmq_vhost), keytab=dmq_keytab, read_only=True):
         yield rabbitmq_vhost
 
 
-def test_refused_writes(read_only_server: str, dmq_user: str) -> None:
+def test_refused_writes(
+    read_only_server: str, dmq_user: str, make_backend: Callable[..., Any]
+) -> None:
     with make_backend(read_only_server) as backend:
         results = backend.write_many([("Z:ACLTST", 1.0), ("Z:ACLTST", 2.0)])
     assert [(r.facility_code, r.error_code) for r in results] == [(72, -94), (72, -94)]
@@ -92,7 +101,12 @@ class SlowWrites(FakeBackend):
         return super().write(drf, value, timeout)
 
 
-def test_write_timeout_and_lost_server_heartbeat(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_write_timeout_and_lost_server_heartbeat(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+) -> None:
     from pacsys_dmq.server import DMQServer
 
     slow = SlowWrites()

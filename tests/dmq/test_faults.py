@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pacsys_dmq.server import DMQServer
-from tests.dmq.conftest import (
-    amqp_url,
-    broker_names,
-    make_backend,
-    rabbitmqctl,
-    seeded_fake,
-    wait_for,
-)
 
 pytestmark = pytest.mark.rabbitmq
 
 
-def _connection_of(backend: Any) -> str:
+def _connection_of(backend: Any, rabbitmqctl: Callable[..., str]) -> str:
     out = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
     for line in out.splitlines():
         if backend.connection_name in line:
@@ -28,14 +21,21 @@ def _connection_of(backend: Any) -> str:
     raise AssertionError(f"no broker connection named {backend.connection_name}")
 
 
-def test_broker_closes_client_connection(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_broker_closes_client_connection(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    rabbitmqctl: Callable[..., Any],
+    seeded_fake: Callable[..., Any],
+) -> None:
     fake = seeded_fake()
     errors: queue.Queue[BaseException] = queue.Queue()
     with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5):
         with make_backend(rabbitmq_vhost) as backend:
             handle = backend.subscribe(["M:OUTTMP@p,1000"], on_error=lambda e, h: errors.put(e))
             assert backend.write("Z:ACLTST", 3.0).ok
-            rabbitmqctl("close_connection", _connection_of(backend), "test closes it")
+            rabbitmqctl("close_connection", _connection_of(backend, rabbitmqctl), "test closes it")
             error = errors.get(timeout=10)
             assert isinstance(error, ConnectionError)
             assert "Connection closed" in str(error)
@@ -46,7 +46,13 @@ def test_broker_closes_client_connection(rabbitmq_vhost: str, dmq_user: str) -> 
             assert backend.write("Z:ACLTST", 4.0).ok
 
 
-def test_server_heartbeat_loss_fails_subscription(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_server_heartbeat_loss_fails_subscription(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    seeded_fake: Callable[..., Any],
+) -> None:
     fake = seeded_fake()
     errors: queue.Queue[BaseException] = queue.Queue()
     with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.1) as server:
@@ -59,7 +65,14 @@ def test_server_heartbeat_loss_fails_subscription(rabbitmq_vhost: str, dmq_user:
     assert handle.stopped
 
 
-def test_server_disposes_jobs_without_client_heartbeat(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_server_disposes_jobs_without_client_heartbeat(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    seeded_fake: Callable[..., Any],
+    wait_for: Callable[..., Any],
+) -> None:
     fake = seeded_fake()
     with DMQServer(fake, amqp_url(rabbitmq_vhost), job_timeout=0.5) as server:
         # the client's H period (5 s) is far above the server's patience
@@ -70,7 +83,15 @@ def test_server_disposes_jobs_without_client_heartbeat(rabbitmq_vhost: str, dmq_
             wait_for(lambda: not fake._active())
 
 
-def test_close_leaves_nothing_on_the_broker(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_close_leaves_nothing_on_the_broker(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    broker_names: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    seeded_fake: Callable[..., Any],
+    wait_for: Callable[..., Any],
+) -> None:
     import threading
 
     fake = seeded_fake()

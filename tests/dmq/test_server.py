@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pika
@@ -17,7 +17,6 @@ from pacsys_dmq.codec import (
     encode_message,
 )
 from pacsys_dmq.server import DMQServer
-from tests.dmq.conftest import amqp_url, make_backend, seeded_fake, wait_for
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -25,8 +24,8 @@ pytestmark = pytest.mark.rabbitmq
 class RawClient:
     """A hand-rolled DMQ client (opaque token/signature) for poking the server."""
 
-    def __init__(self, vhost: str) -> None:
-        self.connection = pika.BlockingConnection(pika.URLParameters(amqp_url(vhost)))
+    def __init__(self, url: str) -> None:
+        self.connection = pika.BlockingConnection(pika.URLParameters(url))
         self.channel = self.connection.channel()
         self.exchange = str(uuid.uuid4())
         self.queue = self.channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
@@ -69,14 +68,18 @@ class RawClient:
 
 
 @pytest.fixture
-def open_server(rabbitmq_vhost: str) -> Iterator[tuple[DMQServer, str]]:
+def open_server(
+    rabbitmq_vhost: str, amqp_url: Callable[..., Any], seeded_fake: Callable[..., Any]
+) -> Iterator[tuple[DMQServer, str]]:
     with DMQServer(seeded_fake(), amqp_url(rabbitmq_vhost)) as server:
         yield server, rabbitmq_vhost
 
 
-def test_open_mode_accepts_opaque_tokens(open_server: tuple[DMQServer, str]) -> None:
+def test_open_mode_accepts_opaque_tokens(
+    open_server: tuple[DMQServer, str], amqp_url: Callable[..., Any]
+) -> None:
     _, vhost = open_server
-    raw = RawClient(vhost)
+    raw = RawClient(amqp_url(vhost))
     try:
         message_id = raw.init(encode_message(ReadingRequest(("M:OUTTMP.READING@I", "M:BAD@@"))))
         replies = raw.replies(3)
@@ -92,9 +95,11 @@ def test_open_mode_accepts_opaque_tokens(open_server: tuple[DMQServer, str]) -> 
     assert isinstance(bad, ErrorSample) and (bad.error_number, bad.ref_id) == (-98, 2)
 
 
-def test_bad_init_body_gets_invalid_request(open_server: tuple[DMQServer, str]) -> None:
+def test_bad_init_body_gets_invalid_request(
+    open_server: tuple[DMQServer, str], amqp_url: Callable[..., Any]
+) -> None:
     _, vhost = open_server
-    raw = RawClient(vhost)
+    raw = RawClient(amqp_url(vhost))
     try:
         message_id = raw.init(b"not SDD at all")
         [(key, correlation, reply)] = raw.replies(1)
@@ -146,7 +151,13 @@ def test_plugin_registration() -> None:
     assert server.load() is DMQServer
 
 
-def test_simulator_behind_the_server(rabbitmq_vhost: str, dmq_user: str) -> None:
+def test_simulator_behind_the_server(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    wait_for: Callable[..., Any],
+) -> None:
     sim = pytest.importorskip("pacsys.sim")
     backend = sim.SimBackend()
     try:
