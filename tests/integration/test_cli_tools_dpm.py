@@ -1,4 +1,4 @@
-"""acget, acput, acmonitor, acinfo end to end: subprocesses against the simulator over DPM (core + DPM).
+"""acget, acput, acmonitor, acinfo end to end: subprocesses against the simulator over DPM.
 
 The ``served`` fixture yields what a tool needs to reach a backend (extra arguments and
 environment): the simulator behind a DPM server on loopback.  A few tests run ``main()``
