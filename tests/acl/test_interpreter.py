@@ -263,3 +263,50 @@ def test_settings_can_be_disabled(spec_backend) -> None:
     )
     assert interp.execute("set x 3; print x") == "3"  # variables are not settings
     assert spec_backend.writes == []
+
+
+# --- hostile scripts: every malformed input is a CLIB_SYNTAX line, never an exception --------
+
+# Found before anything runs (``strict=True`` raises them); then found while evaluating.
+HOSTILE_SCRIPTS = [
+    ("set Z:ACLTST/ 45", "Empty qualifier in (Z:ACLTST/) at line 1 - CLIB_SYNTAX"),
+    ("set Z:ACLTST/bogus 45", "Invalid device qualifier (/bogus) at line 1 - CLIB_SYNTAX"),
+]
+HOSTILE_EXPRESSIONS = [
+    (
+        "x = " + "(" * 1000 + "1" + ")" * 1000,
+        "Expression nested more than 100 levels deep at line 1 - CLIB_SYNTAX",
+    ),
+    (
+        "print " + "(" * 101 + "1" + ")" * 101,
+        "Expression nested more than 100 levels deep at line 1 - CLIB_SYNTAX",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "line"),
+    HOSTILE_SCRIPTS + HOSTILE_EXPRESSIONS,
+    ids=range(len(HOSTILE_SCRIPTS + HOSTILE_EXPRESSIONS)),
+)
+def test_hostile_script_is_a_syntax_line(script: str, line: str) -> None:
+    backend = FakeBackend()
+    backend.set_reading("Z:ACLTST", 1.0)
+    outcome = ACLInterpreter(backend).run(script)
+    assert outcome.error == line
+    assert backend.writes == []
+
+
+@pytest.mark.parametrize(("script", "line"), HOSTILE_SCRIPTS)
+def test_hostile_script_raises_when_strict(script: str, line: str) -> None:
+    with pytest.raises(
+        ACLSyntaxError, match=re.escape(line.removesuffix(" at line 1 - CLIB_SYNTAX"))
+    ):
+        ACLInterpreter(FakeBackend()).run(script, strict=True)
+
+
+def test_deep_but_legal_nesting_and_long_sign_chains() -> None:
+    interp = ACLInterpreter(FakeBackend())
+    assert interp.execute("print " + "(" * 100 + "1" + ")" * 100) == "1"
+    assert interp.execute("x = " + "-" * 5000 + "2; print x") == "2"
+    assert interp.execute("print -+-2.5") == "2.500"

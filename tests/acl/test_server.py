@@ -232,3 +232,20 @@ def test_emulator_is_read_only_by_default(spec_backend) -> None:
         allowed = _get(server, query)
     assert allowed.text == "M:OUTTMP       =  1.000 DegF\n"
     assert spec_backend.writes == [("M:OUTTMP", 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("script", "line"),
+    [
+        ("set Z:ACLTST/ 45", "Empty qualifier in (Z:ACLTST/) at line 1 - CLIB_SYNTAX"),
+        (
+            "x = " + "(" * 1000 + "1" + ")" * 1000,
+            "Expression nested more than 100 levels deep at line 1 - CLIB_SYNTAX",
+        ),
+    ],
+)
+def test_hostile_scripts_get_a_syntax_line_not_a_500(acl_server, script: str, line: str) -> None:
+    from urllib.parse import quote
+
+    reply = _get(acl_server, f"/cgi-bin/acl.pl?acl={quote(script)}")
+    assert (reply.status_code, reply.text) == (200, line + "\n")

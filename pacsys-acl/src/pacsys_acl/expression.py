@@ -12,7 +12,10 @@ from typing import Any
 from pacsys_acl.render import format_value
 from pacsys_acl.script import Token
 
-__all__ = ["Expression"]
+__all__ = ["MAX_NESTING", "Expression"]
+
+#: Deepest parenthesis nesting accepted; deeper input is a syntax error, not a RecursionError.
+MAX_NESTING = 100
 
 
 class Expression:
@@ -33,6 +36,7 @@ class Expression:
     ) -> None:
         self.tokens = tokens
         self.position = 0
+        self._depth = 0
         self._resolve = resolve
         self._syntax = syntax
         self._divide_by_zero = divide_by_zero
@@ -70,13 +74,12 @@ class Expression:
         return value
 
     def _unary(self) -> Any:
-        if self.peek_op("-"):
+        negate = False
+        while self.peek_op("-", "+"):
+            negate ^= self.tokens[self.position].text == "-"
             self.position += 1
-            return self._arith("*", -1, self._unary())
-        if self.peek_op("+"):
-            self.position += 1
-            return self._unary()
-        return self._primary()
+        value = self._primary()
+        return self._arith("*", -1, value) if negate else value
 
     def _primary(self) -> Any:
         if self.done:
@@ -91,7 +94,11 @@ class Expression:
         if token.kind == "name":
             return self._resolve(token.text)
         if token.text == "(":
+            if self._depth >= MAX_NESTING:
+                raise self._syntax(f"Expression nested more than {MAX_NESTING} levels deep")
+            self._depth += 1
             value = self.expression()
+            self._depth -= 1
             if not self.peek_op(")"):
                 raise self._syntax("Missing ) in expression")
             self.position += 1

@@ -224,6 +224,18 @@ class _Context:
         return _Abort(error_line(self.at(f"Error in {verb} device command"), code, device))
 
 
+def _validate_target(arg: str, line: int) -> None:
+    """A device argument with its ``/qualifiers``, checked before anything runs."""
+    target, qualifiers = split_qualifiers(arg, line)
+    if not target:
+        raise ACLSyntaxError(f"Missing device name before ({arg})", line)
+    for qualifier in qualifiers:
+        if qualifier.name not in _DEVICE_QUALIFIERS:
+            raise ACLSyntaxError(f"Invalid device qualifier ({qualifier})", line)
+        if qualifier.name == "event" and not qualifier.value:
+            raise ACLSyntaxError("Missing event in /event qualifier", line)
+
+
 class ACLInterpreter:
     """Runs ACL scripts against ``backend``; thread-safe (no state between runs).
 
@@ -297,6 +309,12 @@ class ACLInterpreter:
             except _Abort as abort:
                 outputs.append(abort.line)
                 return ACLOutcome(tuple(outputs), abort.line)
+            except ACLSyntaxError as exc:  # found while running: reported like one found before
+                if strict:
+                    raise
+                line = error_line(str(exc), SYNTAX)
+                outputs.append(line)
+                return ACLOutcome(tuple(outputs), line)
             except _Exit:
                 break
             if lines:
@@ -321,17 +339,11 @@ class ACLInterpreter:
             if not args:
                 raise ACLSyntaxError("Missing device name in read command", line)
             for arg in args:
-                target, qualifiers = split_qualifiers(arg, line)
-                if not target:
-                    raise ACLSyntaxError(f"Missing device name before ({arg})", line)
-                for qualifier in qualifiers:
-                    if qualifier.name not in _DEVICE_QUALIFIERS:
-                        raise ACLSyntaxError(f"Invalid device qualifier ({qualifier})", line)
-                    if qualifier.name == "event" and not qualifier.value:
-                        raise ACLSyntaxError("Missing event in /event qualifier", line)
+                _validate_target(arg, line)
         elif verb == "set":
             if len(args) < 2:
                 raise ACLSyntaxError("set needs a device or variable and a value", line)
+            _validate_target(args[0], line)
             tokenize(command.rest[command.rest.index(args[0]) + len(args[0]) :], line)
         elif verb in _CONTROL_VERBS or verb == "show":
             if not args:
