@@ -991,7 +991,8 @@ class TestGate:
             "m_outtmp.setting[0:3].raw@p,1000",
             "PV:NAME.VAL",
             "M:OUTTMP<-LOGGER:1:2",
-            "M:OUT TMP",
+            "AC1:BPM{X}:POS",
+            "XF:23ID-BI{Cam:1}",
         ],
     )
     def test_acceptable(self, drf: str) -> None:
@@ -1019,6 +1020,13 @@ class TestGate:
             "M:OUTTMP<-FTP<-FTP",
             "M:OUTTMP<-NOPE",
             "AB",
+            # ACNET names in disguise: no policy could match them, so the gate fails closed.
+            "M:OUT TMP",
+            "Z::ACLTST",
+            "Z:ACLTST:",
+            "z::acltst.SETTING@N",
+            "Z;ACLTST",
+            "Z:ACLTST:VAL",
             None,
             42,
         ],

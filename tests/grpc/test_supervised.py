@@ -224,6 +224,25 @@ Z_VARIANTS = [
 ]
 
 
+# ACNET names in disguise: the DRF grammar admits them, no policy can match them reliably.
+DISGUISED = ["Z::ACLTST", "Z:ACLTST:", "Z;ACLTST", "z::acltst", "Z:ACLTST:VAL", "Z:ACL TST"]
+
+
+@pytest.mark.parametrize("drf", DISGUISED)
+def test_disguised_names_fail_closed(
+    fake: FakeBackend, serve: Any, raw_stub: Any, drf: str
+) -> None:
+    stub = raw_stub(serve(token=TOKEN, policies=[DeviceAccessPolicy(["Z:ACLTST"], mode="deny")]))
+    code, details, replies = read_status(stub, f"{drf}@I")
+    assert (code, details) == (
+        grpc.StatusCode.PERMISSION_DENIED,
+        f"Malformed or disallowed DRF: {drf + '@I'!r}",
+    )
+    assert replies == []
+    assert set_status(stub, setting_list((drf, 1.0)))[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert fake.reads == [] and fake.writes == []
+
+
 @pytest.mark.parametrize("drf", Z_VARIANTS)
 def test_no_bypass_of_denied_read(fake: FakeBackend, serve: Any, raw_stub: Any, drf: str) -> None:
     stub = raw_stub(serve(policies=[DeviceAccessPolicy(["Z:ACLTST"], mode="deny")]))

@@ -45,6 +45,14 @@ def _printable_ascii(text: str) -> bool:
     return all(" " <= char <= "~" for char in text)
 
 
+# Names a policy could not match reliably are refused (fail closed): an ACNET name with a colon
+# after its qualifier character (``Z::ACLTST``, ``Z:ACLTST:``; the DRF grammar admits them, no
+# device has one), and a non-ACNET name that is not a plain EPICS PV name -- colon-separated
+# segments of PV characters, the first at least two long (so ``Z;ACLTST`` is refused).
+_PV_SEGMENT = r"[A-Za-z0-9_\-+\[\]<>{}.]"
+_EPICS_NAME = re.compile(rf"{_PV_SEGMENT}{{2,}}(?::{_PV_SEGMENT}+)*")
+
+
 def _parse(drf: str) -> Any:
     from pacsys.drf3 import parse_request
 
@@ -63,7 +71,8 @@ def resolve(drf: object, *, for_write: bool = False) -> DeviceRef:
     Raises :class:`UnacceptableDRF` for anything the supervised server's DRF gate rejects:
     non-strings, empty or whitespace-padded text, non-printable-ASCII characters, a leading
     ``#`` (index alias or DPM list directive), unparsable text, an ACNET device-index alias
-    (``0:<di>``), and for writes text that does not survive write preparation.
+    (``0:<di>``), a name no policy could match reliably (``Z::ACLTST``, ``Z;ACLTST``: see
+    above), and for writes text that does not survive write preparation.
     """
     if not isinstance(drf, str) or not drf or drf != drf.strip():
         raise UnacceptableDRF(drf)
@@ -79,6 +88,10 @@ def resolve(drf: object, *, for_write: bool = False) -> DeviceRef:
     if not isinstance(device, str) or not device:
         raise UnacceptableDRF(drf)
     if request.is_acnet and device.startswith("0"):
+        raise UnacceptableDRF(drf)
+    if request.is_acnet and ":" in device[2:]:
+        raise UnacceptableDRF(drf)
+    if not request.is_acnet and not _EPICS_NAME.fullmatch(device):
         raise UnacceptableDRF(drf)
     return DeviceRef(device, bool(request.is_acnet), request.property, request.field)
 
