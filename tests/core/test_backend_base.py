@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pacsys.backends import Backend
+from pacsys.backends import Backend, timestamp_from_millis, timestamp_from_seconds
 from pacsys.errors import DeviceError
 from pacsys.types import BackendCapability, Reading, ValueType
 
@@ -102,3 +102,12 @@ def test_check_open_refuses_work_after_close() -> None:
     backend.close()
     with pytest.raises(RuntimeError, match="Backend is closed"):
         backend._check_open()
+
+
+def test_timestamps_no_datetime_can_hold_are_none() -> None:
+    assert timestamp_from_millis(1_700_000_000_123).isoformat() == (  # type: ignore[union-attr]
+        "2023-11-14T22:13:20.123000+00:00"
+    )
+    for ms in (1 << 62, -(1 << 62), 253_402_300_800_000, float("inf"), float("nan")):
+        assert timestamp_from_millis(ms) is None
+    assert timestamp_from_seconds(1 << 62) is None

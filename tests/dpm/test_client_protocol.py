@@ -425,6 +425,20 @@ def test_warning_status_keeps_data_and_pend_status_has_no_value(peer: Any) -> No
     assert not pend.ok and (pend.facility_code, pend.error_code) == (17, 1)
 
 
+def test_timestamp_no_datetime_can_hold_costs_only_the_time(peer: Any) -> None:
+    def script(conn: PeerConn) -> None:
+        _open_and_start(conn)
+        conn.send(ScalarReply(1, 1 << 62, 7, 0, 1.5), ScalarReply(2, TS, 8, 0, 2.5))
+        conn.until("ClearList")
+        conn.at_eof()
+
+    p = peer(script)
+    with _backend(p.port) as backend:
+        far, near = backend.get_many(["A:ONE", "A:TWO"])
+    assert (far.ok, far.value, far.timestamp) == (True, 1.5, None)
+    assert near.ok and near.timestamp is not None
+
+
 def test_chunked_logger_read_concatenates_until_empty_chunk(peer: Any) -> None:
     requests: list[Request] = []
 

@@ -531,6 +531,14 @@ def test_timestamp_keeps_microseconds() -> None:
     assert stamp is not None and stamp.microsecond == 123_457 and stamp.tzinfo is timezone.utc
 
 
+@pytest.mark.parametrize("seconds", [1 << 62, 253_402_300_800, -(1 << 62)])
+def test_timestamp_no_datetime_can_hold_keeps_the_value(seconds: int) -> None:
+    sample = _sample(seconds=seconds, data=device_pb2.Value(scalar=1.5))
+    reading = mapping.reading_from_proto("M:X", sample, now=NOW)
+    assert (reading.value, reading.timestamp, reading.ok) == (1.5, None, True)
+    assert mapping.sample_time(sample) is None
+
+
 def test_positive_status_without_data_is_not_ok() -> None:
     sample = _sample(status=status_pb2.Status(facility_code=17, status_code=1, message="pend"))
     reading = mapping.reading_from_proto("M:X", sample, now=NOW)

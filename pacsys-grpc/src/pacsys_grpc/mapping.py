@@ -17,7 +17,7 @@ import grpc
 import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from pacsys.backends import summarize_drfs
+from pacsys.backends import summarize_drfs, timestamp_from_seconds
 from pacsys.types import Reading, ValueType, WriteResult
 from pacsys_grpc._proto.common import device_pb2, status_pb2
 from pacsys_grpc._proto.services import daq_pb2
@@ -158,7 +158,7 @@ def sample_time(sample: daq_pb2.Reading) -> datetime | None:
     stamp = sample.timestamp
     if stamp.seconds == 0 and stamp.nanos == 0:
         return None
-    return datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, tz=timezone.utc)
+    return timestamp_from_seconds(stamp.seconds + stamp.nanos / 1e9)
 
 
 def _sample_micros(sample: daq_pb2.Reading) -> int:
@@ -266,7 +266,10 @@ def reading_from_proto(
     stamp = sample.timestamp
     seconds, nanos = stamp.seconds, stamp.nanos
     if seconds or nanos:
-        timestamp = _from_timestamp(seconds + nanos / 1e9, tz=_UTC)
+        try:
+            timestamp: datetime | None = _from_timestamp(seconds + nanos / 1e9, tz=_UTC)
+        except (OverflowError, OSError, ValueError):  # a peer's time no datetime can hold
+            timestamp = None
     else:
         timestamp = _utc_now(now)
     status = sample.status

@@ -26,6 +26,7 @@ __all__ = [
     "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
+    "timestamp_from_seconds",
     "validate_alarm_dict",
 ]
 
@@ -164,9 +165,21 @@ def subscription_drfs(
     return items
 
 
-def timestamp_from_millis(ms: int | float) -> datetime:
-    """Milliseconds since the Unix epoch -> timezone-aware UTC datetime."""
-    return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+def timestamp_from_millis(ms: int | float) -> datetime | None:
+    """Milliseconds since the Unix epoch -> UTC datetime; None when no datetime can hold it.
+
+    Timestamps come from peers: one out of range (year 146140482) must cost the reading its
+    time, not fail the whole read.
+    """
+    return timestamp_from_seconds(ms / 1000.0)
+
+
+def timestamp_from_seconds(seconds: float) -> datetime | None:
+    """Seconds since the Unix epoch -> UTC datetime; None when no datetime can hold it."""
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def summarize_drfs(drfs: Iterable[str], limit: int = 5) -> str:

@@ -8,7 +8,6 @@ The clock stays outside: callers pass the SETTING time in milliseconds.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +52,6 @@ __all__ = [
     "value_to_setting",
 ]
 
-_log = logging.getLogger("pacsys.dmq.codec")
 
 SETTING_REF_ID = 1
 """``ref_id`` of every SETTING body."""
@@ -123,13 +121,7 @@ def reply_value(reply: Message) -> tuple[Value, ValueType] | None:
 
 def reply_timestamp(reply: Sample) -> datetime | None:
     """UTC time of ``reply.time``; None for 0 or a value no datetime can hold."""
-    if not reply.time:
-        return None
-    try:
-        return timestamp_from_millis(reply.time)
-    except (OverflowError, OSError, ValueError):
-        _log.warning("DMQ reply time %d ms cannot be converted to a datetime", reply.time)
-        return None
+    return timestamp_from_millis(reply.time) if reply.time else None
 
 
 def reply_to_reading(reply: Message, drf: str) -> Reading:
