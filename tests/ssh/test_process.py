@@ -86,3 +86,63 @@ def test_several_processes_share_one_client(client: SSHClient) -> None:
     finally:
         for proc in procs:
             proc.close()
+
+
+class _RacingChannel:
+    """A channel whose last output and end arrive right after the reader saw no data."""
+
+    def __init__(self, fd: int) -> None:
+        self.closed = False
+        self.eof_received = False
+        self._pending = b""
+        self._polls = 0
+        self._fd = fd
+
+    def fileno(self) -> int:  # select() waits on it; it never becomes readable
+        return self._fd
+
+    def recv_ready(self) -> bool:
+        ready = bool(self._pending)
+        self._polls += 1
+        if self._polls == 1:  # the reader just looked and saw nothing: now data, then EOF
+            self._pending, self.eof_received = b"done\n", True
+        return ready
+
+    def recv(self, size: int) -> bytes:
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def recv_stderr_ready(self) -> bool:
+        return False
+
+    def exit_status_ready(self) -> bool:
+        return self.eof_received
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _StubSSH:
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def open_channel(self, command: str, *, timeout: float) -> _RacingChannel:
+        return _RacingChannel(self._fd)
+
+
+@pytest.mark.parametrize("read", ["read_until", "read_for"])
+def test_output_racing_the_end_is_not_lost(read: str) -> None:
+    import os
+
+    from pacsys_ssh.process import RemoteProcess
+
+    read_end, write_end = os.pipe()
+    try:
+        proc = RemoteProcess(_StubSSH(read_end), "stub", timeout=1)  # type: ignore[arg-type]
+        if read == "read_until":
+            assert proc.read_until(b"\n") == b"done"
+        else:
+            assert proc.read_for(1.0) == b"done\n"
+    finally:
+        os.close(read_end)
+        os.close(write_end)

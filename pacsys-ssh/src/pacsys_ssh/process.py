@@ -82,6 +82,16 @@ class RemoteProcess(Closing):
             raise SSHError(f"Buffer exceeded {BUFFER_CAP} bytes{what}")
         return True
 
+    def _ended(self) -> bool:
+        """True when the process ended and every byte it wrote has been received.
+
+        The end is observed first, pending data second: the channel delivers data before its
+        end, so data that raced in between is seen (and read by the caller's next turn).
+        """
+        channel = self._channel
+        ended = channel.closed or channel.eof_received or channel.exit_status_ready()
+        return ended and not channel.recv_ready()
+
     def read_until(self, marker: bytes, timeout: float | None = None) -> bytes:
         """Return the bytes before the first ``marker``; the marker is consumed.
 
@@ -109,11 +119,7 @@ class RemoteProcess(Closing):
                 if not self._receive(marker):
                     raise SSHError(f"Channel closed while waiting for marker {marker!r}")
                 continue
-            if (
-                self._channel.closed
-                or self._channel.eof_received
-                or (self._channel.exit_status_ready() and not self._channel.recv_ready())
-            ):
+            if self._ended():
                 raise SSHError(
                     f"Process exited while waiting for marker {marker!r} "
                     f"(buffer tail: {self._tail()!r})"
@@ -129,11 +135,7 @@ class RemoteProcess(Closing):
                 if not self._receive(None):
                     break
                 continue
-            if (
-                self._channel.closed
-                or self._channel.eof_received
-                or (self._channel.exit_status_ready())
-            ):
+            if self._ended():
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
