@@ -171,12 +171,17 @@ def test_wrong_keytab_is_rejected(kerberos_user: str, service_keytab) -> None:
         ServerContext(other, TARGET)
 
 
-def test_replayed_token_is_rejected(kerberos_user: str, service_keytab) -> None:
+@pytest.mark.parametrize("mutual", [False, True])
+def test_replayed_token_is_rejected(kerberos_user: str, service_keytab, mutual: bool) -> None:
     keytab = service_keytab(SERVICE)
-    token = ClientContext(TARGET, KerberosAuth()).step()
-    assert ServerContext(keytab, TARGET).step(token) == b""
-    with pytest.raises(AuthenticationError, match="accept_sec_context failed"):
-        ServerContext(keytab, TARGET).step(token)
+    token = ClientContext(TARGET, KerberosAuth(), mutual=mutual).step()
+    assert bool(ServerContext(keytab, TARGET).step(token)) == mutual  # a reply token if mutual
+    replayed = ServerContext(keytab, TARGET)
+    with pytest.raises(AuthenticationError, match="accept_sec_context failed.*replay"):
+        replayed.step(token)
+    assert not replayed.complete
+    with pytest.raises(AuthenticationError, match="not established"):
+        replayed.initiator  # noqa: B018
 
 
 def test_unknown_service_and_bad_input(kerberos_user: str, service_keytab, tmp_path) -> None:

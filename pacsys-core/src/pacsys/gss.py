@@ -69,7 +69,10 @@ class _Context:
     @property
     def complete(self) -> bool:
         """True once the context is established (MICs may be made and checked)."""
-        return bool(self._ctx.complete)
+        try:
+            return bool(self._ctx.complete)
+        except _gssapi().exceptions.GSSError:  # a failed step: never established
+            return False
 
     def get_mic(self, message: bytes) -> bytes:
         """A MIC (GSS_GetMIC, default QOP) over ``message``."""
@@ -97,20 +100,24 @@ class _Context:
             except gssapi.exceptions.GSSError as exc:
                 raise AuthenticationError(f"MIC verification failed: {_reason(exc)}") from None
 
-    def _step(self, token: bytes | None, operation: str) -> bytes:
-        """One context-establishment round; the token for the peer (b"" if none)."""
+    def _step(self, token: bytes | None, operation: str) -> tuple[bytes, bool]:
+        """One context-establishment round: the token for the peer (b"" if none), and
+        whether the context is now established."""
         gssapi = _gssapi()
         with self._lock:
             if self._ctx.complete:
                 raise AuthenticationError("GSS context is already established")
             try:
                 output = self._ctx.step(token)
+                # gssapi may keep a failure to answer it with an error token (mutual
+                # authentication) and raise it on the next use: reading ``complete`` does.
+                established = bool(self._ctx.complete)
             except gssapi.exceptions.GSSError as exc:
                 raise AuthenticationError(f"{operation} failed: {_reason(exc)}") from None
-        return bytes(output) if output else b""
+        return (bytes(output) if output else b""), established
 
     def _require_complete(self, operation: str) -> None:
-        if not self._ctx.complete:
+        if not self.complete:
             raise AuthenticationError(f"GSS {operation} needs an established context")
 
 
@@ -160,8 +167,8 @@ class ClientContext(_Context):
         """One init_sec_context round: the output token for the server (b"" if none)."""
         if token is not None:
             token = _check_bytes(token, "token")
-        output = self._step(token, f"GSS init_sec_context for {self.target}")
-        if self._ctx.complete:
+        output, established = self._step(token, f"GSS init_sec_context for {self.target}")
+        if established:
             log.debug("GSS context to %s established", self.target)
         return output
 
@@ -201,14 +208,14 @@ class ServerContext(_Context):
         token = _check_bytes(token, "token")
         if not token:
             raise AuthenticationError("GSS accept_sec_context: empty token from the client")
-        output = self._step(token, "GSS accept_sec_context")
-        if self._ctx.complete:
+        output, established = self._step(token, "GSS accept_sec_context")
+        if established:
             log.debug("GSS context from %s accepted", self.initiator)
         return output
 
     @property
     def initiator(self) -> str:
         """The authenticated client principal, e.g. ``"testuser@FNAL.GOV"``."""
-        if not self._ctx.complete:
+        if not self.complete:
             raise AuthenticationError("GSS context is not established: no initiator yet")
         return str(self._ctx.initiator_name)
