@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -14,7 +15,7 @@ from pacsys.testing import AsyncFakeBackend, FakeBackend
 from pacsys.types import Reading, ValueType
 from pacsys_grpc import mapping
 from pacsys_grpc._proto.services import daq_pb2
-from pacsys_grpc.backend import CHANNEL_OPTIONS
+from pacsys_grpc.backend import CHANNEL_OPTIONS, FAST_CHANNEL_OPTIONS
 from pacsys_grpc.devdb import DevDBClient
 from pacsys_grpc.supervised import SupervisedServer
 
@@ -218,5 +219,39 @@ def test_fast_decode_matches_every_status_and_data_case() -> None:
     assert warning.timestamp == datetime(1970, 1, 1, 0, 0, 1, 500000, tzinfo=timezone.utc)
 
 
-def test_client_uses_single_threaded_unary_stream() -> None:
-    assert ("SingleThreadedUnaryStream", 1) in CHANNEL_OPTIONS
+def test_only_reads_the_server_ends_use_single_threaded_unary_stream() -> None:
+    assert ("SingleThreadedUnaryStream", 1) in FAST_CHANNEL_OPTIONS
+    assert ("SingleThreadedUnaryStream", 1) not in CHANNEL_OPTIONS
+
+
+def _connections_to(port: int) -> int:
+    """Established TCP connections of this host whose remote end is ``port``."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+@pytest.mark.parametrize("drf", ["M:OUTTMP", "M:OUTTMP@p,100"])
+def test_close_leaves_no_connection(drf: str) -> None:
+    """A read the server ends, and one the client cancels, then a stream: close() frees all."""
+    import time
+
+    from pacsys.sim import SimBackend
+    from pacsys_grpc.backend import GRPCBackend
+
+    with SimBackend() as sim, SupervisedServer(sim, port=0, host="127.0.0.1") as server:
+        for _ in range(3):
+            backend = GRPCBackend("127.0.0.1", server.port, timeout=5)
+            assert backend.get(drf).ok
+            with backend.subscribe(["M:OUTTMP@p,100"]) as handle:
+                next(iter(handle.readings(timeout=5)))
+            assert _connections_to(server.port) >= 1
+            backend.close()
+            deadline = time.monotonic() + 5
+            while _connections_to(server.port) and time.monotonic() < deadline:
+                time.sleep(0.02)  # the kernel's table has no event to wait on
+            assert _connections_to(server.port) == 0

@@ -1,10 +1,13 @@
 """GRPCBackend: reads, streams and writes over the DAQ gRPC service (grpc-services spec §5).
 
-One lazily created plaintext channel per backend is shared by every call.  One-shot reads
-send canonical ``@I`` DRFs in one ``Read`` RPC with the timeout as deadline and cancel the
-call once every slot has a result.  Each subscription is one ``Read`` stream consumed by a
-named thread that re-opens the stream with backoff after UNAVAILABLE/CANCELLED.  Writes
-need a JWT, sent as ``authorization: Bearer <token>`` on every RPC.
+Two lazily created plaintext channels per backend are shared by every call.  One-shot reads
+send canonical ``@I`` DRFs in one ``Read`` RPC with the timeout as deadline.  Reads the
+server ends by itself (immediate and historical ones) run on a channel that polls them on the
+calling thread (half the client CPU) and are read to their end, never cancelled: grpcio leaks
+the connection of a cancelled call on such a channel.  Other reads, cancelled once every slot
+has a result, streams and writes use the ordinary channel.  Each subscription is one
+``Read`` stream consumed by a named thread that re-opens the stream with backoff after
+UNAVAILABLE/CANCELLED.  Writes need a JWT, sent as ``authorization: Bearer <token>`` on every RPC.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pacsys.auth import JWTAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.drf3 import parse_request
+from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
 from pacsys.types import (
@@ -56,8 +61,16 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("grpc.initial_reconnect_backoff_ms", 1_000),
     ("grpc.min_reconnect_backoff_ms", 1_000),
     ("grpc.max_reconnect_backoff_ms", 30_000),
+    # Connections belong to this channel alone (not grpc's process-wide subchannel pool),
+    # so close() really closes them.
+    ("grpc.use_local_subchannel_pool", 1),
+)
+
+FAST_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    *CHANNEL_OPTIONS,
     # Unary-stream calls poll their own completion queue on the calling thread instead of
-    # hopping through the channel spin thread: about half the client CPU per Read.
+    # hopping through the channel spin thread: about half the client CPU per Read.  A call
+    # cancelled on such a channel keeps its connection open for good, so none is.
     ("SingleThreadedUnaryStream", 1),
 )
 
@@ -76,6 +89,13 @@ _chunked_history = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(is_chunked_histo
 def _prepare_read(drf: Any) -> str:
     """The DRF a one-shot read sends (cached; non-strings get the uncached error)."""
     return _immediate(drf) if type(drf) is str else ensure_immediate_event(drf)
+
+
+@functools.lru_cache(maxsize=_DRF_CACHE_SIZE)
+def _server_ends(prepared: str) -> bool:
+    """Whether the server ends a one-shot ``Read`` of ``prepared`` by itself."""
+    request = parse_request(prepared)
+    return request.event.mode == "I" or request.extra in HISTORICAL_EXTRAS
 
 
 def _list_directive(drf: str) -> bool:
@@ -116,6 +136,8 @@ class GRPCBackend(Backend):
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stub: daq_pb2_grpc.DAQStub | None = None
+        self._fast_channel: grpc.Channel | None = None
+        self._fast_stub: daq_pb2_grpc.DAQStub | None = None
         self._streams: list[_Stream] = []
         self._closed = False
 
@@ -167,6 +189,17 @@ class GRPCBackend(Backend):
                 self._stub = daq_pb2_grpc.DAQStub(self._channel)
             return self._stub
 
+    def _get_fast_stub(self) -> daq_pb2_grpc.DAQStub:
+        """The stub for reads the server ends by itself: never cancel a call made on it."""
+        with self._lock:
+            self._check_open()
+            if self._fast_stub is None:
+                self._fast_channel = grpc.insecure_channel(
+                    self.target, options=FAST_CHANNEL_OPTIONS
+                )
+                self._fast_stub = daq_pb2_grpc.DAQStub(self._fast_channel)
+            return self._fast_stub
+
     def _op_timeout(self, timeout: float | None) -> float:
         return self._timeout if timeout is None else check_positive(timeout)
 
@@ -180,14 +213,15 @@ class GRPCBackend(Backend):
             return []
         deadline = self._op_timeout(timeout)
         prepared = [_prepare_read(drf) for drf in drfs]
-        stub = self._get_stub()
+        server_ends = all(_server_ends(p) for p in prepared)
+        stub = self._get_fast_stub() if server_ends else self._get_stub()
         collector = _OneShotCollector(drfs, prepared)
         call = stub.Read(
             daq_pb2.ReadingList(drf=prepared), timeout=deadline, metadata=self._metadata
         )
         try:
             for reply in call:
-                if collector.add(reply):
+                if collector.add(reply) and not server_ends:
                     call.cancel()
                     break
         except grpc.RpcError as exc:
@@ -325,12 +359,14 @@ class GRPCBackend(Backend):
                 return
             self._closed = True
             streams, self._streams = self._streams, []
-            channel, self._channel, self._stub = self._channel, None, None
+            channels = (self._channel, self._fast_channel)
+            self._channel = self._stub = self._fast_channel = self._fast_stub = None
         for stream in streams:
             stream.handle.mark_stopped()
             stream.stop()
-        if channel is not None:
-            channel.close()
+        for channel in channels:
+            if channel is not None:
+                channel.close()
         self._dispatcher.close()
 
 
