@@ -161,9 +161,15 @@ def sample_time(sample: daq_pb2.Reading) -> datetime | None:
     return timestamp_from_seconds(stamp.seconds + stamp.nanos / 1e9)
 
 
-def _sample_micros(sample: daq_pb2.Reading) -> int:
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sample_micros(sample: daq_pb2.Reading, position: int) -> int:
     stamp = sample.timestamp
-    return stamp.seconds * 1_000_000 + stamp.nanos // 1000
+    micros = stamp.seconds * 1_000_000 + stamp.nanos // 1000
+    if micros not in _INT64:
+        raise ValueError(f"Sample {position} has a timestamp out of range ({stamp.seconds} s)")
+    return micros
 
 
 def _epoch_parts(when: datetime) -> tuple[int, int]:
@@ -404,9 +410,9 @@ def timed_array_from_samples(
     try:
         values = [_sample_number(s, k, allow_arrays) for k, s in enumerate(samples)]
         data = _stack_samples(values)
+        micros = np.array([_sample_micros(s, k) for k, s in enumerate(samples)], dtype=np.int64)
     except ValueError as exc:
         return failure_reading(drf, str(exc), timestamp)
-    micros = np.array([_sample_micros(s) for s in samples], dtype=np.int64)
     facility, code, message = warning or (0, 0, None)
     return Reading(
         drf=drf,
