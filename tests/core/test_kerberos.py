@@ -177,7 +177,7 @@ def test_replayed_token_is_rejected(kerberos_user: str, service_keytab, mutual: 
     token = ClientContext(TARGET, KerberosAuth(), mutual=mutual).step()
     assert bool(ServerContext(keytab, TARGET).step(token)) == mutual  # a reply token if mutual
     replayed = ServerContext(keytab, TARGET)
-    with pytest.raises(AuthenticationError, match="accept_sec_context failed.*replay"):
+    with pytest.raises(AuthenticationError, match=r"accept_sec_context failed.*replay"):
         replayed.step(token)
     assert not replayed.complete
     with pytest.raises(AuthenticationError, match="not established"):
@@ -211,3 +211,38 @@ def test_gss_and_minikdc_do_not_import_gssapi() -> None:
     code = "import sys, pacsys, pacsys.gss, pacsys.testing.kerberos; print('gssapi' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["False"], done.stderr
+
+
+# -- fuzzing token acceptance -----------------------------------------------------------------
+
+
+def test_any_token_is_accepted_or_an_authentication_error(
+    kerberos_user: str, service_keytab
+) -> None:
+    """Random bytes and mutations of a genuine token: AuthenticationError, nothing else."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    keytab = service_keytab(SERVICE)
+    genuine = ClientContext(TARGET, KerberosAuth(), mutual=True).step()
+
+    @st.composite
+    def mutated(draw: st.DrawFn) -> bytes:
+        token = bytearray(genuine)
+        for _ in range(draw(st.integers(1, 4))):
+            at = draw(st.integers(0, len(token) - 1))
+            token[at] = draw(st.integers(0, 255))
+        cut = draw(st.integers(1, len(token)))
+        return bytes(token[:cut])
+
+    @given(st.one_of(st.binary(min_size=1, max_size=400), mutated()))
+    def accept(token: bytes) -> None:
+        server = ServerContext(keytab, TARGET)
+        try:
+            server.step(token)
+        except AuthenticationError:
+            assert not server.complete
+            return
+        assert server.complete and server.initiator == kerberos_user  # only the genuine one
+
+    accept()
