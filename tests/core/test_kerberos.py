@@ -243,6 +243,8 @@ def test_any_token_is_accepted_or_an_authentication_error(
         except AuthenticationError:
             assert not server.complete
             return
-        assert server.complete and server.initiator == kerberos_user  # only the genuine one
+        # Accepted: established for the genuine initiator only, or waiting for another round
+        # (a mangled token can ask for one; the services then refuse the incomplete context).
+        assert not server.complete or server.initiator == kerberos_user
 
     accept()
