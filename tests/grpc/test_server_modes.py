@@ -125,6 +125,31 @@ def test_flat_out_stream_arrives_complete_and_in_order(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["threaded", "aio"])
+def test_a_client_that_stops_reading_does_not_stall_another(mode: str) -> None:
+    fake = FakeBackend()
+    count = 8_000  # about 200 kB of replies: well past the stalled stream's HTTP/2 window
+    with SupervisedServer(fake, port=0, host="127.0.0.1", server_mode=mode) as server:
+        stalled_channel, stalled = _stream(server.port, "Z:FLAT@p,1")
+        channel, call = _stream(server.port, "Z:FLAT@p,1")
+        try:
+            # ``stalled`` is never read: its HTTP/2 window fills and its server side blocks.
+            assert fake.wait_for_subscription("Z:FLAT@p,1", timeout=5, count=2)
+            for k in range(count):
+                fake.emit_reading("Z:FLAT@p,1", float(k))
+            values: list[float] = []
+            for reply in call:
+                values.extend(sample.data.scalar for sample in reply.readings.reading)
+                if len(values) == count:
+                    break
+            assert values == [float(k) for k in range(count)]
+        finally:
+            for abandoned, its_channel in ((stalled, stalled_channel), (call, channel)):
+                abandoned.cancel()
+                its_channel.close()
+    fake.close()
+
+
+@pytest.mark.parametrize("mode", ["threaded", "aio"])
 def test_devdb_served_on_either_server(mode: str) -> None:
     fake = FakeBackend()
     source = Catalogue()

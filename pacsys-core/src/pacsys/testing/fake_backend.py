@@ -443,11 +443,11 @@ class FakeBackend(Backend):
             self._forget(handle)
             handle.fail(exc)
 
-    def wait_for_subscription(self, drf: str, timeout: float = 1.0) -> bool:
-        """Wait until an active subscription lists exactly ``drf``."""
+    def wait_for_subscription(self, drf: str, timeout: float = 1.0, count: int = 1) -> bool:
+        """Wait until ``count`` active subscriptions list exactly ``drf``."""
         with self._subs_changed:
             return self._subs_changed.wait_for(
-                lambda: any(drf in h.drfs for h in self._subscriptions if not h.stopped),
+                lambda: sum(drf in h.drfs for h in self._subscriptions if not h.stopped) >= count,
                 timeout,
             )
 
