@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_drf3.py [--rounds 20] [--repeat 5] [--no-reference]``.
 
-Parses every valid input of ``shared/vectors/drf3_vectors.json`` ``rounds`` times and keeps the
+Parses every valid input of ``tests/vectors/drf3_vectors.json`` ``rounds`` times and keeps the
 best of ``repeat`` runs. Ours is timed without its parse cache (the fair number) and with a warm
 cache. The reference runs in its own virtual environment, ``.bench-venv-ref`` next to the
 workspace root (created once with uv, gitignored), so it never touches the workspace venv.

@@ -1,4 +1,4 @@
-"""Fixtures for pacsys-acl: spec-seeded fake backends, the emulator, a scripted HTTP peer."""
+"""pacsys-acl fixtures: fakes seeded from docs/protocols/acl.md, the emulator, a scripted peer."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class SpecBackend(FakeBackend):
 
 
 def seed_spec_devices(fake: FakeBackend, outtmp: float = 72.5, amanda_units: str | None = None):
-    """The devices of acl.md's examples."""
+    """The devices of the examples in docs/protocols/acl.md."""
     fake.set_reading("M:OUTTMP", outtmp, units="DegF")
     fake.set_reading("G:AMANDA", 66, units=amanda_units)
     fake.set_reading("M:OUTTMP.DESCRIPTION", "Outdoor temperature (F)", ValueType.TEXT, units=None)
@@ -58,7 +58,7 @@ def seed_spec_devices(fake: FakeBackend, outtmp: float = 72.5, amanda_units: str
 
 @pytest.fixture
 def make_spec_backend() -> Iterator[Callable[..., SpecBackend]]:
-    """Factory: a SpecBackend seeded with the spec devices (closed at teardown)."""
+    """Factory: a SpecBackend seeded with those devices (closed at teardown)."""
     made: list[SpecBackend] = []
 
     def make(**seed: Any) -> SpecBackend:
@@ -74,7 +74,7 @@ def make_spec_backend() -> Iterator[Callable[..., SpecBackend]]:
 
 @pytest.fixture
 def spec_backend(make_spec_backend: Callable[..., SpecBackend]) -> SpecBackend:
-    """A SpecBackend seeded with the spec devices (closed at teardown)."""
+    """A SpecBackend seeded with those devices (closed at teardown)."""
     return make_spec_backend()
 
 

@@ -1,4 +1,4 @@
-"""ACLInterpreter: byte-identical output for the spec's transcripts, and ACL semantics."""
+"""ACLInterpreter: the transcripts of docs/protocols/acl.md byte for byte, and ACL semantics."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pacsys_acl.server import ACLServer
 
 NOATT = "Error determining status text in read device command at line 1 - Z:ACLTST DIO_NOATT"
 
-# (where in acl.md, seed of the spec devices, interpreter options, script, exact output)
+# (docs/protocols/acl.md section, device seed, interpreter options, script, exact output)
 TRANSCRIPTS = [
     ("10 one-shot", {}, {}, "read M:OUTTMP", "M:OUTTMP       =  72.500 DegF"),
     (
@@ -83,7 +83,7 @@ def test_spec_transcripts(make_spec_backend, where, seed, options, script, expec
 
 
 def test_cgi_exchange_bytes(make_spec_backend) -> None:
-    """Section 9: the two-device exchange, byte for byte (mock precision)."""
+    """docs/protocols/acl.md §9: the two-device exchange, byte for byte (mock precision)."""
     import httpx
 
     with ACLServer(make_spec_backend(), decimals=1) as server:

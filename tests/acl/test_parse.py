@@ -1,4 +1,4 @@
-"""Pure response parsing and DRF -> command mapping (acl.md sections 2-4, 7.3)."""
+"""Pure response parsing and DRF -> command mapping (docs/protocols/acl.md §2-§4, §7.3)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_split_body() -> None:
     assert split_body("  \n") == []
 
 
-# --- sections 2, 3, 7.3: command mapping --------------------------------------------------
+# --- docs/protocols/acl.md §2, §3, §7.3: command mapping -----------------------------------
 
 COMMANDS = [
     ("M:OUTTMP", "read+M:OUTTMP"),

@@ -1,4 +1,4 @@
-"""ACNET protocol exceptions (core-semantics §A.4): status, str, repr, attributes, pickling."""
+"""ACNET protocol exceptions (docs/protocols/semantics.md §2.4): status, str, repr, pickling."""
 
 from __future__ import annotations
 

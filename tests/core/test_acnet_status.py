@@ -1,4 +1,4 @@
-"""ACNET status codes against ../shared/vectors/acnet_errors.json (all 216 named codes)."""
+"""ACNET status codes against tests/vectors/acnet_errors.json (all 216 named codes)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Device API: construction, immutability, fluent methods, the DRF each call sends, writes,
-verification, streaming helpers, DevDB metadata and digital status (core-semantics §D)."""
+verification, streaming helpers, DevDB metadata and digital status (see
+docs/protocols/semantics.md §8-§10)."""
 
 from __future__ import annotations
 

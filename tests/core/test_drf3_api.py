@@ -1,4 +1,4 @@
-"""Targeted tests of spec statements (drf3.md) that the shared vectors do not exercise."""
+"""Targeted tests of docs/protocols/drf3.md statements that the vector file does not exercise."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from pacsys.drf3.parser import clear_parse_cache, parse_request_uncached
 P = DRF_PROPERTY
 F = DRF_FIELD
 
-# --- §3 top level ------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §3 top level ---------------------------------------------------------
 
 
 def test_none_input() -> None:
@@ -132,7 +132,7 @@ def test_first_char_variants() -> None:
     assert not parse_request("1:FOO").is_acnet
 
 
-# --- §4 names ------------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §4 names -------------------------------------------------------------
 
 
 def test_get_qualified_device() -> None:
@@ -162,7 +162,7 @@ def test_parse_device() -> None:
     assert parse_device("Z@ACLTST", assume_epics=False).canonical_string == "Z:ACLTST"
 
 
-# --- §5 properties and fields ---------------------------------------------------------------
+# --- docs/protocols/drf3.md §5 properties and fields ---------------------------------------------
 
 SPEC_PROPERTY_WORDS = {
     P.READING: "READING READ PRREAD",
@@ -268,7 +268,7 @@ def test_word_resolution_rules() -> None:
     assert parse_request("M:OUTTMP.ANALOG.STATUS").field is F.ALARM_STATUS
 
 
-# --- §6 ranges -------------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §6 ranges ------------------------------------------------------------
 
 
 def test_array_range_constructor() -> None:
@@ -324,7 +324,7 @@ def test_parse_range() -> None:
             parse_range(bad)
 
 
-# --- §7 events -------------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §7 events ------------------------------------------------------------
 
 
 def test_parse_event_dispatch() -> None:
@@ -404,7 +404,7 @@ def test_event_constructors_validate() -> None:
     assert NeverEvent("n").raw_string == "N"
 
 
-# --- §8 extras -------------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §8 extras ------------------------------------------------------------
 
 
 def test_parse_extra() -> None:
@@ -418,7 +418,7 @@ def test_parse_extra() -> None:
     assert {DRF_EXTRA.LOGGER, DRF_EXTRA.LOGGERDURATION} == CHUNKED_HISTORICAL_EXTRAS
 
 
-# --- §9 canonical / qualified rendering with overrides ------------------------------------------
+# --- docs/protocols/drf3.md §9 canonical / qualified rendering with overrides --------------------
 
 SAMPLE = "M_OUTTMP[0:3].RAW@p,1000<-FTP"
 
@@ -472,7 +472,7 @@ def test_qualified_form() -> None:
         parse_request("M:OUTTMP.BIT_STATUS").to_qualified()
 
 
-# --- §10 DataRequest -------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §10 DataRequest ------------------------------------------------------
 
 
 def test_equality_and_hash() -> None:
@@ -557,7 +557,7 @@ def test_parse_cache_returns_shared_immutable_objects() -> None:
     assert fresh == first and fresh is not first
 
 
-# --- §11-12 helpers ------------------------------------------------------------------------------
+# --- docs/protocols/drf3.md §11-§12 helpers ------------------------------------------------------
 
 
 def test_prepare_for_write_table() -> None:

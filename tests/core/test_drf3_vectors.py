@@ -1,4 +1,4 @@
-"""Every case of shared/vectors/drf3_vectors.json against pacsys.drf3 and pacsys.drf_utils."""
+"""Every case of tests/vectors/drf3_vectors.json against pacsys.drf3 and pacsys.drf_utils."""
 
 from __future__ import annotations
 

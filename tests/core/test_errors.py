@@ -1,4 +1,4 @@
-"""Library errors (core-semantics §F): attributes, str, repr, pickling."""
+"""Library errors (docs/protocols/semantics.md §4): attributes, str, repr, pickling."""
 
 from __future__ import annotations
 

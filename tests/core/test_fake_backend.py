@@ -1,4 +1,4 @@
-"""FakeBackend (core-semantics §E): keys, reads, perturbation, ranges, writes, streams."""
+"""FakeBackend (docs/protocols/semantics.md §11): keys, reads, offsets, ranges, writes, streams."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Write-safety policies (grpc-services spec §7.5): contract, built-ins, and no-bypass checks."""
+"""Write-safety policies (docs/protocols/grpc.md §7.5): contract, built-ins, no-bypass checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The simple API (core-semantics §C): configure, env, lifecycle, resolution, concurrency."""
+"""The simple API (docs/protocols/semantics.md §7): configure, env, lifecycle, resolution."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 These cover protocol edge cases a well-behaved server never produces (malformed
 frames, HTTP rejection, silence) and byte-exact conformance with the reference
-conversations in ``shared/vectors/dpm_vectors.json``.
+conversations in ``tests/vectors/dpm_vectors.json``.
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def test_oneshot_conversation_is_byte_exact(peer: Any, stem: str) -> None:
 
 
 class _StandInContext:
-    """GSS stand-in for the byte-exact write vector (placeholder tokens, as in the spec)."""
+    """GSS stand-in for the byte-exact write vector (placeholder tokens, as in the vector)."""
 
     def __init__(self, target: str, auth: Any) -> None:
         self.target = target

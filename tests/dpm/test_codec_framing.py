@@ -1,4 +1,4 @@
-"""Framing (spec §1.4) and handshake (spec §1.2) of the DPM codec."""
+"""Framing and handshake of the DPM codec (docs/protocols/dpm.md §1.4, §1.2)."""
 
 from __future__ import annotations
 

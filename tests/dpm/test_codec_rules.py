@@ -1,4 +1,4 @@
-"""Encoding rules of spec §2-§3 and §5 that the vector file does not spell out."""
+"""Encoding rules of docs/protocols/dpm.md §2, §3 and §5 that the vector file does not spell out."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from pacsys_dpm.codec import (
 
 ENVELOPE = "53444402" + "5103" + "14b13a703a"
 
-# §2.2 table: value -> minimal encoding.
+# docs/protocols/dpm.md §2.2 table: value -> minimal encoding.
 INTEGER_TABLE = [
     (0, "1100"),
     (1, "1101"),
@@ -67,7 +67,7 @@ INTEGER_TABLE = [
     (-9223372036854775808, "188000000000000000"),
 ]
 
-# §5 table: status -> wire form.
+# docs/protocols/dpm.md §5.2 table: status -> wire form.
 STATUS_TABLE = [
     (0, "1100"),
     (273, "120111"),

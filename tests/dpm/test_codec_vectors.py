@@ -1,4 +1,4 @@
-"""Conformance of the DPM codec with every entry of shared/vectors/dpm_vectors.json."""
+"""Conformance of the DPM codec with every entry of tests/vectors/dpm_vectors.json."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def _decoder_for(direction: str):
 
 
 def test_vector_file_is_complete() -> None:
-    """Every entry is of a known kind and every message type of §3.1 has a vector."""
+    """Known kinds only; every message type of docs/protocols/dpm.md §3.1 has a vector."""
     assert len(VECTORS) == len(BY_NAME), "duplicate vector names"
     assert {v["message"] for v in MESSAGE_VECTORS if v["direction"] == "request"} == set(
         REQUEST_TYPES

@@ -200,7 +200,7 @@ def test_handshake_gets_openlist_as_first_frame(server: DPMServer) -> None:
     try:
         a.sock.settimeout(WAIT)
         head = a.sock.recv(4)
-        assert head == b"\x00\x00\x00\x16"  # the OpenList body is 22 bytes (spec §4.2)
+        assert head == b"\x00\x00\x00\x16"  # OpenList: 22 bytes (docs/protocols/dpm.md §4.2)
         a.decoder.feed(head)
         first = a.recv(skip_heartbeats=False)
         assert first == OpenListReply(4096)

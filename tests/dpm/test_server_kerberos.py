@@ -51,7 +51,7 @@ def kerberos_server(
 
 
 def _authenticate(c: RawClient) -> Any:
-    """The reference client's Authenticate + EnableSettings sequence (spec §4.7.1-4.7.2)."""
+    """The reference's Authenticate + EnableSettings (docs/protocols/dpm.md §4.7.1-§4.7.2)."""
     from pacsys.auth import KerberosAuth
     from pacsys.gss import ClientContext
 

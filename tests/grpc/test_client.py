@@ -1,4 +1,4 @@
-"""GRPCBackend against a real SupervisedServer(FakeBackend) on loopback (spec §5)."""
+"""GRPCBackend against a real SupervisedServer(FakeBackend) (docs/protocols/grpc.md §5)."""
 
 from __future__ import annotations
 

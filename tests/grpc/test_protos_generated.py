@@ -1,8 +1,8 @@
-"""The committed generated modules match the .proto files, and the descriptors match the spec.
+"""The committed generated modules match the .proto files, and the descriptors match the docs.
 
-The field and method tables below are transcribed from shared/specs/grpc-services.md
-sections 2, 3, 4 and 6.1; they are checked against the descriptors the generated modules
-register, so a typo in a .proto file (name, number, type, label, oneof) fails here.
+The field and method tables below, from docs/protocols/grpc.md §2, §3, §4 and §6.1, are
+checked against the descriptors the generated modules register, so a typo in a .proto file
+(name, number, type, label, oneof) fails here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PACKAGE = REPO / "pacsys-grpc"
 COMMITTED = PACKAGE / "src" / "pacsys_grpc" / "_proto"
 GENERATOR = PACKAGE / "tools" / "generate_protos.py"
 
-# --- spec tables ------------------------------------------------------------------------
+# --- tables of docs/protocols/grpc.md ---------------------------------------------------------
 # "<number> <name> <type> <label>"; label is singular | optional | repeated | map |
 # oneof:<name>; message types are written as fully-qualified ".pkg.Message".
 
@@ -131,7 +131,7 @@ SPEC_MESSAGES: dict[str, str] = {
     "google.protobuf.Empty": "",
 }
 
-# (full method path, server-streaming, request, response) from section 2.
+# (full method path, server-streaming, request, response) from docs/protocols/grpc.md §2.
 SPEC_METHODS = [
     ("/services.daq.DAQ/Read", True, "services.daq.ReadingList", "services.daq.ReadingReply"),
     ("/services.daq.DAQ/Set", False, "services.daq.SettingList", "services.daq.SettingReply"),
@@ -296,7 +296,7 @@ def test_every_proto_has_generated_python_and_stubs() -> None:
         assert stem.with_name(f"{rel.stem}_pb2.pyi").is_file()
 
 
-# --- descriptors match the spec ---------------------------------------------------------
+# --- descriptors match docs/protocols/grpc.md ------------------------------------------------
 
 
 def test_packages() -> None:
@@ -425,7 +425,7 @@ def test_generated_stubs_use_spec_paths() -> None:
 
 
 def test_wire_examples_from_the_conventions() -> None:
-    """Section 1's presence examples, built through the generated classes."""
+    """The presence examples of docs/protocols/grpc.md §1, built through the generated classes."""
     assert devdb_pb2.PlotSelector(id=0).SerializeToString() == bytes.fromhex("0800")
     assert device_pb2.Value(scalar=0.0).SerializeToString() == bytes.fromhex("09" + "00" * 8)
     empty_array = device_pb2.Value()

@@ -1,4 +1,4 @@
-"""SupervisedServer on loopback: statuses, token, policies, no-bypass, audit log (spec §7)."""
+"""SupervisedServer: statuses, token, policies, no-bypass, audit log (docs/protocols/grpc.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every entry of shared/vectors/grpc_vectors.json, plus the mapping rules around them.
+"""Every entry of tests/vectors/grpc_vectors.json, plus the mapping rules around them.
 
 Each message vector is checked three ways: the message built from its ``fields`` serializes
 (deterministically) to exactly ``hex``; ``hex`` decodes back to exactly ``fields``; and,
@@ -359,7 +359,7 @@ def test_devdb_wire(vector: dict[str, Any]) -> None:
     _check_wire(vector["message"], vector["fields"], vector["hex"])
 
 
-# Dataclass field -> proto field, where the names differ (spec 6.3).
+# Dataclass field -> proto field, where the names differ (docs/protocols/grpc.md §6.3).
 _RENAMES = {"mask": "mask_val", "match": "match_val"}
 
 
@@ -421,7 +421,7 @@ def _devdb_mapped() -> list[Any]:
 
 @pytest.mark.parametrize("vector", _devdb_mapped())
 def test_devdb_client_mapping_is_carried_by_the_message(vector: dict[str, Any]) -> None:
-    """The presence and values the dataclass mapping (spec 6.3) relies on are in the bytes."""
+    """The bytes hold the presence and values the mapping of docs/protocols/grpc.md §6.3 needs."""
     message = _message_class(vector["message"]).FromString(bytes.fromhex(vector["hex"]))
     expected = vector["client_mapping"]
     if vector["message"] == "services.devdb.DeviceInfoReply":

@@ -1,4 +1,4 @@
-"""ACLBackend: read-only pacsys Backend over the ACL CGI (HTTP GET), spec acl.md Part A.
+"""ACLBackend: read-only pacsys Backend over the ACL CGI (HTTP GET), docs/protocols/acl.md §1-§9.
 
 One deadline covers a whole ``get_many``: the batch request, per-device fallbacks and the
 five sub-requests of each basic status.  Parsing is in :mod:`pacsys_acl.parse`, command

@@ -12,7 +12,7 @@ verbs ``on off reset positive negative ramp dc local remote trip``,
 device_list=<name>`` and ``exit``.  Expressions: numbers, quoted strings, variables,
 device names (read), ``+ - * /`` and parentheses.
 
-Error policy (decided from acl.md sections 4.5 and 12): ACL reports problems as text, so
+Error policy (decided from docs/protocols/acl.md §4.5 and §12): ACL reports problems as text, so
 ``execute``/``run`` never raise for script content.  A syntax error anywhere (unknown
 command, bad qualifier, unterminated string, ...) is found before anything runs and
 yields the single line ``<description> at line N - CLIB_SYNTAX``; a failing command

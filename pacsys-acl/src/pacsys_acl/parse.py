@@ -1,4 +1,4 @@
-"""Pure parsing of ACL CGI response text into values (spec acl.md section 4).
+"""Pure parsing of ACL CGI response text into values (docs/protocols/acl.md §4).
 
 No I/O here: the client hands each response line to these functions together with what
 the DRF asked for, and gets back ``(ValueType, value)`` or an :class:`ACLParseError`.
@@ -80,8 +80,9 @@ def _to_float(token: str) -> float | None:
 def parse_value(line: str, *, description: bool = False) -> tuple[ValueType, object]:
     """A value line -> (SCALAR, float) / (SCALAR_ARRAY, list[float]) / (TEXT, str).
 
-    Rules of section 4.2: descriptions are always text; otherwise a number, a number with
-    one units word, several numbers with an optional trailing units word, or text.
+    Rules of docs/protocols/acl.md §4.2: descriptions are always text; otherwise a number,
+    a number with one units word, several numbers with an optional trailing units word, or
+    text.
     """
     text = value_text(line)
     if description:

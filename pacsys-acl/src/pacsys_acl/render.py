@@ -1,4 +1,4 @@
-"""Pure text rendering of values and errors the way ACL prints them (spec acl.md 4.1, 12.1).
+"""Pure text rendering of values and errors as ACL prints them (docs/protocols/acl.md §4.1).
 
 Layouts (``NAME`` left-justified in a 15-character column, then ``=``)::
 

@@ -1,4 +1,4 @@
-"""Pure DRF -> ACL CGI command mapping and query building (spec acl.md sections 2, 3, 7.3).
+"""Pure DRF -> ACL CGI command mapping and query building (docs/protocols/acl.md §2, §3, §7.3).
 
 ``plan_read`` classifies one DRF before any I/O: an ordinary ``read`` command, a basic
 status composed of five single-field reads, or a refusal (periodic event, extra).

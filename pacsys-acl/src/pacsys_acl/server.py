@@ -1,6 +1,6 @@
 """ACLServer: an emulated ACL CGI on HTTP, answering ``?acl=<script>`` with any Backend's data.
 
-Spec acl.md section 12.1: ``GET``/``HEAD`` on ``/cgi-bin/acl.pl``; the raw query value after
+docs/protocols/acl.md §12.1: ``GET``/``HEAD`` on ``/cgi-bin/acl.pl``; the raw query value after
 ``acl=`` (``+`` and ``%XX`` decoded, ``\\;`` separating commands) runs through
 :class:`~pacsys_acl.interpreter.ACLInterpreter`; the body is ``text/plain`` UTF-8 with one
 line per printed line, no blank lines, stopping at the first failing command.  Missing

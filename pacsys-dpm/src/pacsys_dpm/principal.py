@@ -1,4 +1,4 @@
-"""The Kerberos names DPM settings use (spec §4.7.1), shared by the client and the server."""
+"""The Kerberos names DPM settings use (docs/protocols/dpm.md §4.7.1), for client and server."""
 
 from __future__ import annotations
 

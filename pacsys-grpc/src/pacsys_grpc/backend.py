@@ -1,4 +1,4 @@
-"""GRPCBackend: reads, streams and writes over the DAQ gRPC service (grpc-services spec §5).
+"""GRPCBackend: reads, streams and writes over the DAQ gRPC service (docs/protocols/grpc.md §5).
 
 Two lazily created plaintext channels per backend are shared by every call.  One-shot reads
 send canonical ``@I`` DRFs in one ``Read`` RPC with the timeout as deadline.  Reads the
@@ -371,7 +371,7 @@ class GRPCBackend(Backend):
 
 
 class _OneShotCollector:
-    """Turns the replies of a one-shot Read into one result per slot (spec 5.3)."""
+    """One-shot Read replies -> one result per slot (docs/protocols/grpc.md §5.3)."""
 
     def __init__(self, drfs: Sequence[str], prepared: Sequence[str]) -> None:
         self._drfs = list(drfs)
@@ -426,7 +426,7 @@ class _OneShotCollector:
 
 
 class _Stream:
-    """The thread that keeps one subscription's ``Read`` stream open (spec 5.5)."""
+    """The thread keeping one subscription's ``Read`` stream open (docs/protocols/grpc.md §5.5)."""
 
     def __init__(
         self,

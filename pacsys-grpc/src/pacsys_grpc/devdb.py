@@ -1,6 +1,6 @@
 """DevDBClient: device metadata, alarm blocks and alarm texts from the DevDB gRPC service.
 
-Follows grpc-services spec §6.2: one channel (TLS by default), ``get_device_info`` with a
+Follows docs/protocols/grpc.md §6.2: one channel (TLS by default), ``get_device_info`` with a
 TTL + LRU cache keyed by the upper-cased name, uncached alarm queries, no auth metadata.
 The result records are the shared :mod:`pacsys.metadata` dataclasses, re-exported here.
 """

@@ -1,7 +1,8 @@
-"""Pure conversions between DevDB protobuf messages and the pacsys.metadata records (spec §6).
+"""Pure conversions between DevDB messages and pacsys.metadata records (docs/protocols/grpc.md §6).
 
-Client direction (proto -> dataclass) follows §6.3; the server direction (dataclass ->
-proto) sets optional members only when the record has them, as §10 asks of a server.
+Client direction (proto -> dataclass) follows docs/protocols/grpc.md §6.3; the server direction
+(dataclass -> proto) sets optional members only when the record has them
+(docs/protocols/grpc.md §10).
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def device_info_from_proto(info: devdb_pb2.DeviceInfo) -> DeviceInfoResult:
 
 
 def is_empty_device(result: DeviceInfoResult) -> bool:
-    """True for the all-default device a server sends for an unknown name (§6.2 step 3)."""
+    """True for the all-default device sent for an unknown name (docs/protocols/grpc.md §6.2)."""
     return not result.description and all(
         part is None
         for part in (result.reading, result.setting, result.control, result.status_bits)

@@ -1,8 +1,8 @@
 """DevDBServer: serves the DevDB gRPC service from any :class:`pacsys.metadata.MetadataSource`.
 
-Implements the three device/alarm methods as spec §10 requires of a simulated DevDB (the
-reply ``InfoEntry.name`` echoes the requested spelling); the five plot-configuration
-methods answer UNIMPLEMENTED.  Plaintext only: clients use ``tls=False``.
+Implements the three device/alarm methods as docs/protocols/grpc.md §10 requires of a DevDB
+server (the reply ``InfoEntry.name`` echoes the requested spelling); the five
+plot-configuration methods answer UNIMPLEMENTED.  Plaintext only: clients use ``tls=False``.
 """
 
 from __future__ import annotations

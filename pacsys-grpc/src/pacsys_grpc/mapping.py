@@ -3,7 +3,7 @@
 Client side: ``common.device.Value``/``services.daq.Reading``/``ReadingReply`` to pacsys
 ``Reading`` and Python values to ``Setting``.  Server side: pacsys ``Reading`` to
 ``ReadingReply`` messages and ``WriteResult`` to ``Status``.  Plus the gRPC status-code
-rules both sides share.  Rules follow shared/specs/grpc-services.md sections 5 and 7.2-7.4;
+rules both sides share.  Rules follow docs/protocols/grpc.md §5 and §7.2-§7.4;
 there is no channel or server code here.
 """
 
@@ -127,8 +127,8 @@ def normalize_status_code(code: int) -> int:
 def status_from_proto(status: status_pb2.Status) -> tuple[int, int, str | None]:
     """(facility, signed error number, message) of a Status; an absent one reads 0/0/None.
 
-    An empty wire message stays None (spec 5.4.1): the server's text is passed through
-    unchanged and never replaced by a locally generated description.
+    An empty wire message stays None (docs/protocols/grpc.md §5.4.1): the server's text is
+    passed through unchanged and never replaced by a locally generated description.
     """
     code = normalize_status_code(status.status_code)
     return status.facility_code, code, status.message or None
@@ -263,7 +263,7 @@ def _has_data(sample: daq_pb2.Reading) -> bool:
 def reading_from_proto(
     drf: str, sample: daq_pb2.Reading, *, now: datetime | None = None
 ) -> Reading:
-    """One sample as a Reading (spec 5.4.3); ``now`` stands in for a missing timestamp.
+    """One sample as a Reading (docs/protocols/grpc.md §5.4.3); ``now`` replaces a missing time.
 
     A negative status is an error (data ignored), a positive one a warning that keeps the
     value; no data with status 0 is reported as facility 1, error -1.  This runs once per
@@ -312,7 +312,7 @@ def reading_from_proto(
 def reading_from_status(
     drf: str, status: status_pb2.Status, *, now: datetime | None = None
 ) -> Reading:
-    """A status-only reply as an error Reading (spec 5.4.2); code 0 still counts as failure."""
+    """A status-only reply as an error Reading, even for code 0 (docs/protocols/grpc.md §5.4.2)."""
     code = normalize_status_code(status.status_code)
     message = status.message or _STATUS_REPLY_FALLBACK
     timestamp = _utc_now(now)
@@ -347,7 +347,7 @@ def reading_from_oneshot_reply(
 ) -> Reading | None:
     """One-shot path: the slot's result, or None when the reply gives no result.
 
-    Several samples in one reply are aggregated into a TIMED_SCALAR_ARRAY (spec 5.4.4).
+    Several samples in one reply become one TIMED_SCALAR_ARRAY (docs/protocols/grpc.md §5.4.4).
     """
     kind = reply.WhichOneof("value")
     if kind == "status":
@@ -483,7 +483,7 @@ def _sequence_to_proto(out: device_pb2.Value, items: Sequence, text_hint: bool) 
 def value_to_proto(
     value: Any, *, value_type: ValueType | None = None, allow_dicts: bool = False
 ) -> device_pb2.Value:
-    """A Python value as a Value message (spec 5.6 and 7.4).
+    """A Python value as a Value message (docs/protocols/grpc.md §5.6 and §7.4).
 
     Numbers (bool, int, IntEnum, numpy scalars) become ``scalar``; str ``text``; bytes
     ``raw``; numeric sequences and 1-D numeric arrays ``scalarArr`` (an empty list too);
@@ -611,7 +611,7 @@ def _readings_reply(index: int, samples: Iterable[daq_pb2.Reading]) -> daq_pb2.R
 def reading_to_replies(
     index: int, reading: Reading, *, complete_history: bool = False
 ) -> list[daq_pb2.ReadingReply]:
-    """Server side: the ReadingReply messages that carry one backend Reading (spec 7.4).
+    """Server side: the ReadingReply messages carrying one Reading (docs/protocols/grpc.md §7.4).
 
     An unusable Reading becomes a status reply (error 0 is sent as 1/-1 "No data"); a
     timed array becomes one sample per element with the status on the first; anything

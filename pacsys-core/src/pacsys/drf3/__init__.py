@@ -1,6 +1,7 @@
 """DRF3: parse Data Request Format strings (``M:OUTTMP.READING[0:3]@p,1000<-FTP``).
 
-``parse_request`` returns an immutable :class:`DataRequest`; see specs/drf3.md for the grammar.
+``parse_request`` returns an immutable :class:`DataRequest`; the grammar is in
+docs/protocols/drf3.md.
 """
 
 from pacsys.drf3.events import (

@@ -1,7 +1,8 @@
 """Top-level DRF parsing: split the extra, match the ACNET grammar, else reject or fall back.
 
-Algorithm (spec drf3.md §3): extra split -> strict ACNET match -> near-miss rejection -> foreign
-(EPICS) fallback. One precompiled regex per step; everything else is dictionary lookups.
+Algorithm (docs/protocols/drf3.md §3): extra split -> strict ACNET match -> near-miss
+rejection -> foreign (EPICS) fallback. One precompiled regex per step; everything else is
+dictionary lookups.
 """
 
 from __future__ import annotations

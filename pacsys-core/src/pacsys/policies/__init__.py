@@ -1,4 +1,4 @@
-"""Write-safety policies for the supervised DAQ server (grpc-services spec §7.5).
+"""Write-safety policies for the supervised DAQ server (docs/protocols/grpc.md §7.5).
 
 A server evaluates its policies for every RPC with :func:`evaluate_policies` (or the whole
 decision, DRF gate and unapproved slots included, with :func:`authorize`).  Devices are

@@ -97,7 +97,7 @@ def resolve(drf: object, *, for_write: bool = False) -> DeviceRef:
 
 
 def acceptable_drf(drf: object, *, for_write: bool = False) -> bool:
-    """The supervised server's DRF gate (grpc-services §7.2 step 3) as a predicate."""
+    """The supervised server's DRF gate (docs/protocols/grpc.md §7.2 step 3) as a predicate."""
     try:
         resolve(drf, for_write=for_write)
     except UnacceptableDRF:

@@ -9,7 +9,7 @@ from pacsys.policies.base import Policy, PolicyDecision, RequestContext, deny, e
 
 
 def authorize(policies: Sequence[Policy], ctx: RequestContext) -> PolicyDecision:
-    """Decide an RPC as grpc-services §7.2-7.3 describe, with the exact client-visible reasons.
+    """Decide an RPC with the exact client-visible reasons (docs/protocols/grpc.md §7.2-§7.3).
 
     Denies a DRF failing the gate, then returns the chain's first denial, then denies when
     a slot is still unapproved ("Read denied by policy: …", "No policy explicitly allows

@@ -2,7 +2,7 @@
 
 One AMQP connection per backend (opened lazily, on a background I/O thread) carries every
 job; each one-shot read, subscription and write session has its own channel, exchange and
-queue (spec §1-§11). Kerberos is required for everything: each job gets a fresh GSS
+queue (docs/protocols/dmq.md §1-§11). Kerberos is required for everything: each job gets a fresh GSS
 context whose token and MICs travel in AMQP headers.
 """
 
@@ -82,7 +82,7 @@ class DMQBackend(Backend):
     ``host``/``port`` default to ``PACSYS_DMQ_HOST``/``PACSYS_DMQ_PORT`` (then
     appsrv2.fnal.gov:5672); ``vhost`` to ``PACSYS_DMQ_VHOST`` (then ``/``). ``auth`` must be
     a :class:`~pacsys.auth.KerberosAuth`. ``heartbeat_interval``, ``server_timeout`` and
-    ``max_write_sessions`` are the spec's constants, adjustable for tests.
+    ``max_write_sessions`` are the constants of docs/protocols/dmq.md §11, adjustable for tests.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""A client job's private mailbox on the broker and the messages it sends (spec §4, §5).
+"""A client job's private mailbox on the broker and what it sends (docs/protocols/dmq.md §4, §5).
 
 Each job owns one channel, one auto-delete topic exchange (its return address) and one
 exclusive server-named queue bound with ``R.#`` and ``Q``. Everything here runs on the
@@ -47,7 +47,7 @@ log = logging.getLogger("pacsys_dmq.client")
 
 @attrs.frozen
 class JobTiming:
-    """Liveness constants of client jobs (spec §11)."""
+    """Liveness constants of client jobs (docs/protocols/dmq.md §11)."""
 
     heartbeat_interval: float = 5.0
     server_timeout: float = 30.0
@@ -73,7 +73,7 @@ class Delivery:
 
 
 def build_init(body: bytes, signer: JobSigner, host_address: bytes) -> InitMessage:
-    """Choose the job's exchange and message id, and sign the INIT (spec §5, §6.3)."""
+    """Choose the job's exchange and message id; sign the INIT (docs/protocols/dmq.md §5, §6.3)."""
     exchange = str(uuid.uuid4())
     message_id = str(uuid.uuid4())
     signing = init_signing_body(
@@ -90,9 +90,9 @@ def build_init(body: bytes, signer: JobSigner, host_address: bytes) -> InitMessa
 class JobChannel:
     """The broker side of one job: set up, heartbeat, publish, tear down.
 
-    Set-up runs on an asynchronous channel with the spec §4 methods pipelined (same frames,
-    same order, each still answered by its ``-Ok``): one wait for the queue name instead
-    of one round trip per step, and the I/O thread never blocks on one job.
+    Set-up runs on an asynchronous channel with the methods of docs/protocols/dmq.md §4
+    pipelined (same frames, same order, each still answered by its ``-Ok``): one wait for
+    the queue name instead of one round trip per step, and the I/O thread never blocks on one job.
     """
 
     def __init__(self, init: InitMessage, timing: JobTiming) -> None:
@@ -121,8 +121,9 @@ class JobChannel:
         on_error: Callable[[BaseException], None],
         on_ready: Callable[[], None] | None = None,
     ) -> None:
-        """Start steps 1-6 of spec §4; ``on_ready()`` once consuming, ``on_error(exc)`` if
-        the broker closes the channel first or later. Raises if no channel can be opened."""
+        """Start steps 1-6 of docs/protocols/dmq.md §4; ``on_ready()`` once consuming,
+        ``on_error(exc)`` if the broker closes the channel first or later. Raises if no channel
+        can be opened."""
         self._on_delivery = on_delivery
         self._on_ready = on_ready
         self._on_error = on_error

@@ -1,4 +1,4 @@
-"""One-shot read and subscription jobs of the DMQ client (spec §7, §8).
+"""One-shot read and subscription jobs of the DMQ client (docs/protocols/dmq.md §7, §8).
 
 A job is created on the caller's thread (with its signed INIT) and then lives on the
 AMQP I/O thread: ``start`` sets up its channel, deliveries and ``tick`` drive it, and

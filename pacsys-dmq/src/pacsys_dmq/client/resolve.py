@@ -1,4 +1,4 @@
-"""Which request a reply belongs to (spec §7.3), as a pure function of the delivery.
+"""Which request a reply belongs to (docs/protocols/dmq.md §7.3): a pure function of a delivery.
 
 Shared by one-shot reads and subscriptions; the outcome tells the job what to do.
 """

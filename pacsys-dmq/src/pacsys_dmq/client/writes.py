@@ -1,4 +1,4 @@
-"""Write sessions of the DMQ client: the four-step write dance (spec §9).
+"""Write sessions of the DMQ client: the four-step write dance (docs/protocols/dmq.md §9).
 
 A session belongs to one init DRF: it sets up a mailbox, sends a SettingRequest INIT,
 waits for PENDING, then publishes signed SETTINGs and matches one reply to each, by

@@ -1,4 +1,4 @@
-"""Status codes that appear on the DMQ wire or are synthesised by DMQ clients (spec §15)."""
+"""Status codes on the DMQ wire or synthesised by DMQ clients (docs/protocols/dmq.md §15)."""
 
 from __future__ import annotations
 

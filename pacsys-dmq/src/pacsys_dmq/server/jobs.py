@@ -1,4 +1,4 @@
-"""Server-side DMQ jobs: one per accepted INIT (spec §16 items 5-17).
+"""Server-side DMQ jobs: one per accepted INIT (docs/protocols/dmq.md §16).
 
 A job owns one channel and one server-named queue bound to the client's exchange for
 ``H``, ``D`` (and ``S.#`` for writes); everything it publishes goes out on that channel,

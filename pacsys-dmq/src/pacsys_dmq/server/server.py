@@ -1,9 +1,9 @@
 """DMQServer: serves any pacsys Backend to DMQ clients through a RabbitMQ broker.
 
 It binds a private queue to ``amq.topic`` with key ``I`` and turns each INIT into a job
-(spec §16): reads and subscriptions are answered from the backend, settings are written
-through it. With a ``keytab`` every INIT token and MIC (and every SETTING MIC) is
-verified; without one, tokens and signatures are accepted as opaque bytes.
+(docs/protocols/dmq.md §16): reads and subscriptions are answered from the backend,
+settings are written through it. With a ``keytab`` every INIT token and MIC (and every
+SETTING MIC) is verified; without one, tokens and signatures are accepted as opaque bytes.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class DMQServer:
     ``keytab``/``principal``: strict Kerberos mode (verify tokens and MICs).
     ``read_only``: refuse every SETTING with DMQ_SETTING_DISABLED.
     ``heartbeat_interval``/``job_timeout``: ``Q`` period and the ``H`` silence after which
-    a job is disposed (5 s / 30 s in the spec).
+    a job is disposed (5 s / 30 s by default, docs/protocols/dmq.md §11).
     """
 
     def __init__(

@@ -91,7 +91,10 @@ LAZY_KERBEROS: Any = _LazyKerberos()
 
 
 def _poolable(wire_drf: str) -> bool:
-    """Only ``@I`` reads (and LOGGERSINGLE) leave a connection safe to reuse (§4.2 step 5)."""
+    """Only ``@I`` and LOGGERSINGLE reads leave a connection reusable.
+
+    See docs/protocols/dpm.md §4.2 step 5.
+    """
     request = parse_request(wire_drf)
     if request.extra is DRF_EXTRA.LOGGERSINGLE:
         return True
@@ -431,7 +434,7 @@ class DPMHTTPBackend(Backend):
     def _write_alarm(
         self, drf: str, settings: dict[str, Any], timeout: float | None
     ) -> WriteResult:
-        """An alarm-block dict becomes one write per field, in order (§4.7.3)."""
+        """An alarm-block dict becomes one write per field (docs/protocols/dpm.md §4.7.3)."""
         request = parse_request(drf)
         if request.property in (DRF_PROPERTY.STATUS, DRF_PROPERTY.CONTROL):
             commands = ", ".join(member.name for member in BasicControl)

@@ -1,4 +1,4 @@
-"""One blocking DPM TCP connection: connect, handshake, framed send/receive (spec §1).
+"""One blocking DPM TCP connection: handshake, framed send/receive (docs/protocols/dpm.md §1).
 
 A connection carries exactly one DPM list for its lifetime. The server opens that
 list itself and announces it in the first frame (an OpenList reply), so a

@@ -1,4 +1,4 @@
-"""A lazy, thread-safe pool of DPM connections for one-shot reads (core spec G.1).
+"""A lazy, thread-safe pool of DPM connections for one-shot reads (docs/protocols/dpm.md §4.2).
 
 Connections are opened on demand up to ``pool_size``. A borrower gets an idle
 connection (after a cheap check that the server has not closed it, so a pooled

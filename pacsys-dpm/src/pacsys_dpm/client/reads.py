@@ -1,4 +1,4 @@
-"""The one-shot read conversation on one connection (spec §4.2, §4.6, §4.8).
+"""The one-shot read conversation on one connection (docs/protocols/dpm.md §4.2, §4.6, §4.8).
 
 :func:`run_read` sends every AddToList plus StartList in one write, then
 collects replies until each ref is resolved or the deadline passes. It never
@@ -65,7 +65,7 @@ class ReadOutcome:
 
 
 class _Chunks:
-    """Accumulates a chunked logger reply for one ref (§4.6)."""
+    """Accumulates a chunked logger reply for one ref (docs/protocols/dpm.md §4.6)."""
 
     __slots__ = ("records", "timed")
 

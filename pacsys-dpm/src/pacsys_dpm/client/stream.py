@@ -1,10 +1,10 @@
-"""One streaming subscription: its own connection, list and reader thread (spec §4.4).
+"""One subscription: its own connection, list and reader thread (docs/protocols/dpm.md §4.4).
 
 The thread connects, sends every AddToList plus StartList (as a one-shot read
 does), and turns replies into Readings for the handle. Silence longer than the
 heartbeat window (10 s; the server sends ListStatus every 2 s when idle), EOF,
 a bad frame, a failed StartList or a job-level error ends the subscription
-with an error. Stopping closes the socket without StopList (§4.4).
+with an error. Stopping closes the socket without StopList (docs/protocols/dpm.md §4.4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Settings over DPM: Kerberos authentication, EnableSettings, the write cycle (spec §4.7).
+"""DPM settings: Kerberos authentication, EnableSettings, write cycle (docs/protocols/dpm.md §4.7).
 
 Authentication belongs to the list, i.e. to the TCP connection, so an
 authenticated connection is kept (up to 2 idle, 60 s) and reused by later
@@ -180,7 +180,9 @@ def authenticate(
 def _wait_setup(
     conn: DPMConnection, count: int, deadline: float
 ) -> tuple[list[Outcome | None], Outcome | None]:
-    """Wait for DeviceInfo/Status of every ref and the StartList reply (§4.7.3 step 3).
+    """Wait for every ref's DeviceInfo/Status and the StartList reply.
+
+    See docs/protocols/dpm.md §4.7.3 step 3.
 
     Returns per-ref setup errors and an abort outcome (job failure or timeout).
     """

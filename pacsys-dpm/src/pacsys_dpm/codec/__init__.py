@@ -1,4 +1,4 @@
-"""Sans-I/O codec of the DPM "PC" protocol over TCP (spec ``dpm-protocol.md``).
+"""Sans-I/O codec of the DPM "PC" protocol over TCP (``docs/protocols/dpm.md``).
 
 No sockets, threads or clocks: bytes in, message objects out, and back. Used
 by both the client backend and the server adapter.

@@ -1,4 +1,4 @@
-"""Message bodies <-> message objects (spec §2.5).
+"""Message bodies <-> message objects (docs/protocols/dpm.md §2.5).
 
 A body is the signature ``SDD`` + version 2, then a 3-element list: the DPM
 protocol id, the message id and the message struct. Request and reply ids do

@@ -1,4 +1,4 @@
-"""Length-prefixed framing of DPM messages on a byte stream (spec §1.4).
+"""Length-prefixed framing of DPM messages on a byte stream (docs/protocols/dpm.md §1.4).
 
 Each frame is a big-endian uint32 body length followed by the body. The
 :class:`FrameDecoder` is sans-I/O: feed it whatever the socket returned and

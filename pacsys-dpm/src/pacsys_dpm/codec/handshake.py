@@ -1,4 +1,4 @@
-"""The HTTP-style handshake that opens a DPM connection (spec §1.2).
+"""The HTTP-style handshake that opens a DPM connection (docs/protocols/dpm.md §1.2).
 
 The client sends :data:`HANDSHAKE` and then reads frames; no HTTP response
 follows on success. A server reads the request head up to the first empty

@@ -1,4 +1,4 @@
-"""Numeric identifiers of the DPM protocol (spec §2.5, §3.1, §3.2).
+"""Numeric identifiers of the DPM protocol (docs/protocols/dpm.md §2.5, §3.1, §3.2).
 
 Requests and replies have separate message-id spaces; the same name (for
 example ``OpenList``) has a different id in each. Field ids are shared by every

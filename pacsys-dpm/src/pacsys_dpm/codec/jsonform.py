@@ -1,4 +1,4 @@
-"""Messages <-> the plain-JSON form of ``shared/vectors/dpm_vectors.json`` (Appendix B).
+"""Messages <-> the JSON form of ``tests/vectors/dpm_vectors.json`` (docs/protocols/dpm.md §9).
 
 Keys are the schema field names (``MIC``, ``serviceName``...), absent optional
 fields are missing, doubles are numbers or ``"NaN"``/``"Infinity"``/

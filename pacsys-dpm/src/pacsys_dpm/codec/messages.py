@@ -1,4 +1,4 @@
-"""DPM messages (spec §3.3-§3.5) as frozen attrs classes.
+"""DPM messages (docs/protocols/dpm.md §3.3-§3.5) as frozen attrs classes.
 
 Every request class ends in ``Request`` and every reply class in ``Reply``,
 because requests and replies with the same name have different ids and

@@ -1,4 +1,4 @@
-"""Schema-driven struct codec (spec §2.4).
+"""Schema-driven struct codec (docs/protocols/dpm.md §2.4).
 
 Message and setting classes are attrs classes whose fields carry a
 :class:`FieldMeta` (wire kind and wire name) in their metadata. This module

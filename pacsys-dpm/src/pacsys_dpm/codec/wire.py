@@ -1,4 +1,4 @@
-"""Primitive values of the PC ("SDD") encoding (spec §2.1-§2.4).
+"""Primitive values of the PC ("SDD") encoding (docs/protocols/dpm.md §2.1-§2.4).
 
 Every value is a one-byte tag followed by its payload. Writers return the
 complete tagged ``bytes``; readers take ``(buf, pos)`` and return

@@ -1,4 +1,4 @@
-"""One accepted DPM client socket: handshake, OpenList, framing, heartbeats (spec §1, S1-S9).
+"""One DPM client socket: handshake, OpenList, framing, heartbeats (docs/protocols/dpm.md §1, §7).
 
 Each connection runs one named thread that reads requests and hands them to its
 :class:`~pacsys_dpm.server.session.ListSession`. Sends come from that thread and from backend
@@ -137,7 +137,10 @@ class Connection:
         return self._sock.recv(_RECV_SIZE)
 
     def _handshake(self, selector: selectors.BaseSelector) -> bytes | None:
-        """Read and check the request head (S1, S3); returns bytes pipelined after it."""
+        """Read and check the request head; returns the bytes pipelined after it.
+
+        See docs/protocols/dpm.md §1.2 and §7.
+        """
         reader = HeadReader()
         deadline = time.monotonic() + self._handshake_timeout
         while True:

@@ -3,7 +3,7 @@
 Readings arrive on the backend's threads. They are mapped back to ref ids by DRF, preceded
 by the entry's ``DeviceInfo`` the first time, and sent on the connection. Until
 :meth:`StreamJob.release` (after the StartList reply) readings are held back; after
-:meth:`StreamJob.stop` none is sent, which StopList relies on (spec §4.5).
+:meth:`StreamJob.stop` none is sent, which StopList relies on (docs/protocols/dpm.md §4.5).
 """
 
 from __future__ import annotations

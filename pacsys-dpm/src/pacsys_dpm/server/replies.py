@@ -1,4 +1,4 @@
-"""Readings -> DPM reply messages (the inverse of spec §6), and the status helpers around it.
+"""Readings -> DPM replies (the inverse of docs/protocols/dpm.md §5.3), and the status helpers.
 
 Pure functions: the server decides *when* to send, this module decides *what*. Every value
 type of :class:`~pacsys.types.ValueType` maps to one data reply; a reading without a usable
@@ -189,7 +189,7 @@ def data_reply(ref_id: int, reading: Reading) -> Reply:
 
 
 def chunked_replies(ref_id: int, reading: Reading, chunk: int = LOGGER_CHUNK) -> list[Reply]:
-    """Logger (chunked historical) answer: data chunks, then an empty terminator (§4.6)."""
+    """Logger answer: data chunks, then an empty terminator (docs/protocols/dpm.md §4.6)."""
     if not reading.ok:
         return [status_reply(ref_id, reading_status(reading) or DPM_INTERNAL_ERROR)]
     ts, value = to_ms(reading.timestamp), reading.value

@@ -1,4 +1,4 @@
-"""DPMServer: serve any pacsys Backend to DPM clients over TCP (spec §7).
+"""DPMServer: serve any pacsys Backend to DPM clients over TCP (docs/protocols/dpm.md §7).
 
 One accept thread plus one thread per connection; every connection is one DPM list.
 ``pacsys serve --dpm-port`` builds it through ``ServerSpec("dpm", "pacsys_dpm.server:DPMServer")``.

@@ -1,4 +1,4 @@
-"""One DPM list (one TCP connection): its entries, properties, jobs and settings (spec §7).
+"""One DPM list (one connection): entries, properties, jobs and settings (docs/protocols/dpm.md §7).
 
 :class:`ListSession` turns decoded requests into backend calls and reply bodies. It owns no
 socket: replies go out through the ``send`` callable of its connection, which is called from
@@ -113,7 +113,7 @@ class ListSession:
         return {ref: entry.drf for ref, entry in self._entries.items()}
 
     def handle(self, request: Request) -> None:
-        """Act on one request, in arrival order (S5); requests of no use over TCP are ignored."""
+        """Act on one request, in arrival order; see docs/protocols/dpm.md §4.5."""
         if isinstance(request, AddToListRequest):
             self.add_entry(request.ref_id, request.drf_request)
         elif isinstance(request, StartListRequest):
@@ -134,7 +134,7 @@ class ListSession:
             log.debug("list %d: ignoring %s", self.list_id, request.NAME)
 
     def close(self) -> None:
-        """Stop every job (EOF or server stop, S9)."""
+        """Stop every job (EOF or server stop, docs/protocols/dpm.md §1.6)."""
         self._stop_job()
 
     # --- list management ----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """AuditLog: JSON-lines records of supervised-server RPCs plus optional raw protobuf capture.
 
-Record and frame layouts follow grpc-services spec §7.7.  The frame codec is pure
+Record and frame layouts follow docs/protocols/grpc.md §7.7.  The frame codec is pure
 (:func:`frame`, :func:`read_frames`); :class:`AuditLog` owns the files.
 """
 

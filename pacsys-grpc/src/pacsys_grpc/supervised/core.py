@@ -1,4 +1,6 @@
-"""Transport-free steps of the supervised DAQ pipeline (spec §7.2-7.4), shared by both servers.
+"""Transport-free steps of the supervised DAQ pipeline, shared by both servers.
+
+They follow docs/protocols/grpc.md §7.2-§7.4.
 
 The grpc.aio servicer (:mod:`.servicer`) and the threaded one (:mod:`.threaded`) differ
 only in how they wait and abort; everything that decides an RPC lives here.  A step that
@@ -114,7 +116,7 @@ class ReadPlan(NamedTuple):
 
 
 def abort_for(exc: BaseException) -> Abort:
-    """The status a backend exception ends the RPC with (spec §7.2 step 8)."""
+    """The status a backend exception ends the RPC with (docs/protocols/grpc.md §7.2 step 8)."""
     return Abort(*mapping.exception_to_rpc_status(exc))
 
 

@@ -1,4 +1,4 @@
-"""SupervisedServer: expose any Backend as the DAQ gRPC service, behind policies (spec §7).
+"""SupervisedServer: any Backend as the DAQ service, behind policies (docs/protocols/grpc.md §7).
 
 No policies means every read is allowed and every write denied.  Optionally serves the
 DevDB service on the same port from a :class:`pacsys.metadata.MetadataSource`.

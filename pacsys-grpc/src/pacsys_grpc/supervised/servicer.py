@@ -1,4 +1,4 @@
-"""The grpc.aio DAQ servicer: DRF gate, policies, audit, then the backend (spec §7.2-7.4).
+"""The grpc.aio DAQ servicer: DRF gate, policies, audit, backend (docs/protocols/grpc.md §7.2-§7.4).
 
 Runs on a grpc.aio event loop.  A sync Backend is called in a named worker pool; an async
 backend (awaitable ``get_many``/``write_many``) is awaited on the loop.  Set RPCs are
