@@ -281,3 +281,14 @@ def test_count_on_a_simulator_subscription() -> None:
         rest = [r for r, _ in sub.readings(timeout=0)]
     assert len(first) == 3 and len(rest) == 8  # 11 readings: one at once + 10 periodic
     assert [r.timestamp for r in first + rest] == sorted(r.timestamp for r in first + rest)
+
+
+def test_count_on_a_fake_backend_subscription() -> None:
+    from pacsys.testing import FakeBackend
+
+    fake = FakeBackend()
+    sub = fake.subscribe(["M:OUTTMP@p,1000"])
+    for value in (1.0, 2.0, 3.0):
+        fake.emit_reading("M:OUTTMP@p,1000", value)
+    assert [r.value for r, _ in sub.readings(timeout=0, count=2)] == [1.0, 2.0]
+    assert [r.value for r, _ in sub.readings(timeout=0)] == [3.0]
