@@ -488,3 +488,12 @@ class SubscriptionHandle(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def __getattr__(name: str) -> Any:
+    """``CombinedStream`` lives in pacsys.exp; loaded on first use, as the old path promises."""
+    if name == "CombinedStream":
+        from pacsys.exp.combined import CombinedStream
+
+        return CombinedStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

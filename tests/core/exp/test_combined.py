@@ -65,3 +65,22 @@ def test_errors_are_raised() -> None:
         list(stream.readings(timeout=5))
     with pytest.raises(ConnectionError):
         list(stream.readings(timeout=0))
+
+
+def test_the_old_import_path_still_works() -> None:
+    from pacsys.types import CombinedStream as Old
+
+    assert Old is CombinedStream
+
+
+def test_import_pacsys_loads_none_of_pacsys_exp() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pacsys, pacsys.types; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pacsys.exp', 'pandas', "
+        "'pyarrow', 'matplotlib'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
