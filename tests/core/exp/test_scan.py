@@ -288,3 +288,42 @@ def test_ctrl_c_at_every_step_restores_every_changed_device(grid: bool) -> None:
     assert kinds == {"read", "write", "settle", "abort_if"}
     # a Ctrl-C during the restore write itself is retried: the last interrupts hit restores
     assert interrupted_at[-1] in ("write 7.0", "write -3.0")
+
+
+# --- the progress bar itself --------------------------------------------------------------
+
+
+class Terminal:
+    """A stream that says it is a terminal and keeps what is written."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_draws_on_a_terminal_only() -> None:
+    from pacsys.exp.progress import Progress
+
+    tty = Terminal(True)
+    bar = Progress(4, "scan X", stream=tty)
+    assert bar.mode == "text"
+    bar.update(1, "X=1", force=True)
+    bar.close(4, "done")
+    lines = tty.text.split("\r")
+    assert lines[1].startswith("scan X [#######.......................] 1/4") and "X=1" in lines[1]
+    assert lines[2].startswith("scan X [##############################] 4/4") and "done" in lines[2]
+    assert tty.text.endswith("\n")
+    pipe = Terminal(False)
+    quiet = Progress(4, "scan X", stream=pipe)
+    quiet.update(1, force=True)
+    quiet.close(4)
+    assert quiet.mode == "off" and pipe.text == ""
