@@ -204,3 +204,91 @@ def test_closed_dispatcher_dispatches_nothing() -> None:
     h = handle(d, callback=lambda r, hh: calls.append(r))
     h.deliver(reading(1))
     assert calls == []
+
+
+# --- readings(count=N) ------------------------------------------------------------------
+
+
+def test_count_takes_that_many_and_leaves_the_rest_buffered(dispatcher) -> None:
+    h = handle(dispatcher)
+    for i in range(5):
+        h.deliver(reading(i))
+    assert [r.value for r, _ in h.readings(timeout=0, count=2)] == [0.0, 1.0]
+    assert [r.value for r, _ in h.readings(timeout=5, count=2)] == [2.0, 3.0]
+    assert [r.value for r, _ in h.readings(timeout=0)] == [4.0]
+
+
+def test_count_returns_as_soon_as_reached_without_waiting_for_the_window(dispatcher) -> None:
+    h = handle(dispatcher)
+    consumer_started = threading.Event()
+    got: list[float] = []
+
+    def consume() -> None:
+        consumer_started.set()
+        got.extend(r.value for r, _ in h.readings(timeout=None, count=3))
+
+    t = threading.Thread(target=consume)
+    t.start()
+    assert consumer_started.wait(5)
+    for i in range(4):
+        h.deliver(reading(i))
+    t.join(5)
+    assert not t.is_alive()  # timeout=None would block forever without count
+    assert got == [0.0, 1.0, 2.0]
+    assert [r.value for r, _ in h.readings(timeout=0)] == [3.0]
+
+
+def test_count_ends_early_on_stop_and_raises_a_stored_error(dispatcher) -> None:
+    h = handle(dispatcher)
+    h.deliver(reading(1))
+    h.mark_stopped()
+    assert [r.value for r, _ in h.readings(count=5)] == [1.0]
+    failed = handle(dispatcher)
+    failed.deliver(reading(1))
+    failed.fail(ConnectionError("lost"))
+    with pytest.raises(ConnectionError):
+        list(failed.readings(timeout=0, count=2))
+
+
+def test_count_reached_before_a_stored_error_does_not_raise(dispatcher) -> None:
+    h = handle(dispatcher)
+    h.deliver(reading(1))
+    h.fail(ConnectionError("lost"))
+    assert [r.value for r, _ in h.readings(timeout=0, count=1)] == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("count", "error", "match"),
+    [
+        (-1, ValueError, "count must be >= 0, got -1"),
+        (True, TypeError, "got bool"),
+        (2.0, TypeError, "got float"),
+    ],
+)
+def test_bad_count_is_refused_at_the_call(dispatcher, count, error, match) -> None:
+    with pytest.raises(error, match=match):
+        handle(dispatcher).readings(count=count)
+
+
+def test_count_on_a_simulator_subscription() -> None:
+    from pacsys.sim import ManualClock, SimBackend
+
+    clock = ManualClock()
+    with SimBackend(clock=clock, dispatch_mode=DispatchMode.DIRECT) as sim:
+        sub = sim.subscribe(["M:OUTTMP@p,100"])
+        clock.advance(1.0)
+        first = [r for r, _ in sub.readings(timeout=0, count=3)]
+        rest = [r for r, _ in sub.readings(timeout=0)]
+    assert len(first) == 3 and len(rest) == 8  # 11 readings: one at once + 10 periodic
+    assert [r.timestamp for r in first + rest] == sorted(r.timestamp for r in first + rest)
+
+
+def test_count_on_a_fake_backend_subscription() -> None:
+    from pacsys.testing import FakeBackend
+
+    fake = FakeBackend()
+    sub = fake.subscribe(["M:OUTTMP@p,1000"])
+    for value in (1.0, 2.0, 3.0):
+        fake.emit_reading("M:OUTTMP@p,1000", value)
+    assert [r.value for r, _ in sub.readings(timeout=0, count=2)] == [1.0, 2.0]
+    assert [r.value for r, _ in sub.readings(timeout=0)] == [3.0]

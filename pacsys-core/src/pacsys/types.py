@@ -437,6 +437,17 @@ def _readback_type(value: Any) -> str | None:
 # --- SubscriptionHandle -------------------------------------------------------------------
 
 
+def check_count(count: int | None) -> int | None:
+    """``count`` of ``readings(count=...)``: None or an int >= 0 (bools refused)."""
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+        raise TypeError(f"count must be an int or None, got {type(count).__name__}")
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    return int(count)
+
+
 class SubscriptionHandle(abc.ABC):
     """A running subscription: iterate its readings, or stop it.
 
@@ -462,9 +473,12 @@ class SubscriptionHandle(abc.ABC):
 
     @abc.abstractmethod
     def readings(
-        self, timeout: float | None = None
+        self, timeout: float | None = None, *, count: int | None = None
     ) -> Iterator[tuple[Reading, SubscriptionHandle]]:
-        """Yield ``(reading, handle)``; None blocks, 0 drains, > 0 is a total window."""
+        """Yield ``(reading, handle)``; None blocks, 0 drains, > 0 is a total window.
+
+        ``count`` stops after that many readings (fewer if the window ends first).
+        """
 
     @abc.abstractmethod
     def stop(self) -> None: ...
@@ -474,3 +488,12 @@ class SubscriptionHandle(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def __getattr__(name: str) -> Any:
+    """``CombinedStream`` lives in pacsys.exp; loaded on first use, as the old path promises."""
+    if name == "CombinedStream":
+        from pacsys.exp.combined import CombinedStream
+
+        return CombinedStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

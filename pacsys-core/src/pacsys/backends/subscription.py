@@ -16,6 +16,7 @@ from pacsys.types import (
     ReadingCallback,
     ReadingStream,
     SubscriptionHandle,
+    check_count,
 )
 
 __all__ = ["CALLBACK_ITERATION_ERROR", "BufferedSubscriptionHandle"]
@@ -154,29 +155,33 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
                 log.exception("Error while removing subscription to %s", summarize_drfs(self.drfs))
 
     def readings(
-        self, timeout: float | None = None
+        self, timeout: float | None = None, *, count: int | None = None
     ) -> Iterator[tuple[Reading, SubscriptionHandle]]:
         """Yield ``(reading, handle)`` pairs of this subscription.
 
         ``None`` blocks until stopped (then drains) or failed (drains, then raises); ``0``
-        drains what is buffered now; ``> 0`` is a total window from the call.
+        drains what is buffered now; ``> 0`` is a total window from the call.  ``count``
+        ends the iteration after that many readings; the rest stay buffered.
         """
         if self._callback is not None:
             raise RuntimeError(CALLBACK_ITERATION_ERROR)
-        return self._iterate(timeout)
+        return self._iterate(timeout, check_count(count))
 
-    def _iterate(self, timeout: float | None) -> ReadingStream:
+    def _iterate(self, timeout: float | None, count: int | None) -> ReadingStream:
+        if count == 0:
+            return
         if timeout is not None and timeout <= 0:
             with self._cond:
-                pending = list(self._buffer)
-                self._buffer.clear()
+                n = len(self._buffer) if count is None else min(count, len(self._buffer))
+                pending = [self._buffer.popleft() for _ in range(n)]
             for reading in pending:
                 yield reading, self
-            if self._exc is not None:
+            if self._exc is not None and (count is None or n < count):
                 raise self._exc
             return
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
+        remaining_count = count
+        while remaining_count is None or remaining_count > 0:
             with self._cond:
                 while not self._buffer and not self._stopped:
                     remaining = None if deadline is None else deadline - time.monotonic()
@@ -193,6 +198,8 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
                 if self._exc is not None:
                     raise self._exc
                 return
+            if remaining_count is not None:
+                remaining_count -= 1
             yield reading, self
 
     def __repr__(self) -> str:

@@ -68,11 +68,12 @@ def _device_name(drf: str) -> str:
 class FakeSubscriptionHandle(BufferedSubscriptionHandle):
     """A FakeBackend subscription: unbounded queue, never drains after a stop."""
 
-    def _iterate(self, timeout: float | None) -> ReadingStream:
+    def _iterate(self, timeout: float | None, count: int | None = None) -> ReadingStream:
         if self._exc is not None:
             raise self._exc
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._stopped:
+        left = count
+        while not self._stopped and (left is None or left > 0):
             with self._cond:
                 if not self._buffer:
                     if timeout == 0:
@@ -87,6 +88,8 @@ class FakeSubscriptionHandle(BufferedSubscriptionHandle):
                             raise self._exc
                         return
                 reading = self._buffer.popleft()
+            if left is not None:
+                left -= 1
             yield reading, self
 
 
