@@ -93,7 +93,7 @@ _NAMES: dict[str, str] = {
     **dict.fromkeys(["AcnetServer"], "pacsys_acnet.server"),
 }
 
-__all__ = sorted(_NAMES)
+__all__ = list(_NAMES)
 
 
 def __getattr__(name: str) -> Any:
