@@ -1,6 +1,6 @@
 """Numbers of the acnetd client protocol: ports, sizes, command, ACK and packet-flag codes.
 
-See ``docs/protocols/acnet.md`` §1 (transport), §3 (commands and ACKs) and §4 (packets).
+Transport, commands and ACKs, packets: docs/protocols/acnet.md §1, §3 and §4.
 """
 
 from __future__ import annotations

@@ -16,4 +16,14 @@ def pacsys_backends() -> list[BackendSpec]:
 
 @hookimpl
 def pacsys_servers() -> list[ServerSpec]:
-    return []
+    return [
+        ServerSpec(
+            "acnet",
+            "pacsys_acnet.server:AcnetServer",
+            "acnetd emulator behind its TCP bridge (RETDAT, GETS32, FTPMAN, task routing)",
+            option="--acnet-port",
+            option_kwarg="port",
+            option_type=int,
+            default=6803,
+        )
+    ]

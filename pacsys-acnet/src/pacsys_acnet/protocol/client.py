@@ -1,5 +1,6 @@
-"""The client side of the acnetd protocol as a pure state machine (``docs/protocols/acnet.md``
-§3, §4.6 and §5).
+"""The client side of the acnetd protocol as a pure state machine.
+
+See docs/protocols/acnet.md §3, §4.6 and §5.
 
 Every API call validates its arguments and queues a :class:`Pending` command; the driver
 sends :meth:`ClientEngine.next_command` when no command is in flight, feeds ACKs to
