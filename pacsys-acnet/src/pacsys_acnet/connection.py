@@ -1,9 +1,9 @@
 """Sync connections to acnetd over TCP (the acsys-proxy bridge) and UDP (a local daemon).
 
 Thin drivers around :class:`~pacsys_acnet.protocol.ClientEngine`, see
-docs/protocols/acnet.md §1 and §11: one reader thread per connection moves bytes into the engine, sends the
-next queued command, and calls handlers. Handlers run on that thread, never concurrently;
-the blocking methods refuse to run there (RuntimeError) because they would wait on it.
+docs/protocols/acnet.md §1 and §11: one reader thread per connection moves bytes into the
+engine, sends the next queued command, and calls handlers. Handlers run on that thread,
+never concurrently; blocking methods refuse to run there (RuntimeError): they would wait on it.
 """
 
 from __future__ import annotations
