@@ -2,7 +2,15 @@
 
 Every named status code (``ACNET_REQTMO``, ``DPM_NO_SUCH_DEVICE``, ...) is a module constant
 holding its composite value; see :mod:`pacsys.acnet.status`.
+
+The raw-ACNET client names (``AcnetConnectionTCP``, ``RetdatClient``, ``FTPClient``,
+``DPMAcnet``, ...) and the submodules ``constants``, ``rad50``, ``packet``, ``connection_sync``,
+``retdat``, ``gets32``, ``ftp``, ``ftp_spec`` and ``dpm_acnet`` come from the pacsys-acnet
+distribution, loaded on first use; without it they raise ImportError naming the install.
 """
+
+import importlib
+from typing import Any
 
 from pacsys.acnet import status
 from pacsys.acnet.errors import (
@@ -27,6 +35,85 @@ __all__ = [
 __all__.extend(status.__all__)
 
 
-def __getattr__(name: str) -> int:
-    """Only for static type checkers: the star-imported named codes are ``int``."""
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Public names of the raw-ACNET client, provided by pacsys-acnet (its ``pacsys_acnet`` package).
+_PROVIDED = frozenset(
+    {
+        "ACNET_CLIENT_PORT",
+        "ACNET_HEADER_SIZE",
+        "ACNET_PORT",
+        "ACNET_TCP_PORT",
+        "ACSYS_PROXY_HOST",
+        "DEFAULT_TIMEOUT",
+        "AcnetCancel",
+        "AcnetConnectionTCP",
+        "AcnetConnectionUDP",
+        "AcnetMessage",
+        "AcnetPacket",
+        "AcnetReply",
+        "AcnetRequest",
+        "AcnetRequestContext",
+        "ClockSample",
+        "ClockTrigger",
+        "DPMAcnet",
+        "DPMError",
+        "DPMReading",
+        "DeviceTrigger",
+        "ExternalSample",
+        "ExternalTrigger",
+        "FTPClassCode",
+        "FTPClassInfo",
+        "FTPClient",
+        "FTPDataPoint",
+        "FTPDevice",
+        "FTPSpec",
+        "FTPStream",
+        "Gets32Client",
+        "Gets32Event",
+        "Gets32Header",
+        "Gets32Reply",
+        "NodeStats",
+        "PeriodicSample",
+        "ReArmSpec",
+        "ReadDevice",
+        "ReadStream",
+        "ReadValue",
+        "ReplyId",
+        "RequestId",
+        "RetdatClient",
+        "RetdatReply",
+        "SnapClassInfo",
+        "SnapshotHandle",
+        "SnapshotSpec",
+        "SnapshotState",
+        "StateTrigger",
+        "decode",
+        "decode_stripped",
+        "encode",
+        "get_ftp_class_info",
+        "get_snap_class_info",
+        "node_parts",
+        "node_value",
+        "parse_ftp_event",
+    }
+)
+
+
+def _transport() -> Any:
+    """The pacsys_acnet package, or ImportError saying which distribution to install."""
+    try:
+        return importlib.import_module("pacsys_acnet")
+    except ImportError as exc:
+        raise ImportError(
+            f"{__name__} client names are provided by pacsys-acnet, which is not installed: "
+            "pip install pacsys-acnet",
+            name="pacsys_acnet",
+        ) from exc
+
+
+def __getattr__(name: str) -> Any:
+    """Raw-ACNET client names, resolved from pacsys-acnet on first use."""
+    if name not in _PROVIDED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_transport(), name)
+    globals()[name] = value
+    return value

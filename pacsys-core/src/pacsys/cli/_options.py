@@ -255,7 +255,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 _LOG_HANDLER = _StderrHandler()
 _LOG_HANDLER.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
-_LOGGERS = ("pacsys", "pacsys_dpm", "pacsys_grpc", "pacsys_dmq", "pacsys_acl", "pacsys_ssh")
+_LOGGERS = (
+    "pacsys",
+    "pacsys_dpm",
+    "pacsys_grpc",
+    "pacsys_dmq",
+    "pacsys_acl",
+    "pacsys_ssh",
+    "pacsys_acnet",
+)
 
 
 def _setup_logging(debug: bool) -> None:

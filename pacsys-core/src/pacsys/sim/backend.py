@@ -263,6 +263,18 @@ class SimBackend(Backend):
 
     # --- reads ---------------------------------------------------------------------------
 
+    def sample_times(self, drf: str, times: Iterable[float]) -> list[Reading]:
+        """Readings of one DRF at the given instants (epoch seconds): what a fast digitizer
+        (a fast time plot or a snapshot) would have sampled, with no event involved."""
+        self._check_open()
+        request = parse_request(drf)
+        try:
+            state = self._state(self._device(request))
+        except SimError as exc:
+            return [self._error(drf, exc, _timestamp(t)) for t in times]
+        meta = devices.meta_for(state.device, request)
+        return [self._sample(drf, request, state, t, meta) for t in times]
+
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
         """Readings in order, all sampled at the same instant; invalid DRF -> ValueError."""
         self._check_open()

@@ -1,0 +1,29 @@
+"""Entry point of pacsys-acnet: declares what this distribution offers to pacsys.
+
+Imported during plugin discovery, so it must stay light: factories are named by
+import path and loaded only when used.
+"""
+
+from __future__ import annotations
+
+from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
+
+
+@hookimpl
+def pacsys_backends() -> list[BackendSpec]:
+    return []
+
+
+@hookimpl
+def pacsys_servers() -> list[ServerSpec]:
+    return [
+        ServerSpec(
+            "acnet",
+            "pacsys_acnet.server:AcnetServer",
+            "acnetd emulator behind its TCP bridge (RETDAT, GETS32, FTPMAN, task routing)",
+            option="--acnet-port",
+            option_kwarg="port",
+            option_type=int,
+            default=6803,
+        )
+    ]
