@@ -32,9 +32,10 @@ import numpy as np
 
 from pacsys.errors import ScalingError
 from pacsys.scaling import _vector
+from pacsys.scaling._base import TransformFailure
 from pacsys.scaling._common import forward as _common_forward
 from pacsys.scaling._inverse import inverse as _common_inverse
-from pacsys.scaling._primary import FORWARD, INVERSE, TransformFailure
+from pacsys.scaling._primary import FORWARD, INVERSE
 
 if TYPE_CHECKING:
     from pacsys.metadata import PropertyInfo

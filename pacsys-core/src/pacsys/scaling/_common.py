@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from math import acos, exp, log, log10, sqrt
 
-from pacsys.scaling._primary import TransformFailure
+from pacsys.scaling._base import TransformFailure
 
 __all__ = ["MIN_CONSTANTS", "forward"]
 

@@ -12,13 +12,13 @@ import math
 from collections.abc import Callable, Sequence
 from math import cos, exp, log, log10, sqrt
 
+from pacsys.scaling._base import TransformFailure
 from pacsys.scaling._common import (
     MULTIFUNCTION_MESSAGE,
     SUBTRANSFORM_MESSAGE,
     TABLE_MESSAGE,
     forward,
 )
-from pacsys.scaling._primary import TransformFailure
 
 __all__ = ["inverse"]
 

@@ -5,105 +5,32 @@ Each transform is a pair of plain functions ``forward(raw, n) -> float`` and
 arithmetic follows ACNET's front-end conventions to the bit (evaluation order included), so
 do not "simplify" an expression: ``x / 3276.8`` is not ``x * (1 / 3276.8)``.
 
-A documented failure raises :class:`TransformFailure`; arithmetic errors (``int(nan)``,
-binary32 overflow...) propagate as the built-in exception. The public Scaler wraps both.
+A documented failure raises TransformFailure; arithmetic errors (``int(nan)``, binary32
+overflow...) propagate as the built-in exception. The public Scaler wraps both.
 """
 
 from __future__ import annotations
 
-import math
-import struct
 from collections.abc import Callable
 
-__all__ = [
-    "FORWARD",
-    "INVERSE",
-    "LINEAR_DIVISORS",
-    "TransformFailure",
-    "bits32",
-    "f32",
-    "sign_extend",
-]
+from pacsys.scaling._base import (
+    TransformFailure,
+    bits32,
+    bswap,
+    check_signed,
+    check_unsigned,
+    f32,
+    jint,
+    need_width,
+    s32,
+    sext8,
+    sign_extend,
+    wswap,
+)
 
-_PACK_F = struct.Struct("<f")
-_PACK_I = struct.Struct("<I")
-_PACK_SI = struct.Struct("<i")
+__all__ = ["FORWARD", "INVERSE", "LINEAR_DIVISORS"]
+
 _MASK32 = 0xFFFFFFFF
-_SIGNED = {1: (-0x80, 0x7F), 2: (-0x8000, 0x7FFF), 4: (-0x80000000, 0x7FFFFFFF)}
-_UNSIGNED = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF}
-
-
-class TransformFailure(Exception):
-    """A transform refused its input; the text is the ACNET reason (e.g. ``"Overflow"``)."""
-
-
-# --- bit helpers --------------------------------------------------------------------------
-
-
-def sign_extend(raw: int, n: int) -> int:
-    """The low ``n`` bytes of ``raw`` read as a two's-complement integer."""
-    bits = 8 * n
-    value = raw & ((1 << bits) - 1)
-    return value - (1 << bits) if value >> (bits - 1) else value
-
-
-def _sext8(value: int) -> int:
-    value &= 0xFF
-    return value - 0x100 if value & 0x80 else value
-
-
-def _s32(u: int) -> int:
-    u &= _MASK32
-    return u - 0x100000000 if u & 0x80000000 else u
-
-
-def _wswap(u: int) -> int:
-    u &= _MASK32
-    return ((u & 0xFFFF) << 16) | (u >> 16)
-
-
-def _bswap(u: int) -> int:
-    return int.from_bytes((u & _MASK32).to_bytes(4, "little"), "big")
-
-
-def f32(bits: int) -> float:
-    """The low 32 bits of ``bits`` as an IEEE binary32, widened to double."""
-    return _PACK_F.unpack(_PACK_I.pack(bits & _MASK32))[0]
-
-
-def bits32(v: float) -> int:
-    """``v`` rounded to binary32, as a signed 32-bit pattern (OverflowError past the range)."""
-    return _PACK_SI.unpack(_PACK_F.pack(v))[0]
-
-
-def _check_signed(v: int, n: int) -> int:
-    low, high = _SIGNED[n]
-    if not low <= v <= high:
-        raise TransformFailure("Overflow")
-    return v
-
-
-def _check_unsigned(v: int, n: int) -> int:
-    if not 0 <= v <= _UNSIGNED[n]:
-        raise TransformFailure("Overflow")
-    return v
-
-
-def _jint(v: float) -> int:
-    """Java's narrowing ``(int)`` cast: NaN -> 0, saturating at the int32 bounds."""
-    if math.isnan(v):
-        return 0
-    if v >= 2147483647.0:
-        return 2147483647
-    if v <= -2147483648.0:
-        return -2147483648
-    return int(v)
-
-
-def _need_width(n: int, want: int, message: str) -> None:
-    if n != want:
-        raise TransformFailure(message)
-
 
 # --- linear scales: x / K forward, checkS(trunc(v * K)) inverse -------------------------------
 
@@ -123,7 +50,7 @@ def _linear(k: float) -> tuple[Callable[[int, int], float], Callable[[float, int
         return sign_extend(raw, n) / k
 
     def inverse(v: float, n: int) -> int:
-        return _check_signed(int(v * k), n)
+        return check_signed(int(v * k), n)
 
     return forward, inverse
 
@@ -136,7 +63,7 @@ def _f8(raw: int, n: int) -> float:
 
 
 def _i8(v: float, n: int) -> int:
-    return _check_signed(int(v - 32768.0), n)
+    return check_signed(int(v - 32768.0), n)
 
 
 def _f10(raw: int, n: int) -> float:
@@ -144,7 +71,7 @@ def _f10(raw: int, n: int) -> float:
 
 
 def _i10(v: float, n: int) -> int:
-    return _check_signed(int(v), n)
+    return check_signed(int(v), n)
 
 
 def _f14(raw: int, n: int) -> float:
@@ -180,7 +107,7 @@ def _f18(raw: int, n: int) -> float:
 
 
 def _i18(v: float, n: int) -> int:
-    return _check_signed(int(v / 0.001040625), n)
+    return check_signed(int(v / 0.001040625), n)
 
 
 def _f20(raw: int, n: int) -> float:
@@ -195,23 +122,23 @@ def _i20(v: float, n: int) -> int:
         raise TransformFailure("Corrupt data")
     if n == 4:
         raise TransformFailure("Bad scale")
-    return _jint(v)
+    return jint(v)
 
 
 def _f22(raw: int, n: int) -> float:
-    return f32(_wswap(sign_extend(raw, n))) / 4.0
+    return f32(wswap(sign_extend(raw, n))) / 4.0
 
 
 def _i22(v: float, n: int) -> int:
-    return _s32(_wswap(bits32(v * 4.0)))
+    return s32(wswap(bits32(v * 4.0)))
 
 
 def _f24(raw: int, n: int) -> float:
-    return f32(_wswap(sign_extend(raw, n)))
+    return f32(wswap(sign_extend(raw, n)))
 
 
 def _i24(v: float, n: int) -> int:
-    return _s32(_wswap(bits32(v)))
+    return s32(wswap(bits32(v)))
 
 
 def _f26(raw: int, n: int) -> float:
@@ -223,27 +150,27 @@ def _i26(v: float, n: int) -> int:
 
 
 def _f28(raw: int, n: int) -> float:
-    return float(_s32(_wswap(sign_extend(raw, n))))
+    return float(s32(wswap(sign_extend(raw, n))))
 
 
 def _i28(v: float, n: int) -> int:
-    return _s32(_wswap(int(v)))
+    return s32(wswap(int(v)))
 
 
 def _f30(raw: int, n: int) -> float:
-    return float(_sext8(sign_extend(raw, n)))
+    return float(sext8(sign_extend(raw, n)))
 
 
 def _i30(v: float, n: int) -> int:
-    return _check_signed(int(v), 1)
+    return check_signed(int(v), 1)
 
 
 def _f32(raw: int, n: int) -> float:
-    return float(_sext8(sign_extend(raw, n) >> 8))
+    return float(sext8(sign_extend(raw, n) >> 8))
 
 
 def _i32(v: float, n: int) -> int:
-    return (_check_signed(int(v), 1) & 0xFF) << 8
+    return (check_signed(int(v), 1) & 0xFF) << 8
 
 
 def _f34(raw: int, n: int) -> float:
@@ -251,7 +178,7 @@ def _f34(raw: int, n: int) -> float:
 
 
 def _i34(v: float, n: int) -> int:
-    return _check_unsigned(int(abs(v)), 1)
+    return check_unsigned(int(abs(v)), 1)
 
 
 def _f36(raw: int, n: int) -> float:
@@ -277,7 +204,7 @@ def _f40(raw: int, n: int) -> float:
 
 
 def _i40(v: float, n: int) -> int:
-    return _check_signed(int(v * 256.0), 1)
+    return check_signed(int(v * 256.0), 1)
 
 
 def _f42(raw: int, n: int) -> float:
@@ -320,7 +247,7 @@ def _f46(raw: int, n: int) -> float:
 def _i46(v: float, n: int) -> int:
     if not 0 <= v < 4294967296.0:
         raise TransformFailure("Corrupt data")
-    return _s32(int(v))
+    return s32(int(v))
 
 
 def _f48(raw: int, n: int) -> float:
@@ -350,16 +277,16 @@ def _f52(raw: int, n: int) -> float:
     if n == 2:
         return float(sign_extend(((x & 0xFF) << 8) | ((x >> 8) & 0xFF), 2))
     if n == 4:
-        return float(_s32(_bswap(x)))
+        return float(s32(bswap(x)))
     return 0.0
 
 
 def _i52(v: float, n: int) -> int:
-    s = _check_signed(int(v), n)
+    s = check_signed(int(v), n)
     if n == 2:
         return ((s & 0xFF) << 8) | ((s >> 8) & 0xFF)
     if n == 4:
-        return _s32(_bswap(s))
+        return s32(bswap(s))
     return 0
 
 
@@ -372,7 +299,7 @@ def _f54(raw: int, n: int) -> float:
 def _i54(v: float, n: int) -> int:
     if n != 2 or v < 4 or v > 20:
         raise TransformFailure("Value out of range")
-    s = _check_unsigned(int((v - 4.0) / 0.0004882961516), n)
+    s = check_unsigned(int((v - 4.0) / 0.0004882961516), n)
     if s & 0x8000:
         raise TransformFailure("Value out of range")
     return s
@@ -384,12 +311,12 @@ def _offset_binary(
     """Two-byte offset binary: ``(raw - 32768) / k``."""
 
     def forward(raw: int, n: int) -> float:
-        _need_width(n, 2, "Must be two byte quantity")
+        need_width(n, 2, "Must be two byte quantity")
         return (float(raw & 0xFFFF) - 32768.0) / k
 
     def inverse(v: float, n: int) -> int:
-        _need_width(n, 2, inverse_message)
-        return _check_unsigned(int(v * k + 32768.0), n)
+        need_width(n, 2, inverse_message)
+        return check_unsigned(int(v * k + 32768.0), n)
 
     return forward, inverse
 
@@ -399,7 +326,7 @@ def _f58(raw: int, n: int) -> float:
 
 
 def _i58(v: float, n: int) -> int:
-    r = _jint(v * 256.0)
+    r = jint(v * 256.0)
     return -r if r < 0 else r
 
 
@@ -430,11 +357,11 @@ def _i64(v: float, n: int) -> int:
     if v < -1 or v > 1:
         raise TransformFailure("Value out of range")
     t = v * _P64_SCALE[n]
-    return _jint(t) if n == 4 else int(t)
+    return jint(t) if n == 4 else int(t)
 
 
 def _f66(raw: int, n: int) -> float:
-    _need_width(n, 2, "Must be two byte quantity")
+    need_width(n, 2, "Must be two byte quantity")
     x = sign_extend(raw, n)
     if x <= 0:
         raise TransformFailure("Corrupt data")
@@ -456,31 +383,31 @@ def _i68(v: float, n: int) -> int:
 
 
 def _f74(raw: int, n: int) -> float:
-    _need_width(n, 2, "Data length error")
+    need_width(n, 2, "Data length error")
     return sign_extend(raw, n) * 0.00064088
 
 
 def _i74(v: float, n: int) -> int:
     if n != 2 or abs(v) > 21:
         raise TransformFailure("Data range invalid")
-    return _check_unsigned(int(v / 0.00064088), n)
+    return check_unsigned(int(v / 0.00064088), n)
 
 
 def _f76(raw: int, n: int) -> float:
-    _need_width(n, 4, "Data length error")
-    return float(_wswap(sign_extend(raw, n)))
+    need_width(n, 4, "Data length error")
+    return float(wswap(sign_extend(raw, n)))
 
 
 def _i76(v: float, n: int) -> int:
-    _need_width(n, 4, "Data length invalid")
+    need_width(n, 4, "Data length invalid")
     if v >= 4294967296.0 or v < 0:
         raise TransformFailure("Data range invalid")
     s = int(v - 2147483648.0) | 0x80000000 if v >= 2147483648.0 else int(v)
-    return _s32(_wswap(s))
+    return s32(wswap(s))
 
 
 def _f82(raw: int, n: int) -> float:
-    _need_width(n, 2, "Must be two byte quantity")
+    need_width(n, 2, "Must be two byte quantity")
     x = sign_extend(raw, n)
     if x & 0xF000:
         raise TransformFailure("Corrupted input data")
@@ -488,20 +415,20 @@ def _f82(raw: int, n: int) -> float:
 
 
 def _i82(v: float, n: int) -> int:
-    _need_width(n, 2, "Data length invalid")
+    need_width(n, 2, "Data length invalid")
     if v < 0 or v > 10:
         raise TransformFailure("Out of valid range")
     return int(v * 409.5)
 
 
 def _f84(raw: int, n: int) -> float:
-    _need_width(n, 4, "Must be four byte quantity")
-    return f32(_bswap(sign_extend(raw, n)))
+    need_width(n, 4, "Must be four byte quantity")
+    return f32(bswap(sign_extend(raw, n)))
 
 
 def _i84(v: float, n: int) -> int:
-    _need_width(n, 4, "Data length invalid")
-    return _s32(_bswap(bits32(v)))
+    need_width(n, 4, "Data length invalid")
+    return s32(bswap(bits32(v)))
 
 
 _PAIRS: dict[int, tuple[Callable[[int, int], float], Callable[[float, int], int]]] = {
