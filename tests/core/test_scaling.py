@@ -102,6 +102,19 @@ def test_a_slow_transform_maps_element_by_element() -> None:
     assert out.tolist() == [scaler.scale(0), scaler.scale(3276), scaler.scale(-3276)]
 
 
+def test_an_element_wise_failure_is_the_scalar_error() -> None:
+    scaler = Scaler(2, 22, (4.0, 1.0), 2)
+    assert scaler.unscale(np.array([1.0, 2.0])).tolist() == [
+        scaler.unscale(1.0),
+        scaler.unscale(2.0),
+    ]
+    with pytest.raises(ScalingError) as scalar:
+        scaler.unscale(1e9)
+    with pytest.raises(ScalingError) as array:
+        scaler.unscale(np.array([1.0, 1e9, -1.0]))
+    assert str(array.value) == str(scalar.value)
+
+
 def test_the_first_failing_element_raises() -> None:
     scaler = Scaler(2, 6, (4.0, 1.0), 2)
     with pytest.raises(ScalingError) as caught:

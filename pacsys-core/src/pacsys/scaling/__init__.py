@@ -34,6 +34,7 @@ from pacsys.errors import ScalingError
 from pacsys.scaling import _vector
 from pacsys.scaling._base import TransformFailure
 from pacsys.scaling._common import forward as _common_forward
+from pacsys.scaling._common import ready as common_ready
 from pacsys.scaling._inverse import inverse as _common_inverse
 from pacsys.scaling._primary import FORWARD, INVERSE
 
@@ -194,11 +195,16 @@ class Scaler:
             if raw is not None:
                 out = _accept(_vector.primary_forward(self.p_index, raw, self.input_len))
         elif array.dtype.kind in "iuf":
-            out = array.astype(np.float64)
+            out = array.astype(np.float64)  # a copy: the common kernels work in place
         if out is not None and common:
             out = _accept(_vector.common_forward(self.c_index, out, self.constants))
-        if out is None:  # element by element: exact, and raises for the first bad element
-            return _map(array, lambda item: self._forward_one(item, primary, common), np.float64)
+        if out is None:
+            items = array.ravel().tolist()
+            fast = (
+                self._fast_forward(items, primary, common) if array.dtype.kind in "iubf" else None
+            )
+            one = lambda x: self._forward_one(x, primary, common)  # noqa: E731
+            return _collect(array, items, fast, one, np.float64)
         return out
 
     def _inverse(self, value: Any, *, common: bool, primary: bool) -> Any:
@@ -212,9 +218,44 @@ class Scaler:
         if out is not None and primary:
             out = _accept(_vector.primary_inverse(self.p_index, out, self.input_len))
         if out is None:
-            dtype = np.int64 if primary else np.float64
-            return _map(array, lambda item: self._inverse_one(item, common, primary), dtype)
+            items = array.ravel().tolist()
+            fast = (
+                self._fast_inverse(items, common, primary) if array.dtype.kind in "iubf" else None
+            )
+            one = lambda v: self._inverse_one(v, common, primary)  # noqa: E731
+            return _collect(array, items, fast, one, np.int64 if primary else np.float64)
         return out
+
+    # --- element by element, for the transforms numpy cannot do bit-exactly ---------------
+
+    def _fast_forward(self, items: list[Any], primary: bool, common: bool) -> list[Any] | None:
+        """The results of a clean run, or None when any element fails (or is unsupported)."""
+        n, c, C = self.input_len, self.c_index, self.constants
+        pf = FORWARD.get(self.p_index)
+        if (primary and pf is None) or (common and not common_ready(c, C)):
+            return None
+        try:
+            if primary and common:
+                return [_common_forward(c, pf(int(r), n), C) for r in items]  # type: ignore[misc]
+            if primary:
+                return [pf(int(r), n) for r in items]  # type: ignore[misc]
+            return [_common_forward(c, float(x), C) for x in items]
+        except Exception:
+            return None
+
+    def _fast_inverse(self, items: list[Any], common: bool, primary: bool) -> list[Any] | None:
+        n, c, p, C = self.input_len, self.c_index, self.p_index, self.constants
+        pi = INVERSE.get(p)
+        if primary and pi is None:
+            return None
+        try:
+            if primary and common:
+                return [pi(_common_inverse(c, float(v), C, p), n) for v in items]  # type: ignore[misc]
+            if primary:
+                return [pi(float(v), n) for v in items]  # type: ignore[misc]
+            return [_common_inverse(c, float(v), C, p) for v in items]
+        except Exception:
+            return None
 
 
 def _primary_transform(table: dict[int, Callable[..., Any]], p: int) -> Callable[..., Any]:
@@ -252,10 +293,18 @@ def _accept(result: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
     return None if bad.any() else out
 
 
-def _map(array: np.ndarray, one: Callable[[Any], Any], dtype: type) -> np.ndarray:
-    items = [one(item) for item in array.ravel().tolist()]
+def _collect(
+    array: np.ndarray,
+    items: list[Any],
+    fast: list[Any] | None,
+    one: Callable[[Any], Any],
+    dtype: type[np.generic],
+) -> np.ndarray:
+    """The array of results: ``fast`` when it ran cleanly, else each item through ``one``,
+    which raises the precise ScalingError of the first failing element."""
+    results = fast if fast is not None else [one(item) for item in items]
     try:
-        return np.array(items, dtype=dtype).reshape(array.shape)
+        return np.array(results, dtype=dtype).reshape(array.shape)
     except OverflowError:
-        big = next(item for item in items if not -(2**63) <= item < 2**63)
+        big = next(item for item in results if not -(2**63) <= item < 2**63)
         raise ScalingError(f"raw value {big} does not fit in int64", value=big) from None

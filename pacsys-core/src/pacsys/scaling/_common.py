@@ -16,7 +16,7 @@ from math import acos, exp, log, log10, sqrt
 
 from pacsys.scaling._base import TransformFailure
 
-__all__ = ["MIN_CONSTANTS", "forward"]
+__all__ = ["MIN_CONSTANTS", "forward", "ready"]
 
 Constants = Sequence[float]
 
@@ -364,3 +364,9 @@ def forward(c_index: int, x: float, C: Constants) -> float:
     if len(C) < needed:
         raise TransformFailure("Insufficient constants")
     return transform(x, C)
+
+
+def ready(c_index: int, C: Constants) -> bool:
+    """Whether ``forward(c_index, ..., C)`` can run at all (known index, enough constants)."""
+    needed = MIN_CONSTANTS.get(c_index)
+    return needed is not None and len(C) >= needed

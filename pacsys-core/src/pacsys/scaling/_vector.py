@@ -45,10 +45,12 @@ def raw_ints(values: Array) -> Array | None:
     return None
 
 
+_SIGNED_TYPES = {1: np.int8, 2: np.int16, 4: np.int32}
+
+
 def _sign_extend(raw: Array, n: int) -> Array:
-    bits = 8 * n
-    value = raw & ((1 << bits) - 1)
-    return np.where(value >= (1 << (bits - 1)), value - (1 << bits), value)
+    """The low ``n`` bytes as signed integers: numpy's narrowing cast wraps, as wanted."""
+    return raw.astype(_SIGNED_TYPES[n])
 
 
 def _no_errors(shape: tuple[int, ...]) -> Array:
@@ -73,20 +75,24 @@ def _primary_forward(p_index: int, k: float | None, x: Array) -> Array:
     if p_index == 10:
         return x.astype(np.float64)
     if p_index == 16:
-        return (x & 0xFFFFFFFF).astype(np.uint32).view(np.float32).astype(np.float64)
+        return x.astype(np.int32).view(np.float32).astype(np.float64)
     if p_index == 18:
         return x * 0.0010406
     return x / 256.0  # 40
 
 
 def _checked_trunc(t: Array, n: int) -> tuple[Array, Array]:
+    """``int(t)`` with ACNET's signed range check for ``n`` bytes; overwrites ``t``."""
     low, high = _SIGNED[n]
-    whole = np.trunc(t)
-    bad = ~((whole >= low) & (whole <= high))  # NaN lands here too
-    return np.where(bad, 0.0, whole).astype(np.int64), bad
+    np.trunc(t, out=t)
+    bad = ~((t >= low) & (t <= high))  # NaN lands here too
+    if bad.any():
+        return t, bad  # the caller re-runs the scalar path, which raises
+    return t.astype(np.int64), bad
 
 
 def primary_inverse(p_index: int, v: Array, n: int) -> Result:
+    """The raw values of primary ``v``, which it may overwrite (pass an array you own)."""
     with np.errstate(all="ignore"):  # overflow to inf and NaN are caught by the masks
         return _primary_inverse(p_index, v, n)
 
@@ -94,9 +100,11 @@ def primary_inverse(p_index: int, v: Array, n: int) -> Result:
 def _primary_inverse(p_index: int, v: Array, n: int) -> Result:
     k = LINEAR_DIVISORS.get(p_index)
     if k is not None:
-        return _checked_trunc(v * k, n)
+        v *= k
+        return _checked_trunc(v, n)
     if p_index == 8:
-        return _checked_trunc(v - 32768.0, n)
+        v -= 32768.0
+        return _checked_trunc(v, n)
     if p_index == 10:
         return _checked_trunc(v, n)
     if p_index == 18:
@@ -125,18 +133,23 @@ def _horner(x: Array, coefficients: Sequence[float]) -> Array:
 
 
 def common_forward(c_index: int, x: Array, C: Sequence[float]) -> Result:
+    """The forward transform of ``x``, which it may overwrite (pass an array you own)."""
     if len(C) < MIN_CONSTANTS.get(c_index, 1 << 30):
         return None
     ok = _no_errors(x.shape)
     with np.errstate(all="ignore"):
         if c_index in (0, 80):
-            return x.copy(), ok
-        if c_index in (2, 40) and C[1] != 0:
-            return ((C[0] * x) / C[1]) + C[2], ok
+            return x, ok
+        if c_index in (2, 6, 40) and C[1] != 0:  # (C1*x)/C2 [+ C3], in place
+            x *= C[0]
+            x /= C[1]
+            if c_index != 6:
+                x += C[2]
+            return x, ok
         if c_index == 4 and C[1] != 0:
-            return (x - C[0]) / C[1], ok
-        if c_index == 6 and C[1] != 0:
-            return (C[0] * x) / C[1], ok
+            x -= C[0]
+            x /= C[1]
+            return x, ok
         if c_index == 8:
             quotient, bad = _divide(C[0] * x, C[2] + C[1] * x)
             return C[3] + quotient, bad
@@ -158,19 +171,24 @@ def common_forward(c_index: int, x: Array, C: Sequence[float]) -> Result:
 
 
 def common_inverse(c_index: int, xx: Array, C: Sequence[float]) -> Result:
+    """The inverse transform of ``xx``, which it may overwrite (pass an array you own)."""
     ok = _no_errors(xx.shape)
     needed = {2: 3, 40: 3, 4: 2, 6: 2, 8: 4, 10: 3, 28: 4, 34: 4}.get(c_index, 0)
     if len(C) < needed:
         return None
     with np.errstate(all="ignore"):
         if c_index in (0, 60, 80):
-            return xx.copy(), ok
-        if c_index in (2, 40) and C[0] != 0:
-            return ((xx - C[2]) * C[1]) / C[0], ok
+            return xx, ok
+        if c_index in (2, 6, 40) and C[0] != 0:  # ((xx [- C3]) * C2) / C1, in place
+            if c_index != 6:
+                xx -= C[2]
+            xx *= C[1]
+            xx /= C[0]
+            return xx, ok
         if c_index == 4:
-            return xx * C[1] + C[0], ok
-        if c_index == 6 and C[0] != 0:
-            return (xx * C[1]) / C[0], ok
+            xx *= C[1]
+            xx += C[0]
+            return xx, ok
         if c_index == 8:
             return _divide(C[2] * (xx - C[3]), C[0] - C[1] * (xx - C[3]))
         if c_index == 10:
