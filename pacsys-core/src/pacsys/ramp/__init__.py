@@ -33,7 +33,6 @@ from pacsys.ramp.group import (
 from pacsys.ramp.io import read_ramps, write_ramps
 from pacsys.ramp.table import Ramp
 
-
 __all__ = [
     "BoosterHVRamp",
     "BoosterHVRampGroup",
