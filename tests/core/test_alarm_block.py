@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pacsys
 from pacsys.alarm_block import FTD, AlarmFlags, AnalogAlarm, DigitalAlarm
@@ -109,3 +113,18 @@ def test_ftd_validation() -> None:
         ftd.to_word()
     with pytest.raises(ValueError, match="hz must be positive, got nan"):
         FTD.periodic_hz(float("nan"))
+
+
+@given(st.binary(min_size=20, max_size=20), st.sampled_from([AnalogAlarm, DigitalAlarm]))
+def test_every_block_round_trips(data: bytes, cls: type[AnalogAlarm] | type[DigitalAlarm]) -> None:
+    assert cls.from_bytes(data).to_bytes() == data
+
+
+def test_import_pacsys_leaves_the_operator_tools_unloaded() -> None:
+    code = (
+        "import sys, pacsys; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pacsys.scaling', "
+        "'pacsys.alarm_block', 'pacsys.ramp'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

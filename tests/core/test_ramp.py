@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pacsys.ramp import (
     BoosterHVRamp,
@@ -16,6 +18,7 @@ from pacsys.ramp import (
     RecyclerQRamp,
     RecyclerQRampGroup,
 )
+from pacsys.ramp.cards import CARD_CLASSES
 from pacsys.ramp.io import setting
 
 ZEROS = np.zeros(64)
@@ -158,3 +161,21 @@ def test_groups() -> None:
         RecyclerQRampGroup(["R:A", "R:B", "R:C"], values, values)
     with pytest.raises(ValueError, match=r"devices must name one device per column \(2\), got 1"):
         group.write(devices=["B:HS25T"], verify=False)
+
+
+INT16 = st.integers(-32768, 32767)
+
+
+@given(
+    st.lists(st.tuples(INT16, st.integers(-100, 100)), min_size=64, max_size=64),
+    st.sampled_from(list(CARD_CLASSES.values())),
+)
+def test_every_table_round_trips(points: list[tuple[int, int]], cls: type[Ramp]) -> None:
+    data = np.array(points, dtype="<i2").tobytes()  # ticks short enough for one Booster cycle
+    assert cls.from_bytes(data).to_bytes() == data
+
+
+@given(st.binary(min_size=256, max_size=256))
+def test_any_recycler_table_round_trips(data: bytes) -> None:
+    for cls in (RecyclerQRamp, CARD_CLASSES["RecyclerSRamp"], CARD_CLASSES["RecyclerSCRamp"]):
+        assert cls.from_bytes(data).to_bytes() == data
