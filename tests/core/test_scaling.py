@@ -167,8 +167,9 @@ def test_construction() -> None:
         Scaler(2, 6, (), True)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="p_index must be an int"):
         Scaler("2", 6, (), 2)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="constants must be a sequence of numbers"):
-        Scaler(2, 6, 4.0, 2)  # type: ignore[arg-type]
+    for bad in (4.0, "12", ["4", "x"]):
+        with pytest.raises(TypeError, match="constants must be a sequence of numbers"):
+            Scaler(2, 6, bad, 2)  # type: ignore[arg-type]
 
 
 def test_from_property_info() -> None:

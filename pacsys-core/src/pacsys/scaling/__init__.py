@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numbers
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
 
@@ -50,10 +50,17 @@ _ARITHMETIC = (ArithmeticError, ValueError, IndexError, struct.error)
 ArrayLike = np.ndarray | list[Any] | tuple[Any, ...]
 
 
+def _constants(given: Any) -> tuple[float, ...]:
+    """DevDB constants as floats; TypeError for anything but a sequence of numbers."""
+    if isinstance(given, Iterable) and not isinstance(given, str | bytes):
+        items = tuple(given)
+        if all(isinstance(c, numbers.Real) and not isinstance(c, bool) for c in items):
+            return tuple(float(c) for c in items)
+    raise TypeError(f"constants must be a sequence of numbers, got {given!r}")
+
+
 def _number(value: object, what: str) -> None:
-    if not isinstance(value, numbers.Real) and not (
-        isinstance(value, np.ndarray) and value.ndim == 0
-    ):
+    if not isinstance(value, numbers.Real):
         raise TypeError(f"{what} must be a number or a numpy array, got {type(value).__name__}")
 
 
@@ -77,13 +84,7 @@ class Scaler:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        try:
-            constants = tuple(float(c) for c in self.constants)
-        except TypeError:
-            raise TypeError(
-                f"constants must be a sequence of numbers, got {self.constants!r}"
-            ) from None
-        object.__setattr__(self, "constants", constants)
+        object.__setattr__(self, "constants", _constants(self.constants))
 
     @classmethod
     def from_property_info(cls, prop: PropertyInfo, input_len: int) -> Scaler:
