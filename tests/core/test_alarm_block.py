@@ -89,6 +89,25 @@ def test_a_failed_rollback_says_so(scripted_backend: Callable[..., Any]) -> None
             block.ftd = FTD.on_event(0x0F)
 
 
+def test_a_failed_re_read_rolls_back_too(scripted_backend: Callable[..., Any]) -> None:
+    spec = server()
+    del spec["reread"]
+    backend = scripted_backend(spec)
+    backend.table = dict(backend.table)
+    read = backend.read
+
+    def missing(drf: str, timeout: Any = None) -> Any:
+        backend.table.pop("Z:ACLTST.ANALOG{0:20}.RAW@I", None)
+        return read(drf, timeout)
+
+    backend.read = missing
+    with pytest.raises(RuntimeError, match=r"re-reading the block failed: .*fields were restored"):
+        with AnalogAlarm.modify("Z:ACLTST", backend=backend) as block:
+            block.maximum = 30.0
+            block.ftd = FTD.on_event(0x0F)
+    assert [c["op"] for c in backend.calls] == ["get_many", "write", "read", "write"]
+
+
 def test_flag_helpers_and_enums() -> None:
     block = DigitalAlarm()
     block.data_length = 2

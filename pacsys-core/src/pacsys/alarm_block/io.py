@@ -170,7 +170,10 @@ def _apply(
     struct_drf = f"{name}.{prop}@N"
     if raw_only and (eng or struct):
         _send(backend, struct_drf, _structured_payload(block), " (structured)")
-        patched = _patched(block, backend, name, raw_flags, analog, v1, v2)
+        try:
+            patched = _patched(block, backend, name, raw_flags, analog, v1, v2)
+        except (DeviceError, TypeError) as exc:
+            _roll_back(backend, struct_drf, block, snap, f"re-reading the block failed: {exc}")
         result = backend.write(raw_drf, patched)
         if not result.ok:
             _roll_back(backend, struct_drf, block, snap, result.message)
