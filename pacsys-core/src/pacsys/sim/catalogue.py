@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -34,6 +34,9 @@ from pacsys.metadata import (
 )
 from pacsys.scaling import Scaler
 
+if TYPE_CHECKING:
+    from pacsys.sim.ramps import RampDef
+
 __all__ = [
     "CATALOGUE_ENV",
     "AnalogAlarmDef",
@@ -46,7 +49,6 @@ __all__ = [
     "FamilyDef",
     "ModelDef",
     "PropertyDef",
-    "RampDef",
     "ScalingDef",
     "StatusBitSpec",
     "load_catalogue",
@@ -193,14 +195,6 @@ class DigitalAlarmDef:
     abort_inhibit: bool = False
     tries_needed: int = 1
     text_id: int | None = None
-
-
-@attrs.frozen
-class RampDef:
-    """A ramp card: its class (``pacsys.ramp`` card name) and the cycle its slot 0 plays in."""
-
-    card: str
-    period_us: float
 
 
 @attrs.frozen
@@ -527,7 +521,9 @@ def _device(r: _Reader, name: str, index: int, cycle_us: float) -> DeviceDef:
     if ramp_spec is not None:
         if setting is not None:
             raise CatalogueError(f"{r.where}: a ramp card's setting is its ramp tables")
-        ramp, ramp_setting, ramp_reading = _ramp(ramp_spec, cycle_us)
+        from pacsys.sim.ramps import parse_ramp
+
+        ramp, ramp_setting, ramp_reading = parse_ramp(ramp_spec, cycle_us)
         setting_def: PropertyDef | None = ramp_setting
         reading_def = _property(reading) if reading is not None else ramp_reading
     else:
@@ -557,45 +553,6 @@ def _device(r: _Reader, name: str, index: int, cycle_us: float) -> DeviceDef:
     if device.reading is None and device.setting is None and device.status_bits is None:
         raise CatalogueError(f"{r.where}: a device needs a reading, setting or status")
     return device
-
-
-def _ramp(r: _Reader, cycle_us: float) -> tuple[RampDef, PropertyDef, PropertyDef]:
-    """A ramp card: (definition, SETTING = 15 raw slots, default READING = the output)."""
-    from pacsys.ramp import Ramp
-    from pacsys.ramp.cards import CARD_CLASSES
-
-    r.check_keys({"card", "period_us", "slot0"})
-    card = r.require("card", str)
-    cls = CARD_CLASSES.get(card)
-    if cls is None:
-        raise CatalogueError(f"{r.where}: card must be one of {', '.join(CARD_CLASSES)}")
-    period = r.get("period_us", float, cycle_us)
-    if period <= 0:
-        raise CatalogueError(f"{r.where}: period_us must be positive")
-    points = r.get("slot0", list, [])
-    if len(points) > Ramp.POINTS_PER_SLOT or not all(
-        isinstance(p, list) and len(p) == 2 and all(isinstance(x, int | float) for x in p)
-        for p in points
-    ):
-        raise CatalogueError(f"{r.where}: slot0 must be at most 64 [value, delta_us] pairs")
-    values, times = np.zeros(Ramp.POINTS_PER_SLOT), np.zeros(Ramp.POINTS_PER_SLOT)
-    for i, (value, delta) in enumerate(points):
-        values[i], times[i] = value, delta
-    try:
-        slot0 = cls(values, times).to_bytes()
-    except ValueError as exc:
-        raise CatalogueError(f"{r.where}: slot0: {exc}") from None
-    assert cls.scaler is not None
-    scaling = ScalingDef(2, 6, cls.scaler.constants, 2)
-    low, high = (float(v) for v in cls.scaler.scale(np.array([-32768, 32767])))
-    tables = slot0 + bytes(Ramp.MAX_SLOTS * len(slot0) - len(slot0))
-    setting = PropertyDef(
-        kind="raw", units="A", length=len(tables), initial=tables, scaling=scaling
-    )
-    reading = PropertyDef(
-        kind="scalar", units="A", primary_units="Volts", min=low, max=high, scaling=scaling
-    )
-    return RampDef(card, period), setting, reading
 
 
 def _device_name(r: _Reader, key: str = "name") -> str:
