@@ -366,7 +366,7 @@ def test_acinfo_with_simulator_metadata() -> None:
     assert "  setting: 100 A" in out
     assert "  reading units: A (primary Volts)" in out
     assert "  setting limits: -500 .. 500" in out
-    assert "reading scaling: p_index 2, c_index 2, coeff 50 0" in out
+    assert "reading scaling: p_index 2, c_index 2, coeff 50 1 0" in out
     assert "ON(1)" in out and "OFF(2)" in out and "RESET(0)" in out
     assert re.search(r"^    On = Off", out, re.M)
     assert "extended status bits:" in out

@@ -42,6 +42,7 @@ from pacsys.errors import (
     DeviceError,
     PacsysError,
     ReadError,
+    ScalingError,
 )
 from pacsys.hookspecs import hookimpl
 from pacsys.types import (
@@ -63,34 +64,76 @@ except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source che
 
 # Submodules loaded on first attribute access, so ``import pacsys`` stays light and
 # ``pacsys.ssh.SSHClient(...)`` / ``pacsys.devdb()`` work without a separate import.
-_LAZY_SUBMODULES = frozenset({"acl_session", "devdb", "sim", "ssh", "supervised", "testing"})
+_LAZY_SUBMODULES = frozenset(
+    {
+        "acl_session",
+        "alarm_block",
+        "devdb",
+        "ramp",
+        "scaling",
+        "sim",
+        "ssh",
+        "supervised",
+        "testing",
+    }
+)
+# Names exported from submodules that are only imported when first used.
+_LAZY_NAMES = {
+    "Scaler": "scaling",
+    **dict.fromkeys(
+        (
+            "AlarmBlock",
+            "AlarmFlags",
+            "AnalogAlarm",
+            "DataLength",
+            "DataType",
+            "DigitalAlarm",
+            "FTD",
+            "LimitType",
+        ),
+        "alarm_block",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"pacsys.{name}")
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(f"pacsys.{module}"), name)
     raise AttributeError(f"module 'pacsys' has no attribute {name!r}")
 
 
 __all__ = [
+    "FTD",
     "ACLError",
+    "AlarmBlock",
+    "AlarmFlags",
+    "AnalogAlarm",
     "ArrayDevice",
     "Auth",
     "AuthenticationError",
     "Backend",
     "BackendCapability",
     "BasicControl",
+    "DataLength",
+    "DataType",
     "Device",
     "DeviceError",
     "DeviceMeta",
+    "DigitalAlarm",
     "DigitalStatus",
     "DispatchMode",
     "JWTAuth",
     "KerberosAuth",
+    "LimitType",
     "PacsysError",
     "ReadError",
     "Reading",
     "ScalarDevice",
+    "Scaler",
+    "ScalingError",
     "StatusBit",
     "SubscriptionHandle",
     "TextDevice",

@@ -35,6 +35,7 @@ from pacsys.drf3 import (
     parse_request,
 )
 from pacsys.errors import DeviceError
+from pacsys.metadata import MetadataSource
 from pacsys.types import (
     BasicControl,
     ErrorCallback,
@@ -442,9 +443,16 @@ class Device:
     def info(self, timeout: float | None = None) -> Any:
         """DevDB metadata (DeviceInfoResult) for this device (cached by the DevDB client).
 
-        RuntimeError when no DevDB client is available; DeviceError when DevDB does not
-        know the device.
+        A backend that carries its own metadata (the simulator) answers directly; otherwise
+        the DevDB client does. RuntimeError when no DevDB client is available; DeviceError
+        when the device is unknown.
         """
+        backend = self._get_backend()
+        if isinstance(backend, MetadataSource):
+            found = backend.device_info(self.name)
+            if found is None:
+                raise DeviceError(self.name, 0, -1, f"Device '{self.name}' not found in DevDB")
+            return found
         devdb = self._get_devdb()
         if devdb is None:
             raise RuntimeError(

@@ -101,8 +101,33 @@ class ACLError(PacsysError):
         super().__init__(message)
 
 
-class ScalingError(PacsysError):
-    """A value could not be converted between raw and engineering units."""
+class ScalingError(PacsysError, ValueError):
+    """A value could not be converted between raw and engineering units.
+
+    ``reason`` is ACNET's text (``"Overflow"``, ``"Out of valid range"``...); when known,
+    ``transform`` names the transform (``"primary transform 2 inverse"``), ``stage`` the
+    pipeline step (``primary``, ``common``, ``common_inverse``, ``primary_inverse``) and
+    ``value`` the input it refused. It is a ValueError too: the input was out of range.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        transform: str | None = None,
+        stage: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.reason = reason
+        self.transform = transform
+        self.stage = stage
+        self.value = value
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        if self.transform is None:
+            return self.reason
+        return f"{self.reason} ({self.transform}, input {self.value!r})"
 
 
 _ACNET_ERRORS = frozenset(

@@ -292,7 +292,7 @@ class SimBackend(Backend):
         try:
             state = self._state(self._device(request))
             with self._lock:
-                devices.write(state, request, _copy(value))
+                devices.write(state, request, _copy(value), self._clock.now())
         except SimError as exc:
             return WriteResult(
                 drf=drf, facility_code=exc.facility, error_code=exc.error, message=exc.message

@@ -15,11 +15,13 @@ import os
 from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 
 from pacsys.drf3.names import canonical_device, is_acnet_name
+from pacsys.errors import ScalingError
 from pacsys.metadata import (
     AlarmBlockInfo,
     AlarmInfo,
@@ -30,6 +32,10 @@ from pacsys.metadata import (
     PropertyInfo,
     StatusBitDef,
 )
+from pacsys.scaling import Scaler
+
+if TYPE_CHECKING:
+    from pacsys.sim.ramps import RampDef
 
 __all__ = [
     "CATALOGUE_ENV",
@@ -65,29 +71,40 @@ class CatalogueError(ValueError):
 
 @attrs.frozen
 class ScalingDef:
-    """raw counts -> primary (``raw * primary_per_count``) -> common (``slope*p + offset``)."""
+    """raw counts <-> engineering units through DevDB's transforms (a pacsys Scaler).
 
-    primary_per_count: float = 1.0 / 3276.8
-    slope: float = 1.0
-    offset: float = 0.0
-    raw_bytes: int = 2
+    Reads of ``.RAW`` give ``unscale(value)``, which saturates at the raw width like an ADC;
+    so a raw reading scales back to the reading within one count.
+    """
+
     p_index: int = 2
     c_index: int = 2
+    constants: tuple[float, ...] = (1.0, 1.0, 0.0)
+    raw_bytes: int = 2
+    scaler: Scaler = attrs.field(init=False, eq=False, repr=False)
 
-    def to_primary(self, common: float) -> float:
-        return (common - self.offset) / self.slope
+    def __attrs_post_init__(self) -> None:
+        scaler = Scaler(self.p_index, self.c_index, self.constants, self.raw_bytes)
+        object.__setattr__(self, "scaler", scaler)
 
-    def to_common(self, primary: float) -> float:
-        return primary * self.slope + self.offset
+    def to_primary(self, common: Any) -> Any:
+        return self.scaler.common_to_primary(common)
 
-    def to_raw(self, common: float) -> int:
-        """Raw counts for a common-units value, clipped to the signed raw width."""
-        counts = round(self.to_primary(common) / self.primary_per_count)
+    def to_common(self, primary: Any) -> Any:
+        return self.scaler.primary_to_common(primary)
+
+    def to_raw(self, common: Any) -> Any:
+        """Raw counts (int, or an int64 array) of engineering values, saturating."""
+        try:
+            return self.scaler.unscale(common)
+        except ScalingError:
+            if isinstance(common, np.ndarray):
+                return np.array([self.to_raw(float(v)) for v in common], dtype=np.int64)
         limit = 1 << (8 * self.raw_bytes - 1)
-        return max(-limit, min(limit - 1, counts))
+        return limit - 1 if self.to_primary(float(common)) > 0 else -limit
 
-    def from_raw(self, counts: int) -> float:
-        return self.to_common(counts * self.primary_per_count)
+    def from_raw(self, counts: Any) -> Any:
+        return self.scaler.scale(counts)
 
 
 @attrs.frozen
@@ -196,6 +213,7 @@ class DeviceDef:
     control: tuple[ControlDef, ...] | None = None
     analog_alarm: AnalogAlarmDef | None = None
     digital_alarm: DigitalAlarmDef | None = None
+    ramp: RampDef | None = None
 
     def control_command(self, value: int) -> ControlDef | None:
         for command in self.control or ():
@@ -318,21 +336,33 @@ class _Reader:
 def _scaling(r: _Reader | None) -> ScalingDef:
     if r is None:
         return ScalingDef()
-    r.check_keys({"primary_per_count", "slope", "offset", "raw_bytes", "p_index", "c_index"})
+    r.check_keys({"p_index", "c_index", "constants", "slope", "offset", "raw_bytes"})
     raw_bytes = r.get("raw_bytes", int, 2)
     if raw_bytes not in (1, 2, 4):
         raise CatalogueError(f"{r.where}: raw_bytes must be 1, 2 or 4")
-    slope = r.get("slope", float, 1.0)
-    if slope == 0:
-        raise CatalogueError(f"{r.where}: slope must not be 0")
-    return ScalingDef(
-        primary_per_count=r.get("primary_per_count", float, 1.0 / 3276.8),
-        slope=slope,
-        offset=r.get("offset", float, 0.0),
-        raw_bytes=raw_bytes,
+    if "constants" in r.data:
+        if "slope" in r.data or "offset" in r.data:
+            raise CatalogueError(f"{r.where}: give either constants or slope/offset, not both")
+        items = r.get("constants", list)
+        if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in items):
+            raise CatalogueError(f"{r.where}: constants must be numbers")
+        constants = tuple(float(c) for c in items)
+    else:  # common = slope * primary + offset (c_index 2: C1*x/C2 + C3)
+        slope = r.get("slope", float, 1.0)
+        if slope == 0:
+            raise CatalogueError(f"{r.where}: slope must not be 0")
+        constants = (slope, 1.0, r.get("offset", float, 0.0))
+    scaling = ScalingDef(
         p_index=r.get("p_index", int, 2),
         c_index=r.get("c_index", int, 2),
+        constants=constants,
+        raw_bytes=raw_bytes,
     )
+    try:
+        scaling.from_raw(1)
+    except ScalingError as exc:
+        raise CatalogueError(f"{r.where}: this scaling cannot convert raw data: {exc}") from None
+    return scaling
 
 
 _MODEL_KEYS = {f.name for f in attrs.fields(ModelDef)}
@@ -475,16 +505,30 @@ _DEVICE_KEYS = {
     "control",
     "analog_alarm",
     "digital_alarm",
+    "ramp",
 }
 
 
-def _device(r: _Reader, name: str, index: int) -> DeviceDef:
+def _device(r: _Reader, name: str, index: int, cycle_us: float) -> DeviceDef:
     status = r.child("status")
     bits, ext, initial = _status(status) if status is not None else (None, (), 0)
     control = r.get("control", list)
     reading, setting = r.child("reading"), r.child("setting")
     analog, digital = r.child("analog_alarm"), r.child("digital_alarm")
     default_event = r.get("default_event", str, "p,1000")
+    ramp_spec = r.child("ramp")
+    ramp = None
+    if ramp_spec is not None:
+        if setting is not None:
+            raise CatalogueError(f"{r.where}: a ramp card's setting is its ramp tables")
+        from pacsys.sim.ramps import parse_ramp
+
+        ramp, ramp_setting, ramp_reading = parse_ramp(ramp_spec, cycle_us)
+        setting_def: PropertyDef | None = ramp_setting
+        reading_def = _property(reading) if reading is not None else ramp_reading
+    else:
+        setting_def = _property(setting) if setting is not None else None
+        reading_def = _property(reading) if reading is not None else None
     from pacsys.drf3 import parse_event
 
     try:
@@ -496,14 +540,15 @@ def _device(r: _Reader, name: str, index: int) -> DeviceDef:
         index=index,
         description=r.get("description", str, ""),
         default_event=default_event,
-        reading=_property(reading) if reading is not None else None,
-        setting=_property(setting) if setting is not None else None,
+        reading=reading_def,
+        setting=setting_def,
         status_bits=bits,
         ext_status_bits=ext,
         status_initial=initial,
         control=_controls(control, f"{r.where}.control") if control is not None else None,
         analog_alarm=_analog_alarm(analog) if analog is not None else None,
         digital_alarm=_digital_alarm(digital) if digital is not None else None,
+        ramp=ramp,
     )
     if device.reading is None and device.setting is None and device.status_bits is None:
         raise CatalogueError(f"{r.where}: a device needs a reading, setting or status")
@@ -589,7 +634,8 @@ class Catalogue:
             d.check_keys(_DEVICE_KEYS)
             name = _device_name(d)
             d.where = f"{source}: device {name}"
-            self.devices[name] = _device(d, name, d.require("index", int))
+            cycle_us = 1e6 / self.cycle_hz
+            self.devices[name] = _device(d, name, d.require("index", int), cycle_us)
         for i, item in enumerate(top.get("families", list, [])):
             f = _Reader(item, f"{source}: families[{i}]")
             f.check_keys(
@@ -611,7 +657,7 @@ class Catalogue:
                     digits=digits,
                     count=count,
                     first_index=f.require("first_index", int),
-                    template=_device(t, prefix + "0" * digits, 0),
+                    template=_device(t, prefix + "0" * digits, 0, 1e6 / self.cycle_hz),
                     base_step=f.get("base_step", float, 0.0),
                     phase_step=f.get("phase_step", float, 0.0),
                 )
@@ -740,7 +786,7 @@ def _property_info(prop: PropertyDef | None, p_index: int) -> PropertyInfo | Non
         max_val=prop.max,
         p_index=s.p_index,
         c_index=s.c_index,
-        coeff=(s.slope, s.offset),
+        coeff=s.constants,
     )
 
 

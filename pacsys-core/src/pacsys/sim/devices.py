@@ -14,31 +14,17 @@ from typing import Any
 import numpy as np
 
 from pacsys import acnet
-from pacsys.backends import validate_alarm_dict
-from pacsys.drf3 import ARRAY_RANGE, DRF_FIELD, DRF_PROPERTY, DataRequest
+from pacsys.drf3 import DRF_FIELD, DRF_PROPERTY, DataRequest
+from pacsys.errors import ScalingError
+from pacsys.sim import alarms, ramps
+from pacsys.sim._support import SimError, apply_range, fail, merge, number
 from pacsys.sim.catalogue import DeviceDef, ModelDef, PropertyDef
 from pacsys.types import DeviceMeta, ValueType
 
-__all__ = ["DeviceState", "SimError", "sample", "write"]
+__all__ = ["DeviceState", "SimError", "fail", "sample", "write"]
 
 F, P = DRF_FIELD, DRF_PROPERTY
 _MASK64 = (1 << 64) - 1
-
-
-class SimError(Exception):
-    """An ACNET status for a failed read or write (``code`` is a named composite)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        self.facility, self.error = acnet.parse_error(code)
-        self.message = message
-        super().__init__(message)
-
-
-def fail(code: int, detail: str) -> SimError:
-    """The SimError for ``code``: ``detail`` followed by the status's standard message."""
-    facility, error = acnet.parse_error(code)
-    text = acnet.status_message(facility, error) or ""
-    return SimError(code, f"{detail}: {text}" if detail else text)
 
 
 # --- deterministic noise and value models ----------------------------------------------
@@ -72,34 +58,18 @@ def _shape(model: ModelDef, t: float) -> float:
 
 
 class DeviceState:
-    """The mutable part of one device: setting, status word and alarm blocks."""
+    """The mutable part of one device: setting, status word, alarm blocks (and ramp playback)."""
 
-    __slots__ = ("analog", "device", "digital", "seed", "setting", "status")
+    __slots__ = ("analog", "device", "digital", "ramp_cache", "seed", "setting", "status")
 
     def __init__(self, device: DeviceDef) -> None:
         self.device = device
         self.seed = zlib.crc32(device.name.encode())
         self.setting: Any = _initial(device.setting) if device.setting is not None else None
         self.status = device.status_initial
-        a, d = device.analog_alarm, device.digital_alarm
-        self.analog: dict[str, Any] | None = None
-        self.digital: dict[str, Any] | None = None
-        if a is not None:
-            self.analog = {
-                "minimum": a.minimum,
-                "maximum": a.maximum,
-                "alarm_enable": a.enabled,
-                "abort_inhibit": a.abort_inhibit,
-                "tries_needed": a.tries_needed,
-            }
-        if d is not None:
-            self.digital = {
-                "nominal": d.nominal,
-                "mask": d.mask,
-                "alarm_enable": d.enabled,
-                "abort_inhibit": d.abort_inhibit,
-                "tries_needed": d.tries_needed,
-            }
+        self.analog = alarms.AlarmState.for_device(device, analog=True)
+        self.digital = alarms.AlarmState.for_device(device, analog=False)
+        self.ramp_cache: ramps.Playback | None = None
 
     def is_on(self) -> bool:
         for bit in self.device.status_bits or ():
@@ -109,6 +79,8 @@ class DeviceState:
 
     def reading_value(self, t: float) -> Any:
         """The READING (scaled) at time ``t``."""
+        if self.device.ramp is not None:
+            return ramps.output(self, t)
         prop = self.device.reading
         assert prop is not None
         model = prop.model
@@ -143,33 +115,6 @@ class DeviceState:
             values += model.noise * rng.uniform(-1.0, 1.0, n)
         return values
 
-    def analog_block(self, t: float) -> dict[str, Any]:
-        assert self.analog is not None
-        block = dict(self.analog)
-        in_alarm = False
-        prop = self.device.reading
-        if block["alarm_enable"] and prop is not None and prop.kind == "scalar":
-            value = self.reading_value(t)
-            in_alarm = not block["minimum"] <= value <= block["maximum"]
-        block.update(alarm_status=in_alarm, abort=False, tries_now=0)
-        return _alarm_order(block, ("minimum", "maximum"))
-
-    def digital_block(self) -> dict[str, Any]:
-        assert self.digital is not None
-        block = dict(self.digital)
-        in_alarm = bool(block["alarm_enable"]) and (
-            (self.status ^ block["nominal"]) & block["mask"] != 0
-        )
-        block.update(alarm_status=in_alarm, abort=False, tries_now=0)
-        return _alarm_order(block, ("nominal", "mask"))
-
-
-_ALARM_TAIL = ("alarm_enable", "alarm_status", "abort", "abort_inhibit", "tries_needed")
-
-
-def _alarm_order(block: dict[str, Any], head: tuple[str, str]) -> dict[str, Any]:
-    return {k: block[k] for k in (*head, *_ALARM_TAIL, "tries_now")}
-
 
 def _initial(prop: PropertyDef) -> Any:
     if prop.kind == "array":
@@ -198,46 +143,21 @@ def meta_for(device: DeviceDef, request: DataRequest) -> DeviceMeta:
     return DeviceMeta(device.index, device.name, device.description, units)
 
 
-# --- ranges -----------------------------------------------------------------------------
-
-
-def _index(request: DataRequest, size: int) -> slice | int | None:
-    """The Python index a DRF range selects in a value of ``size`` items (bounds-checked)."""
-    rng = request.range
-    if rng is None or rng.mode == "full":
-        return None
-    if isinstance(rng, ARRAY_RANGE):
-        low = rng.low or 0
-        high = low if rng.mode == "single" else (size - 1 if rng.high is None else rng.high)
-        if low >= size or high >= size:
-            raise fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} elements")
-        return low if rng.mode == "single" else slice(low, high + 1)
-    offset = rng.offset or 0
-    length = 1 if rng.mode == "single" else (size - offset if rng.length is None else rng.length)
-    if offset + length > size:
-        raise fail(acnet.DPM_OUT_OF_BOUNDS, f"range {rng} of {size} bytes")
-    return slice(offset, offset + length)
-
-
-def _apply_range(request: DataRequest, value: Any) -> Any:
-    if request.range is None:
-        return value
-    if not isinstance(value, np.ndarray | bytes | str | list):
-        raise fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
-    index = _index(request, len(value))
-    return value if index is None else value[index]
-
-
 # --- reads ------------------------------------------------------------------------------
 
 
 def _raw_bytes(prop: PropertyDef, value: Any) -> bytes:
+    """Signed little-endian counts of ``value`` (saturating at the raw width)."""
     s = prop.scaling
-    if isinstance(value, np.ndarray):
-        counts = [s.to_raw(float(v)) for v in value]
-    else:
-        counts = [s.to_raw(float(value))]
-    return b"".join(c.to_bytes(s.raw_bytes, "little", signed=True) for c in counts)
+    counts = s.to_raw(np.atleast_1d(np.asarray(value, dtype=np.float64)))
+    return np.asarray(counts).astype(f"<i{s.raw_bytes}").tobytes()
+
+
+def _scaled(call: Any, value: Any, what: str) -> Any:
+    try:
+        return call(value)
+    except ScalingError as exc:
+        raise fail(acnet.DPM_SCALING_FAILED, f"{what}: {exc}") from None
 
 
 def _property_value(prop: PropertyDef, value: Any, field: DRF_FIELD | None, name: str) -> Any:
@@ -258,10 +178,7 @@ def _property_value(prop: PropertyDef, value: Any, field: DRF_FIELD | None, name
     if field is F.RAW:
         return _raw_bytes(prop, value)
     if field is F.PRIMARY:
-        s = prop.scaling
-        if isinstance(value, np.ndarray):
-            return (value - s.offset) / s.slope
-        return s.to_primary(value)
+        return _scaled(prop.scaling.to_primary, value, name)
     raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {name}")
 
 
@@ -316,46 +233,6 @@ def _status_value(state: DeviceState, field: DRF_FIELD | None) -> tuple[Any, Val
     raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} status")
 
 
-_ALARM_FIELDS = {
-    F.MIN: "minimum",
-    F.MAX: "maximum",
-    F.NOM: "nominal",
-    F.MASK: "mask",
-    F.ALARM_ENABLE: "alarm_enable",
-    F.ALARM_STATUS: "alarm_status",
-    F.ABORT: "abort",
-    F.ABORT_INHIBIT: "abort_inhibit",
-    F.TRIES_NEEDED: "tries_needed",
-    F.TRIES_NOW: "tries_now",
-}
-
-
-def _alarm_value(
-    state: DeviceState, request: DataRequest, t: float, texts: dict[int, str]
-) -> tuple[Any, ValueType]:
-    device, field = state.device, request.field
-    analog = request.property is P.ANALOG
-    if (state.analog if analog else state.digital) is None:
-        kind = "analog" if analog else "digital"
-        raise fail(acnet.DPM_NO_SUCH_PROP, f"{device.name} has no {kind} alarm block")
-    block = state.analog_block(t) if analog else state.digital_block()
-    if field in (None, F.ALL):
-        return block, ValueType.ANALOG_ALARM if analog else ValueType.DIGITAL_ALARM
-    key = _ALARM_FIELDS.get(field)  # type: ignore[arg-type]
-    if key in block:
-        return block[key], ValueType.SCALAR
-    definition = device.analog_alarm if analog else device.digital_alarm
-    if field is F.TEXT and definition is not None and definition.text_id in texts:
-        return texts[definition.text_id], ValueType.TEXT
-    if analog and device.reading is not None and field in (F.RAW_MIN, F.RAW_MAX):
-        limit = block["minimum" if field is F.RAW_MIN else "maximum"]
-        return device.reading.scaling.to_raw(limit), ValueType.SCALAR
-    if analog and field in (F.NOM, F.TOL):
-        low, high = block["minimum"], block["maximum"]
-        return ((low + high) / 2 if field is F.NOM else (high - low) / 2), ValueType.SCALAR
-    raise fail(acnet.DPM_NO_SUCH_FIELD, f"{field.name} of {device.name} alarm block")
-
-
 def sample(
     state: DeviceState, request: DataRequest, t: float, texts: dict[int, str] | None = None
 ) -> tuple[Any, ValueType]:
@@ -377,18 +254,18 @@ def sample(
             raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {prop.name} property")
         base = state.reading_value(t) if prop is P.READING else state.setting
         if request.range is not None and request.field in (F.SCALED, F.PRIMARY, None):
-            base = _apply_range(request, base)
+            base = apply_range(request, base)
             value = _property_value(definition, base, request.field, name)
         else:
-            value = _apply_range(request, _property_value(definition, base, request.field, name))
+            value = apply_range(request, _property_value(definition, base, request.field, name))
         return value, _value_type(value)
     if prop is P.STATUS or prop is P.BIT_STATUS:
         if device.status_bits is None:
             raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no STATUS property")
         value, value_type = _status_value(state, request.field)
-        return _apply_range(request, value) if request.range else value, value_type
+        return apply_range(request, value) if request.range else value, value_type
     if prop is P.ANALOG or prop is P.DIGITAL:
-        return _alarm_value(state, request, t, texts or {})
+        return alarms.read(state, request, t, texts or {})
     if prop is P.CONTROL:
         if device.control is None:
             raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no CONTROL property")
@@ -403,15 +280,6 @@ def sample(
 
 
 # --- writes -----------------------------------------------------------------------------
-
-
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs a finite number, got {number}")
-    return number
 
 
 def _check_limits(prop: PropertyDef, values: Any, what: str) -> None:
@@ -435,20 +303,17 @@ def _from_raw(prop: PropertyDef, value: Any, what: str) -> Any:
     if prop.kind == "raw":
         return value
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return s.from_raw(int(value))
+        return float(_scaled(s.from_raw, int(value), what))
     if not isinstance(value, bytes | bytearray):
         raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes or integer counts")
     if len(value) % s.raw_bytes:
         raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
-    counts = [
-        int.from_bytes(value[i : i + s.raw_bytes], "little", signed=True)
-        for i in range(0, len(value), s.raw_bytes)
-    ]
+    counts = np.frombuffer(bytes(value), dtype=f"<i{s.raw_bytes}").astype(np.int64)
     if prop.kind == "array":
-        return np.array([s.from_raw(c) for c in counts])
+        return _scaled(s.from_raw, counts, what)
     if len(counts) != 1:
         raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(value)} bytes")
-    return s.from_raw(counts[0])
+    return float(_scaled(s.from_raw, int(counts[0]), what))
 
 
 def _new_setting(prop: PropertyDef, current: Any, request: DataRequest, value: Any) -> Any:
@@ -457,32 +322,39 @@ def _new_setting(prop: PropertyDef, current: Any, request: DataRequest, value: A
     field = request.field
     if field in (F.MIN, F.MAX, F.UNITS):
         raise fail(acnet.DIO_READONLY, f"{what}.{field.name} is database information")
+    kind = prop.kind
+    if field is F.RAW and request.range is not None and kind in ("scalar", "array"):
+        if not isinstance(value, bytes | bytearray):
+            raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes for a byte range")
+        raw = merge(_raw_bytes(prop, current), request, bytes(value), what)
+        scaled = _from_raw(prop, raw, what)
+        _check_limits(prop, scaled, what)
+        return scaled
     if field is F.RAW and request.range is None:
         value = _from_raw(prop, value, what)
     elif field is F.PRIMARY:
-        s = prop.scaling
-        if prop.kind == "array":
-            value = np.asarray(value, dtype=np.float64) * s.slope + s.offset
+        to_common = prop.scaling.to_common
+        if kind == "array":
+            value = _scaled(to_common, np.asarray(value, dtype=np.float64), what)
         else:
-            value = s.to_common(_number(value, what))
-    kind = prop.kind
+            value = float(_scaled(to_common, number(value, what), what))
     if kind == "scalar":
         if request.range is not None:
             raise fail(acnet.DPM_BAD_RANGE, f"{request.device} is a scalar")
-        number = _number(value, what)
-        _check_limits(prop, number, what)
-        return number
+        scalar = number(value, what)
+        _check_limits(prop, scalar, what)
+        return scalar
     if kind == "text":
         if not isinstance(value, str):
             raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs text, got {type(value).__name__}")
-        merged = _merge(current, request, value, what)
+        merged = merge(current, request, value, what)
         if len(merged) > prop.length:
             raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} > {prop.length} characters")
         return merged
     if kind == "raw":
         if not isinstance(value, bytes | bytearray):
             raise fail(acnet.DPM_SCALING_FAILED, f"{what} needs bytes, got {type(value).__name__}")
-        merged = _merge(current, request, bytes(value), what)
+        merged = merge(current, request, bytes(value), what)
         if len(merged) != prop.length:
             raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} bytes, not {prop.length}")
         return merged
@@ -498,31 +370,11 @@ def _new_setting(prop: PropertyDef, current: Any, request: DataRequest, value: A
     array = np.atleast_1d(given.astype(np.float64, copy=True))  # the caller keeps theirs
     if not np.isfinite(array).all():
         raise fail(acnet.DIO_NOT_A_NUMBER, f"{what} needs finite numbers")
-    merged = _merge(current, request, array, what)
+    merged = merge(current, request, array, what)
     if len(merged) != prop.length:
         raise fail(acnet.DPM_BAD_LENGTH, f"{what}: {len(merged)} values, not {prop.length}")
     _check_limits(prop, merged, what)
     return merged
-
-
-def _merge(current: Any, request: DataRequest, value: Any, what: str) -> Any:
-    index = _index(request, len(current))
-    if index is None:
-        return value
-    if isinstance(index, int):
-        if isinstance(value, np.ndarray) and value.ndim == 0:
-            value = value.reshape(1)
-        index = slice(index, index + 1)
-    if len(value) != index.stop - index.start:
-        raise fail(
-            acnet.DPM_BAD_LENGTH,
-            f"{what}: {len(value)} items for a range of {index.stop - index.start}",
-        )
-    if isinstance(current, np.ndarray):
-        merged = current.copy()
-        merged[index] = value
-        return merged
-    return current[: index.start] + value + current[index.stop :]
 
 
 def _write_control(state: DeviceState, value: Any) -> None:
@@ -542,56 +394,8 @@ def _write_control(state: DeviceState, value: Any) -> None:
     state.status = (state.status | command.set_mask) & ~command.clear_mask
 
 
-_ALARM_WRITABLE = {
-    F.MIN: "minimum",
-    F.MAX: "maximum",
-    F.NOM: "nominal",
-    F.MASK: "mask",
-    F.ALARM_ENABLE: "alarm_enable",
-    F.ABORT_INHIBIT: "abort_inhibit",
-    F.TRIES_NEEDED: "tries_needed",
-}
-
-
-def _write_alarm(state: DeviceState, request: DataRequest, value: Any) -> None:
-    analog = request.property is P.ANALOG
-    block = state.analog if analog else state.digital
-    name = state.device.name
-    if block is None:
-        kind = "analog" if analog else "digital"
-        raise fail(acnet.DPM_NO_SUCH_PROP, f"{name} has no {kind} alarm block")
-    if request.field in (None, F.ALL):
-        if not isinstance(value, dict):
-            raise fail(acnet.DPM_SCALING_FAILED, f"{name} alarm block needs a dict")
-        kind = validate_alarm_dict(value)  # ValueError for bad keys, like the DPM client
-        if (kind == "analog") != analog:
-            raise fail(acnet.DIO_MISMATCH, f"{kind} alarm keys written to {request.property.name}")
-        changes = dict(value)
-    else:
-        key = _ALARM_WRITABLE.get(request.field)
-        if key is None or key not in block:
-            raise fail(acnet.DIO_READONLY, f"{name}.{request.property.name}.{request.field.name}")
-        changes = {key: value}
-    updated = dict(block)
-    for key, item in changes.items():
-        if key in ("alarm_enable", "abort_inhibit"):
-            if not isinstance(item, bool | int | float) or item not in (0, 1):
-                raise fail(acnet.DPM_SCALING_FAILED, f"{key} needs a bool")
-            updated[key] = bool(item)
-        elif key in ("tries_needed", "nominal", "mask"):
-            number = _number(item, key)
-            if number != int(number) or number < 0:
-                raise fail(acnet.DIO_RANGE, f"{key} must be a non-negative integer")
-            updated[key] = int(number)
-        else:
-            updated[key] = _number(item, key)
-    if analog and updated["minimum"] > updated["maximum"]:
-        raise fail(acnet.DIO_RANGE, "alarm minimum above maximum")
-    block.update(updated)
-
-
-def write(state: DeviceState, request: DataRequest, value: Any) -> None:
-    """Apply a write (the request is in write form: SETTING/CONTROL/alarm, ``@N``).
+def write(state: DeviceState, request: DataRequest, value: Any, t: float) -> None:
+    """Apply a write at time ``t`` (the request is in write form: SETTING/CONTROL/alarm, ``@N``).
 
     Raises SimError and leaves the state untouched when the write is refused.
     """
@@ -603,6 +407,6 @@ def write(state: DeviceState, request: DataRequest, value: Any) -> None:
     elif prop is P.CONTROL:
         _write_control(state, value)
     elif prop is P.ANALOG or prop is P.DIGITAL:
-        _write_alarm(state, request, value)
+        alarms.write(state, request, value, t)
     else:
         raise fail(acnet.DIO_READONLY, f"{device.name}.{prop.name} cannot be set")
