@@ -125,6 +125,15 @@ def test_env_var_names_the_user_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ({"clock_events": [{"event": 1, "rate_hz": 0}]}, "rate_hz must be positive"),
         ({"format": 2}, "unsupported catalogue format"),
         ({"devices": [{"name": "Y:A", "index": 1, "default_event": "zz", "reading": {}}]}, "event"),
+        (
+            {
+                "devices": [
+                    {"name": "Y:A", "index": 7, "reading": {"model": {"base": 1}}},
+                    {"name": "Y:B", "index": 7, "reading": {"model": {"base": 2}}},
+                ]
+            },
+            "device Y:B: index 7 is already Y:A's",
+        ),
     ],
 )
 def test_bad_files_are_reported_with_their_place(

@@ -576,6 +576,7 @@ class Catalogue:
     cycle_hz: float = 15.0
     sources: list[str] = attrs.field(factory=list)
     _members: dict[str, DeviceDef] = attrs.field(factory=dict, repr=False)
+    _names_by_index: dict[int, str] = attrs.field(factory=dict, repr=False)
 
     # --- building --------------------------------------------------------------------
 
@@ -635,7 +636,11 @@ class Catalogue:
             name = _device_name(d)
             d.where = f"{source}: device {name}"
             cycle_us = 1e6 / self.cycle_hz
-            self.devices[name] = _device(d, name, d.require("index", int), cycle_us)
+            index = d.require("index", int)
+            holder = self._names_by_index.setdefault(index, name)
+            if holder != name:  # one DI, two devices: index lookups (ACNET RETDAT) would mix them
+                raise CatalogueError(f"{d.where}: index {index} is already {holder}'s")
+            self.devices[name] = _device(d, name, index, cycle_us)
         for i, item in enumerate(top.get("families", list, [])):
             f = _Reader(item, f"{source}: families[{i}]")
             f.check_keys(
