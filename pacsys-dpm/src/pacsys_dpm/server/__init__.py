@@ -1,4 +1,4 @@
-"""DPM server adapter: expose any pacsys Backend to DPM clients over TCP (spec §7)."""
+"""DPM server adapter: expose any pacsys Backend to DPM clients over TCP."""
 
 from __future__ import annotations
 
