@@ -60,7 +60,6 @@ LIST = 4200
 
 
 def _server(**kwargs: Any) -> ServerProtocol:
-    kwargs.setdefault("trace", False)
     return ServerProtocol(LIST, ListAuth("daeset/bd@localhost", None), RolePolicy({}), lambda: TS,
                           **kwargs)  # fmt: skip
 

@@ -229,3 +229,17 @@ def test_write_between_the_engines_is_byte_exact(protocol_pair: Any) -> None:
     assert [type(e) for e in pair.to_server()] == [ListStopped]
     assert pair.client_sent.hex() == VECTORS["stream_write_client"]["hex"]
     assert pair.server_sent.hex() == VECTORS["stream_write_server"]["hex"]
+
+
+def test_every_recorded_conversation_is_covered() -> None:
+    """A conversation added to the vector file must get a test here."""
+    covered = {
+        "stream_oneshot_single",
+        "stream_oneshot_batch_partial_failure",
+        "stream_oneshot_addtolist_replies",
+        "stream_write",
+    }
+    recorded = {
+        name.rsplit("_", 1)[0] for name, v in VECTORS.items() if v["message"] == "FramedStream"
+    }
+    assert recorded == covered

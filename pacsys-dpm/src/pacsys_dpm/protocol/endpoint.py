@@ -23,7 +23,7 @@ trace_log = logging.getLogger("pacsys_dpm.connection")
 class Endpoint:
     """Frame decoding, the outgoing queue and the failure state of one connection."""
 
-    def __init__(self, *, trace: bool, detect_http_rejection: bool = False) -> None:
+    def __init__(self, *, trace: bool = False, detect_http_rejection: bool = False) -> None:
         self.list_id: int | None = None
         self.trace = trace
         """True: every message is logged and the fast lanes (which skip decoding) are off."""

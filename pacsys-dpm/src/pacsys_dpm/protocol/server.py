@@ -50,7 +50,7 @@ from pacsys_dpm.codec import (
 )
 
 from .access import ListAuth, RolePolicy
-from .endpoint import Endpoint, trace_log
+from .endpoint import Endpoint
 from .lists import (
     ConnectionClosed,
     Entry,
@@ -112,10 +112,9 @@ class ServerProtocol(Endpoint):
         policy: RolePolicy,
         clock: Clock,
         *,
-        trace: bool = False,
         frames_per_write: int = _SEND_CHUNK,
     ) -> None:
-        super().__init__(trace=trace)
+        super().__init__()
         self.list_id = list_id
         self._list_id = list_id
         self._auth = auth
@@ -146,8 +145,10 @@ class ServerProtocol(Endpoint):
         return {ref: entry.drf for ref, entry in self._entries.items()}
 
     def receive_data(self, data: bytes) -> None:
-        """Take received bytes; ``b""`` is the client's EOF."""
+        """Take received bytes; ``b""`` is the client's EOF (anything after it is ignored)."""
         self._check()
+        if self._eof:
+            return
         if not data:
             self._eof = True
             return
@@ -248,7 +249,7 @@ class ServerProtocol(Endpoint):
         if known is not None:
             self._entries[known.ref_id] = known
             return None
-        fields = None if self.trace else decode_request_fields(body)
+        fields = decode_request_fields(body)
         if fields is not None and fields[0] is AddToListRequest:
             entry = self._add(fields[1][1], fields[1][2])
             if entry is not None:
@@ -256,10 +257,7 @@ class ServerProtocol(Endpoint):
                     self._known_adds.clear()
                 self._known_adds[body] = entry
             return None
-        request = decode_request(body)
-        if self.trace:
-            trace_log.debug("list %s <- %r", self.list_id, request)
-        return self._request(request)
+        return self._request(decode_request(body))
 
     def _request(self, request: Request) -> ServerEvent | None:
         if isinstance(request, AddToListRequest):

@@ -7,7 +7,6 @@ One accept thread plus one thread per connection; every connection is one DPM li
 from __future__ import annotations
 
 import logging
-import os
 import selectors
 import socket
 import threading
@@ -27,8 +26,6 @@ from .session import ListSession
 __all__ = ["DPMServer"]
 
 log = logging.getLogger("pacsys_dpm.server")
-
-_TRACE = os.environ.get("PACSYS_DPM_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 LIST_ID_FIRST: Final = 4096
 LIST_ID_LAST: Final = 6143
@@ -200,7 +197,7 @@ class DPMServer:
                 connection = None
             else:
                 auth = ListAuth(self.service_name, self._context_factory)
-                protocol = ServerProtocol(list_id, auth, self._policy, _wall_ms, trace=_TRACE)
+                protocol = ServerProtocol(list_id, auth, self._policy, _wall_ms)
                 connection = Connection(
                     sock,
                     peer,
