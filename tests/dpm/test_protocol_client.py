@@ -123,6 +123,15 @@ def test_malformed_replies_fail_the_connection(data: bytes, match: str) -> None:
     assert read.failure("DPM protocol error").readings[0].error_code == -1
 
 
+def test_replies_before_a_bad_frame_are_taken_then_the_connection_fails() -> None:
+    client = _opened()
+    stream = client.stream(["A:ONE@p,1000"], 10.0)
+    good = _frames(ScalarReply(1, TS, 0, 0, 1.0), ScalarReply(1, TS, 1, 0, 2.0))
+    with pytest.raises(DPMProtocolError, match="invalid frame length 0"):
+        client.receive_data(good + b"\x00\x00\x00\x00")
+    assert [r.value for r in stream.take()] == [1.0, 2.0] and client.failed
+
+
 def test_eof_is_a_connection_error() -> None:
     client = _opened()
     with pytest.raises(DPMConnectionError, match="Connection closed by server"):

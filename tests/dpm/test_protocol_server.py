@@ -159,6 +159,16 @@ def test_malformed_requests_fail_the_connection(data: bytes) -> None:
         server.next_event()
 
 
+def test_requests_before_a_bad_frame_are_handled_then_the_connection_fails() -> None:
+    server = _open()
+    server.receive_data(_requests(StartListRequest(LIST)) + b"\xff\xff\xff\xff")
+    assert [type(e) for e in _events(server)] == [ListStarted]  # no more bytes needed
+    server.answer_start({})
+    with pytest.raises(DPMProtocolError, match="invalid frame length"):
+        server.next_event()
+    assert _replies(server) == [StartListReply(LIST, 0)]
+
+
 # --------------------------------------------------------------------------- list state
 
 

@@ -14,7 +14,7 @@ Clocks stay with the driver: it decides when a conversation has waited long enou
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, NoReturn, Protocol
+from typing import Final, NoReturn, Protocol, TypeVar
 
 from pacsys.types import DeviceMeta
 from pacsys_dpm.codec import (
@@ -41,6 +41,7 @@ from .settings import AuthOp, ContextFactory, Setting, WriteOp
 
 __all__ = ["ClientProtocol", "Conversation"]
 
+_C = TypeVar("_C", ReadOp, StreamOp, AuthOp, WriteOp)
 _SEND_CHUNK: Final = 256  # AddToList requests per write
 _MAX_DEVICE_INFOS: Final = 8192
 _MAX_IDLE_BODIES: Final = 4096
@@ -103,6 +104,7 @@ class ClientProtocol(Endpoint):
             else:
                 self._pending = bodies
             self._dispatch()
+        self._check_frames()
 
     # --- conversations -------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class ClientProtocol(Endpoint):
             name = type(self._conversation).__name__
             raise RuntimeError(f"a {name} is still running on this DPM connection")
 
-    def _start(self, make: Callable[[], Any]) -> Any:
+    def _start(self, make: Callable[[], _C]) -> _C:
         self._ready()
         conversation = make()
         self._conversation = conversation

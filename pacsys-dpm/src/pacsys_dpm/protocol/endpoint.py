@@ -30,6 +30,7 @@ class Endpoint:
         self._decoder = FrameDecoder(detect_http_rejection=detect_http_rejection)
         self._outgoing: deque[bytes | Iterator[bytes]] = deque()
         self._error: BaseException | None = None
+        self._bad_frame: DPMProtocolError | None = None
 
     @property
     def failed(self) -> bool:
@@ -66,13 +67,29 @@ class Endpoint:
         self._outgoing.append(frame_many([encode_message(m) for m in messages]))
 
     def _bodies(self, data: bytes) -> list[bytes]:
-        """Feed received bytes; every complete frame body (a bad frame fails the connection)."""
+        """Feed received bytes; every complete frame body before any bad frame.
+
+        A bad frame fails the connection: at once when it comes first, else once the
+        role has taken the good bodies before it (:meth:`_check_frames`).
+        """
         self._check()
+        decoder = self._decoder
         try:
-            self._decoder.feed(data)
-            return self._decoder.drain()
+            decoder.feed(data)
+            bodies = decoder.drain()
         except DPMProtocolError as exc:
             self._fail(exc)
+        if bodies and decoder.buffered >= 4:
+            try:
+                decoder.next_frame()  # None for a partial frame; raises for a bad length
+            except DPMProtocolError as exc:
+                self._bad_frame = exc
+        return bodies
+
+    def _check_frames(self) -> None:
+        """Fail for a bad frame that followed the bodies already taken."""
+        if self._bad_frame is not None:
+            self._fail(self._bad_frame)
 
     def _check(self) -> None:
         if self._error is not None:

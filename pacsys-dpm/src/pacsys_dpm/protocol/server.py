@@ -177,6 +177,7 @@ class ServerProtocol(Endpoint):
                 self._fail(exc)
             if event is not None:
                 return event
+        self._check_frames()
         if self._eof and not self._closed:
             self._closed = True
             return ConnectionClosed()
