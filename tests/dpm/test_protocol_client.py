@@ -18,19 +18,23 @@ from pacsys.types import ValueType
 from pacsys_dpm.codec import (
     HANDSHAKE,
     AddToListReply,
+    AddToListRequest,
     ApplySettingsReply,
     AuthenticateReply,
     DeviceInfoReply,
     DPMHTTPRejected,
     DPMProtocolError,
+    FrameDecoder,
     ListStatusReply,
     OpenListReply,
     ScalarReply,
     SettingStatus,
     StartListReply,
+    StartListRequest,
     StatusReply,
     TextReply,
     TimedScalarArrayReply,
+    decode_request,
     encode_message,
     frame,
     frame_many,
@@ -167,6 +171,13 @@ def test_request_bytes_and_the_list_memo() -> None:
     assert plan.wire == ["M:OUTTMP.READING@I", "G:AMANDA@p,1000"] and not plan.reusable
     client.read(plan)
     first = _sent(client)
+    decoder = FrameDecoder()
+    decoder.feed(first)
+    assert [decode_request(body) for body in decoder] == [
+        AddToListRequest(LIST, 1, "M:OUTTMP.READING@I"),
+        AddToListRequest(LIST, 2, "G:AMANDA@p,1000"),
+        StartListRequest(LIST),
+    ]
     client.receive_data(_frames(ScalarReply(1, TS, 0, 0, 1.0), ScalarReply(2, TS, 0, 0, 2.0)))
     client.clear_list()
     _sent(client)

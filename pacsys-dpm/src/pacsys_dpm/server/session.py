@@ -16,7 +16,6 @@ from pacsys.backends import Backend
 from pacsys.metadata import DeviceInfoResult, MetadataSource
 from pacsys.types import Reading
 from pacsys_dpm.protocol import (
-    ConnectionClosed,
     Entry,
     ListStarted,
     ListStopped,
@@ -57,15 +56,13 @@ class ListSession:
         self.list_id = protocol.list_id
 
     def handle(self, event: ServerEvent) -> None:
-        """Act on one event of the protocol (in request order)."""
+        """Act on one backend event of the protocol (StartList, StopList, ApplySettings)."""
         if isinstance(event, ListStarted):
             self._start(event)
         elif isinstance(event, ListStopped):
             self._stop_job()
         elif isinstance(event, SettingsRequested):
             self._write(event)
-        elif isinstance(event, ConnectionClosed):
-            self.close()
 
     def close(self) -> None:
         """Stop every job (EOF or server stop)."""
