@@ -18,8 +18,6 @@ from pacsys.testing import FakeBackend
 from pacsys.types import DispatchMode
 from pacsys_dpm.client import DPMHTTPBackend
 from pacsys_dpm.client import connection as client_connection
-from pacsys_dpm.client.connection import DPMConnection
-from pacsys_dpm.client.reads import run_read
 from pacsys_dpm.codec import (
     HANDSHAKE,
     AddToListRequest,
@@ -34,9 +32,7 @@ from pacsys_dpm.codec import (
     StatusReply,
     StopListRequest,
     decode_reply,
-    decode_request,
     encode_message,
-    frame,
     frame_many,
 )
 from pacsys_dpm.server import DPMServer
@@ -259,52 +255,6 @@ def test_client_repeated_reads_see_new_values_metadata_and_lists(
             ("Z:D0", 0.0, "mm"),
         ]
         assert backend.pool_size == 1 and backend._pool.size == 1  # one connection did it all
-
-
-def test_client_read_leaves_later_frames_for_the_next_receive() -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    requests: list[object] = []
-
-    def serve() -> None:
-        sock, _ = listener.accept()
-        with sock:
-            sock.recv(65536)  # the handshake
-            sock.sendall(frame(encode_message(OpenListReply(4100))))
-            decoder = FrameDecoder()
-            while not any(isinstance(r, StartListRequest) for r in requests):
-                decoder.feed(sock.recv(65536))
-                requests.extend(decode_request(body) for body in decoder)
-            replies = [
-                DeviceInfoReply(1, 7, "Z:A", "a", "mm"),
-                ScalarReply(1, 1704067200000, 0, 0, 1.5),
-                StartListReply(4100, 0),
-                ScalarReply(2, 1704067200000, 0, 0, 2.5),
-                ListStatusReply(4100, 0),  # after the last answer: not the read's
-                StatusReply(9, 0, 0, -1),
-            ]
-            sock.sendall(frame_many([encode_message(r) for r in replies]))  # one segment
-            sock.recv(65536)
-
-    thread = threading.Thread(target=serve, name="pacsys-test-peer")
-    thread.start()
-    conn = DPMConnection.open("127.0.0.1", port, WAIT)
-    try:
-        outcome = run_read(conn, ["Z:A@I", "Z:B@I"], ["Z:A", "Z:B"], time.monotonic() + WAIT)
-        assert outcome.complete
-        assert [r.value for r in outcome.readings] == [1.5, 2.5]  # type: ignore[union-attr]
-        assert outcome.readings[0].meta.device_index == 7  # type: ignore[union-attr]
-        assert conn.recv(time.monotonic() + WAIT) == ListStatusReply(4100, 0)
-        assert conn.recv(time.monotonic() + WAIT) == StatusReply(9, 0, 0, -1)
-        assert requests == [
-            AddToListRequest(4100, 1, "Z:A@I"),
-            AddToListRequest(4100, 2, "Z:B@I"),
-            StartListRequest(4100),
-        ]
-    finally:
-        conn.close()
-        thread.join(WAIT)
-        listener.close()
 
 
 def test_client_traced_reads_take_the_general_path(

@@ -7,7 +7,6 @@ Every call takes one overall timeout (default 5 s).
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -27,10 +26,9 @@ from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.drf3 import parse_request
-from pacsys.drf3.extras import DRF_EXTRA
 from pacsys.drf3.properties import DRF_PROPERTY
-from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
-from pacsys.errors import AuthenticationError, ReadError
+from pacsys.drf_utils import prepare_for_write
+from pacsys.errors import AuthenticationError
 from pacsys.types import (
     BackendCapability,
     BasicControl,
@@ -42,27 +40,22 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_dpm.client.connection import DPMConnectionError
+from pacsys_dpm.client.connection import DPMConnection
 from pacsys_dpm.client.pool import ConnectionPool, PoolClosedError, PoolExhaustedError
-from pacsys_dpm.client.reads import ReadOutcome, run_read, send_cleanup
 from pacsys_dpm.client.stream import DEFAULT_HEARTBEAT_TIMEOUT, StreamWorker
-from pacsys_dpm.client.values import (
-    ERR_RETRY,
-    ERR_TIMEOUT,
-    FACILITY_ACNET,
-    error_reading,
-    split_status,
-)
-from pacsys_dpm.client.writes import (
-    REALM,
-    TIMEOUT_OUTCOME,
+from pacsys_dpm.client.writes import WriteConnections, run_write
+from pacsys_dpm.principal import REALM
+from pacsys_dpm.protocol import (
+    DPMConnectionError,
+    DPMProtocolError,
     Outcome,
+    ReadOp,
+    ReadPlan,
     SetupFailed,
-    WriteConnections,
     make_setting,
-    run_write,
 )
-from pacsys_dpm.codec import DPMProtocolError
+from pacsys_dpm.protocol.settings import TIMEOUT_OUTCOME
+from pacsys_dpm.protocol.values import ERR_RETRY, FACILITY_ACNET
 
 __all__ = ["DPMHTTPBackend"]
 
@@ -88,24 +81,6 @@ class _LazyKerberos:
 
 
 LAZY_KERBEROS: Any = _LazyKerberos()
-
-
-def _poolable(wire_drf: str) -> bool:
-    """Only ``@I`` and LOGGERSINGLE reads leave a connection reusable.
-
-    See docs/protocols/dpm.md §4.2 step 5.
-    """
-    request = parse_request(wire_drf)
-    if request.extra is DRF_EXTRA.LOGGERSINGLE:
-        return True
-    return request.extra is None and request.event.mode == "I"
-
-
-@functools.lru_cache(maxsize=8192)
-def _read_plan(drf: str) -> tuple[str, bool]:
-    """``(DRF as sent, poolable)`` of a one-shot read (cached: batches repeat their DRFs)."""
-    wire = ensure_immediate_event(drf)  # ValueError for a bad DRF (never cached)
-    return wire, _poolable(wire)
 
 
 class DPMHTTPBackend(Backend):
@@ -145,13 +120,13 @@ class DPMHTTPBackend(Backend):
             raise ValueError(
                 f"DPM backend auth must be KerberosAuth or None, got {type(auth).__name__}"
             )
-        self._pool = ConnectionPool(self._host, self._port, pool_size, self._timeout)
+        self._pool = ConnectionPool(self._host, self._port, pool_size)
         self._auth: Any = auth
         self._auth_lock = threading.Lock()
         self._role = role
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
-        self._writes = WriteConnections(self._host, self._port, self._timeout)
+        self._writes = WriteConnections(self._host, self._port)
         self._streams: dict[BufferedSubscriptionHandle, StreamWorker] = {}
         self._streams_lock = threading.Lock()
         self._closed = False
@@ -207,91 +182,61 @@ class DPMHTTPBackend(Backend):
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
         drfs = drf_list(drfs)
-        plans = [_read_plan(drf) for drf in drfs]  # ValueError before any I/O
-        wire = [plan[0] for plan in plans]
+        plan = ReadPlan(drfs)  # ValueError before any I/O
         if not drfs:
             return []
         budget = self._effective_timeout(timeout)
-        deadline = time.monotonic() + budget
-        outcome = ReadOutcome(readings=[None] * len(drfs))
+        deadline = time.monotonic() + budget  # bounds every step, connecting included
         retried = False
         while True:
             try:
-                conn, reused = self._pool.borrow(wait_timeout=max(deadline - time.monotonic(), 0))
+                conn, reused = self._pool.borrow(deadline)
             except PoolExhaustedError as exc:
-                raise self._read_failure(outcome, drfs, "Request timeout", timed_out=True) from exc
+                raise plan.failure("Request timeout", timed_out=True) from exc
             except PoolClosedError:
                 raise RuntimeError("Backend is closed") from None
             except _TRANSPORT_ERRORS as exc:
-                raise self._read_failure(outcome, drfs, f"DPM connection failed: {exc}") from exc
+                raise plan.failure(f"DPM connection failed: {exc}") from exc
+            read: ReadOp | None = None
             try:
-                run_read(conn, wire, drfs, deadline, outcome)
+                read = conn.protocol.read(plan)
+                conn.flush(deadline)
+                conn.run(read, deadline)
             except DPMConnectionError as exc:
                 self._pool.discard(conn)
-                nothing_yet = all(r is None for r in outcome.readings)
+                nothing_yet = read is None or all(r is None for r in read.readings)
                 if reused and nothing_yet and not retried and time.monotonic() < deadline:
                     log.debug("Pooled DPM connection failed (%s); retrying on a new one", exc)
                     retried = True
                     continue
-                raise self._read_failure(outcome, drfs, f"DPM connection failed: {exc}") from exc
+                got = None if read is None else read.readings
+                raise plan.failure(f"DPM connection failed: {exc}", readings=got) from exc
             except DPMProtocolError as exc:
                 self._pool.discard(conn)
-                raise self._read_failure(outcome, drfs, f"DPM protocol error: {exc}") from exc
+                got = None if read is None else read.readings
+                raise plan.failure(f"DPM protocol error: {exc}", readings=got) from exc
             except BaseException:
                 self._pool.discard(conn)
                 raise
             break
-        poolable = all(plan[1] for plan in plans)
-        return self._finish_read(conn, outcome, poolable, drfs, budget)
+        self._return(conn, read, deadline)
+        return read.result(budget)
 
-    def _finish_read(
-        self, conn: Any, outcome: ReadOutcome, poolable: bool, drfs: list[str], budget: float
-    ) -> list[Reading]:
-        if outcome.complete and outcome.job_status == 0 and outcome.start_status == 0:
-            try:
-                send_cleanup(conn)
-            except DPMConnectionError:
-                self._pool.discard(conn)
-            else:
-                if poolable:
-                    self._pool.release(conn)
-                else:
-                    self._pool.discard(conn)
-            return outcome.readings  # type: ignore[return-value]
-        self._pool.discard(conn)
-        if outcome.complete:
-            return outcome.readings  # type: ignore[return-value]
-        if outcome.job_status != 0:
-            facility, error, message = split_status(outcome.job_status)
-            readings = [
-                r if r is not None else error_reading(drfs[i], facility, error, message)
-                for i, r in enumerate(outcome.readings)
-            ]
-            raise ReadError(readings, f"DPM job start failed: {message}")
-        missing = sum(r is None for r in outcome.readings)
-        if outcome.start_status != 0:
-            _, _, message = split_status(outcome.start_status)
-            text = f"DPM StartList failed: {message}"
+    def _return(self, conn: DPMConnection, read: ReadOp, deadline: float) -> None:
+        """After a clean read the list is cleared, and the connection pooled if reusable."""
+        if not read.clean:
+            self._pool.discard(conn)
+            return
+        try:
+            conn.protocol.clear_list()
+            conn.flush(deadline)
+        except DPMConnectionError:
+            self._pool.discard(conn)
         else:
-            text = f"Request timeout: {missing} of {len(drfs)} without reply after {budget:g} s"
-        raise self._read_failure(outcome, drfs, text, timed_out=True)
-
-    @staticmethod
-    def _read_failure(
-        outcome: ReadOutcome,
-        drfs: list[str],
-        message: str,
-        *,
-        timed_out: bool = False,
-    ) -> ReadError:
-        """ReadError with every missing reading back-filled (1/-6 timeout, 1/-1 transport)."""
-        error = ERR_TIMEOUT if timed_out else ERR_RETRY
-        fill = "Request timeout" if timed_out else message
-        readings = [
-            r if r is not None else error_reading(drfs[i], FACILITY_ACNET, error, fill)
-            for i, r in enumerate(outcome.readings)
-        ]
-        return ReadError(readings, message)
+            if read.plan.reusable:
+                self._pool.release(conn)
+            else:
+                self._pool.discard(conn)
 
     # --- streaming -------------------------------------------------------------------------
 
@@ -434,7 +379,7 @@ class DPMHTTPBackend(Backend):
     def _write_alarm(
         self, drf: str, settings: dict[str, Any], timeout: float | None
     ) -> WriteResult:
-        """An alarm-block dict becomes one write per field (docs/protocols/dpm.md §4.7.3)."""
+        """An alarm-block dict becomes one write per field, in order."""
         request = parse_request(drf)
         if request.property in (DRF_PROPERTY.STATUS, DRF_PROPERTY.CONTROL):
             commands = ", ".join(member.name for member in BasicControl)

@@ -1,9 +1,9 @@
-"""A lazy, thread-safe pool of DPM connections for one-shot reads (docs/protocols/dpm.md §4.2).
+"""A lazy, thread-safe pool of DPM connections for one-shot reads.
 
 Connections are opened on demand up to ``pool_size``. A borrower gets an idle
 connection (after a cheap check that the server has not closed it, so a pooled
 read after a server restart reconnects instead of failing), opens a new one
-below capacity, or waits for a release.
+below capacity, or waits for a release; all within the caller's deadline.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 
-from pacsys_dpm.client.connection import DEFAULT_CONNECT_TIMEOUT, DPMConnection
+from pacsys_dpm.client.connection import DPMConnection
 
 __all__ = ["ConnectionPool", "PoolClosedError", "PoolExhaustedError"]
 
@@ -30,25 +30,16 @@ class PoolExhaustedError(Exception):
 class ConnectionPool:
     """Up to ``pool_size`` connections to ``host:port``, created lazily."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        pool_size: int = 4,
-        timeout: float = DEFAULT_CONNECT_TIMEOUT,
-    ) -> None:
+    def __init__(self, host: str, port: int, pool_size: int = 4) -> None:
         if not isinstance(host, str) or not host.strip():
             raise ValueError("host must be a non-empty string")
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
         if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size <= 0:
             raise ValueError(f"pool_size must be a positive integer, got {pool_size!r}")
-        if not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number, got {timeout!r}")
         self.host = host
         self.port = port
         self.pool_size = pool_size
-        self.timeout = float(timeout)
         self._idle: list[DPMConnection] = []
         self._in_use: set[DPMConnection] = set()
         self._opening = 0
@@ -61,13 +52,14 @@ class ConnectionPool:
         with self._cond:
             return len(self._idle) + len(self._in_use)
 
-    def borrow(self, wait_timeout: float = 30.0) -> tuple[DPMConnection, bool]:
+    def borrow(self, deadline: float) -> tuple[DPMConnection, bool]:
         """An exclusive connection and whether it was reused (False: freshly opened).
 
-        Raises PoolExhaustedError after ``wait_timeout``, PoolClosedError after close,
-        DPMConnectionError / DPMProtocolError when a new connection cannot be opened.
+        Waiting for a free slot and opening a connection both end at ``deadline``
+        (``time.monotonic()``). Raises PoolExhaustedError when no slot frees up in time,
+        PoolClosedError after close, DPMConnectionError / DPMProtocolError when a new
+        connection cannot be opened.
         """
-        deadline = time.monotonic() + wait_timeout
         with self._cond:
             while True:
                 if self._closed:
@@ -86,12 +78,11 @@ class ConnectionPool:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise PoolExhaustedError(
-                        f"All {self.pool_size} DPM connections stayed busy for {wait_timeout:g} s"
+                        f"All {self.pool_size} DPM connections stayed busy until the deadline"
                     )
                 self._cond.wait(remaining)
-        connect_timeout = min(self.timeout, max(deadline - time.monotonic(), 0.001))
         try:
-            conn = DPMConnection.open(self.host, self.port, connect_timeout)
+            conn = DPMConnection.open(self.host, self.port, deadline=deadline)
         except BaseException:
             with self._cond:
                 self._opening -= 1

@@ -1,10 +1,10 @@
-"""One subscription: its own connection, list and reader thread (docs/protocols/dpm.md §4.4).
+"""One streaming subscription: its own connection, list and reader thread.
 
-The thread connects, sends every AddToList plus StartList (as a one-shot read
-does), and turns replies into Readings for the handle. Silence longer than the
-heartbeat window (10 s; the server sends ListStatus every 2 s when idle), EOF,
-a bad frame, a failed StartList or a job-level error ends the subscription
-with an error. Stopping closes the socket without StopList (docs/protocols/dpm.md §4.4).
+The thread connects and runs the engine's :class:`~pacsys_dpm.protocol.StreamOp`,
+handing its Readings to the handle. Silence longer than the heartbeat window (10 s;
+the server sends ListStatus every 2 s when idle), EOF, a bad frame, a failed
+StartList or a job-level error ends the subscription with an error. Stopping closes
+the socket without StopList, as the reference client does.
 """
 
 from __future__ import annotations
@@ -16,23 +16,8 @@ import time
 from collections.abc import Callable
 
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.types import DeviceMeta
-from pacsys_dpm.client.connection import DPMConnection, DPMConnectionError
-from pacsys_dpm.client.reads import send_list
-from pacsys_dpm.client.values import (
-    error_reading,
-    meta_from_device_info,
-    reading_from_reply,
-    split_status,
-)
-from pacsys_dpm.codec import (
-    AddToListReply,
-    DeviceInfoReply,
-    DPMProtocolError,
-    ListStatusReply,
-    StartListReply,
-    StatusReply,
-)
+from pacsys_dpm.client.connection import DPMConnection
+from pacsys_dpm.protocol import DPMConnectionError, DPMProtocolError
 
 __all__ = ["DEFAULT_HEARTBEAT_TIMEOUT", "StreamWorker"]
 
@@ -114,48 +99,13 @@ class StreamWorker:
                 conn.close()
                 return
             self._conn = conn
-        drfs = self.handle.drfs
-        send_list(conn, drfs)
-        count = len(drfs)
-        metas: list[DeviceMeta | None] = [None] * count
-        handle = self.handle
-        window = self._heartbeat_timeout
+        stream = conn.protocol.stream(self.handle.drfs, self._heartbeat_timeout)
+        conn.flush(time.monotonic() + self._connect_timeout)
+        deliver = self.handle.deliver
         while not self._stopping.is_set():
-            try:
-                reply = conn.recv(time.monotonic() + window)
-            except TimeoutError:
-                raise DPMConnectionError(
-                    f"DPM connection dead: no frame (missed heartbeats) for {window:g} s"
-                ) from None
-            kind = type(reply)
-            if kind is ListStatusReply:
-                continue
-            if kind is StartListReply:
-                if reply.status != 0:  # type: ignore[attr-defined]
-                    _, _, message = split_status(reply.status)  # type: ignore[attr-defined]
-                    raise DPMConnectionError(f"DPM StartList failed: {message}")
-                continue
-            ref = getattr(reply, "ref_id", None)
-            if ref is None:
-                continue
-            if kind is StatusReply and ref == 0:
-                if reply.status != 0:  # type: ignore[attr-defined]
-                    _, _, message = split_status(reply.status)  # type: ignore[attr-defined]
-                    raise DPMConnectionError(f"DPM job start failed: {message}")
-                continue
-            index = ref - 1
-            if not 0 <= index < count:
-                log.warning("Dropping DPM reply for unknown ref %d", ref)
-                continue
-            if kind is DeviceInfoReply:
-                metas[index] = meta_from_device_info(reply)  # type: ignore[arg-type]
-                continue
-            if kind is AddToListReply:
-                if reply.status == 0:  # type: ignore[attr-defined]
-                    continue
-                facility, error, message = split_status(reply.status)  # type: ignore[attr-defined]
-                handle.deliver(error_reading(drfs[index], facility, error, message, metas[index]))
-                continue
-            reading = reading_from_reply(drfs[index], reply, metas[index])
-            if reading is not None:
-                handle.deliver(reading)
+            if not conn.receive(time.monotonic() + stream.heartbeat_timeout):
+                raise stream.silence_error()
+            for reading in stream.take():
+                deliver(reading)
+            if stream.failure is not None:
+                raise stream.failure

@@ -1,4 +1,4 @@
-"""DPM server adapter: any pacsys Backend served to DPM clients (docs/protocols/dpm.md §7)."""
+"""DPM server adapter: expose any pacsys Backend to DPM clients over TCP."""
 
 from __future__ import annotations
 

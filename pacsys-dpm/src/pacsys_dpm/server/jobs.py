@@ -1,9 +1,9 @@
 """A running stream of a list: one backend subscription feeding the list's repeating entries.
 
-Readings arrive on the backend's threads. They are mapped back to ref ids by DRF, preceded
-by the entry's ``DeviceInfo`` the first time, and sent on the connection. Until
-:meth:`StreamJob.release` (after the StartList reply) readings are held back; after
-:meth:`StreamJob.stop` none is sent, which StopList relies on (docs/protocols/dpm.md §4.5).
+Readings arrive on the backend's threads; the engine's :class:`~pacsys_dpm.protocol.ListStream`
+turns each into reply frames (DeviceInfo first for each entry), which go out on the
+connection. Until :meth:`StreamJob.release` (after the StartList reply) readings are held
+back; after :meth:`StreamJob.stop` none is sent, which StopList relies on.
 """
 
 from __future__ import annotations
@@ -12,36 +12,17 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 from pacsys.backends import Backend
-from pacsys.drf3 import DataRequest
-from pacsys.errors import DeviceError
 from pacsys.types import Reading, SubscriptionHandle
-from pacsys_dpm.codec import encode_message
+from pacsys_dpm.protocol import Entry, ListStream
+from pacsys_dpm.protocol.replies import Clock, exception_status
 
-from .replies import ACNET_SYS, encode_device_info, encode_reply, status_of, status_reply
-
-__all__ = ["Entry", "StreamJob", "exception_status"]
+__all__ = ["StreamJob"]
 
 log = logging.getLogger("pacsys_dpm.server.jobs")
 
-Sender = Callable[[list[bytes]], None]
-
-
-class Entry(NamedTuple):
-    """One list entry: the client's ref id, its DRF as sent, and the parsed request."""
-
-    ref_id: int
-    drf: str
-    request: DataRequest
-
-
-def exception_status(exc: BaseException) -> int:
-    """ACNET status for a backend exception (DeviceError keeps its own)."""
-    if isinstance(exc, DeviceError):
-        return status_of(exc.facility_code, exc.error_code) or ACNET_SYS
-    return ACNET_SYS
+Sender = Callable[[bytes], None]
 
 
 class _State(enum.Enum):
@@ -53,25 +34,22 @@ class _State(enum.Enum):
 class StreamJob:
     """Repeating-event entries of one StartList, served by one backend subscription."""
 
-    def __init__(self, backend: Backend, entries: Sequence[Entry], send: Sender) -> None:
+    def __init__(
+        self, backend: Backend, entries: Sequence[Entry], send: Sender, clock: Clock
+    ) -> None:
         self._backend = backend
         self._send = send
+        self._stream = ListStream(entries, clock)
         self._lock = threading.Lock()
         self._state = _State.PENDING
         self._pending: list[Reading] = []
         self._failure: BaseException | None = None
-        self._info_sent: set[int] = set()
         self._handle: SubscriptionHandle | None = None
-        self._refs: dict[str, list[Entry]] = {}
-        for entry in entries:
-            for key in {entry.drf, entry.request.to_canonical()}:
-                self._refs.setdefault(key, []).append(entry)
-        self._drfs = list(dict.fromkeys(entry.drf for entry in entries))
 
     def start(self) -> None:
         """Subscribe; raises whatever the backend raises."""
         self._handle = self._backend.subscribe(
-            self._drfs, callback=self._on_reading, on_error=self._on_error
+            self._stream.drfs, callback=self._on_reading, on_error=self._on_error
         )
 
     def release(self) -> None:
@@ -117,34 +95,19 @@ class StreamJob:
 
     # --- under the lock ----------------------------------------------------------------
 
-    def _entries_for(self, reading: Reading) -> list[Entry]:
-        entries = self._refs.get(reading.drf)
-        if entries is None and len(self._drfs) == 1:
-            entries = self._refs.get(self._drfs[0])
-        return entries or []
-
     def _emit(self, reading: Reading) -> None:
-        entries = self._entries_for(reading)
-        if not entries:
-            log.warning("dropping a reading for %s: no entry requested it", reading.drf)
-            return
-        bodies: list[bytes] = []
-        for entry in entries:
-            usable = reading.value is not None and reading.error_code >= 0
-            if usable and entry.ref_id not in self._info_sent:
-                self._info_sent.add(entry.ref_id)
-                bodies.append(encode_device_info(entry.ref_id, entry.drf, reading.meta))
-            bodies.append(encode_reply(entry.ref_id, reading))
-        self._deliver(bodies)
+        data = self._stream.encode(reading)
+        if data:
+            self._deliver(data)
 
     def _emit_failure(self, exc: BaseException) -> None:
         log.warning("backend subscription failed: %s", exc)
-        self._deliver([encode_message(status_reply(0, exception_status(exc)))])
+        self._deliver(self._stream.failure(exception_status(exc)))
         self._state = _State.STOPPED
 
-    def _deliver(self, bodies: list[bytes]) -> None:
+    def _deliver(self, data: bytes) -> None:
         try:
-            self._send(bodies)
+            self._send(data)
         except OSError as exc:  # the connection is going away; its thread cleans up
             log.debug("stream send failed: %s", exc)
             self._state = _State.STOPPED

@@ -1,4 +1,4 @@
-"""DPMServer: serve any pacsys Backend to DPM clients over TCP (docs/protocols/dpm.md §7).
+"""DPMServer: serve any pacsys Backend to DPM clients over TCP.
 
 One accept thread plus one thread per connection; every connection is one DPM list.
 ``pacsys serve --dpm-port`` builds it through ``ServerSpec("dpm", "pacsys_dpm.server:DPMServer")``.
@@ -10,14 +10,16 @@ import logging
 import selectors
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
 from pacsys.backends import Backend
 from pacsys_dpm.principal import service_principal
+from pacsys_dpm.protocol import ListAuth, RolePolicy, ServerProtocol
 
-from .auth import ListAuth, RolePolicy, gss_context_factory
+from .auth import gss_context_factory
 from .connection import Connection
 from .session import ListSession
 
@@ -194,10 +196,12 @@ class DPMServer:
             if list_id is None:
                 connection = None
             else:
+                auth = ListAuth(self.service_name, self._context_factory)
+                protocol = ServerProtocol(list_id, auth, self._policy, _wall_ms)
                 connection = Connection(
                     sock,
                     peer,
-                    list_id,
+                    protocol,
                     self._new_session,
                     heartbeat_interval=self._heartbeat,
                     handshake_timeout=self._handshake_timeout,
@@ -228,8 +232,17 @@ class DPMServer:
             if self._connections.get(connection.list_id) is connection:
                 del self._connections[connection.list_id]
 
-    def _new_session(self, list_id: int, send: Callable[[list[bytes]], None]) -> ListSession:
-        auth = ListAuth(self.service_name, self._context_factory)
+    def _new_session(self, connection: Connection) -> ListSession:
         return ListSession(
-            list_id, self.backend, send, auth, self._policy, io_timeout=self._io_timeout
+            connection.protocol,
+            self.backend,
+            flush=connection.flush,
+            send=connection.send,
+            clock=_wall_ms,
+            io_timeout=self._io_timeout,
         )
+
+
+def _wall_ms() -> int:
+    """Wall-clock milliseconds since the Unix epoch (the timestamp of Status replies)."""
+    return time.time_ns() // 1_000_000

@@ -1,4 +1,4 @@
-"""DPM replies -> pacsys values and Readings (docs/protocols/dpm.md §5.3, §4.8).
+"""DPM replies -> pacsys values and Readings (the inverse of :mod:`.replies`).
 
 Pure functions: no I/O. A data reply becomes a value plus its ValueType, a
 DeviceInfo becomes DeviceMeta, and a 16-bit ACNET status becomes facility,

@@ -1,16 +1,16 @@
-"""Readings -> DPM replies (the inverse of docs/protocols/dpm.md §5.3), and the status helpers.
+"""Readings -> DPM reply messages (the inverse of :mod:`.values`), and the status helpers.
 
 Pure functions: the server decides *when* to send, this module decides *what*. Every value
 type of :class:`~pacsys.types.ValueType` maps to one data reply; a reading without a usable
-value becomes a ``Status`` reply carrying its ACNET status.
+value becomes a ``Status`` reply carrying its ACNET status, stamped by the ``clock`` the
+caller passes (wall-clock milliseconds; the engine reads no clock itself).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from pacsys.acnet import status as acnet_status
 from pacsys.drf3 import parse_request
+from pacsys.errors import DeviceError
 from pacsys.metadata import DeviceInfoResult
 from pacsys.types import DeviceMeta, Reading, ValueType
 from pacsys_dpm.codec import (
@@ -42,6 +43,7 @@ from pacsys_dpm.codec.wire import INT16_MAX, INT16_MIN, INT32_MAX, INT32_MIN
 
 __all__ = [
     "LOGGER_CHUNK",
+    "Clock",
     "chunked_replies",
     "data_reply",
     "device_info_for_meta",
@@ -49,7 +51,7 @@ __all__ = [
     "encode_device_info",
     "encode_reply",
     "encode_safely",
-    "now_ms",
+    "exception_status",
     "reading_reply",
     "reading_status",
     "status_of",
@@ -71,9 +73,8 @@ LOGGER_CHUNK: Final = 487
 """Points per TimedScalarArray chunk of a logger reply (what production sends)."""
 
 
-def now_ms() -> int:
-    """Wall-clock milliseconds since the Unix epoch (the timestamp of Status replies)."""
-    return time.time_ns() // 1_000_000
+Clock = Callable[[], int]
+"""Wall-clock milliseconds since the Unix epoch: the timestamp of Status replies."""
 
 
 _last_ms: tuple[datetime | None, int] = (None, 0)
@@ -106,11 +107,16 @@ def reading_status(reading: Reading) -> int:
     return status_of(reading.facility_code, reading.error_code)
 
 
-def status_reply(
-    ref_id: int, status: int, *, timestamp: int | None = None, cycle: int = 0
-) -> StatusReply:
-    """A ``Status`` reply for ``ref_id``; ``timestamp`` defaults to now."""
-    return StatusReply(ref_id, now_ms() if timestamp is None else timestamp, cycle, status)
+def exception_status(exc: BaseException) -> int:
+    """ACNET status for a backend exception (DeviceError keeps its own)."""
+    if isinstance(exc, DeviceError):
+        return status_of(exc.facility_code, exc.error_code) or ACNET_SYS
+    return ACNET_SYS
+
+
+def status_reply(ref_id: int, status: int, clock: Clock, *, cycle: int = 0) -> StatusReply:
+    """A ``Status`` reply for ``ref_id`` stamped with ``clock()``."""
+    return StatusReply(ref_id, clock(), cycle, status)
 
 
 def _int32(value: Mapping[str, Any], key: str) -> int:
@@ -188,10 +194,12 @@ def data_reply(ref_id: int, reading: Reading) -> Reply:
     raise ValueError(f"no DPM reply for value type {kind}")
 
 
-def chunked_replies(ref_id: int, reading: Reading, chunk: int = LOGGER_CHUNK) -> list[Reply]:
-    """Logger answer: data chunks, then an empty terminator (docs/protocols/dpm.md §4.6)."""
+def chunked_replies(
+    ref_id: int, reading: Reading, clock: Clock, chunk: int = LOGGER_CHUNK
+) -> list[Reply]:
+    """Logger (chunked historical) answer: data chunks, then an empty terminator."""
     if not reading.ok:
-        return [status_reply(ref_id, reading_status(reading) or DPM_INTERNAL_ERROR)]
+        return [status_reply(ref_id, reading_status(reading) or DPM_INTERNAL_ERROR, clock)]
     ts, value = to_ms(reading.timestamp), reading.value
     if isinstance(value, Mapping) and "data" in value and "micros" in value:
         data = np.asarray(value["data"], dtype=np.float64)
@@ -207,9 +215,9 @@ def chunked_replies(ref_id: int, reading: Reading, chunk: int = LOGGER_CHUNK) ->
         data = np.atleast_1d(np.asarray(value, dtype=np.float64)).ravel()
         micros = np.full(data.shape, to_ms(reading.timestamp) * 1000, dtype=np.int64)
     else:
-        return [status_reply(ref_id, DPM_INTERNAL_ERROR)]
+        return [status_reply(ref_id, DPM_INTERNAL_ERROR, clock)]
     if data.shape != micros.shape:
-        return [status_reply(ref_id, DPM_INTERNAL_ERROR)]
+        return [status_reply(ref_id, DPM_INTERNAL_ERROR, clock)]
     out: list[Reply] = [
         TimedScalarArrayReply(ref_id, ts, seq, 0, data[i : i + chunk], micros[i : i + chunk])
         for seq, i in enumerate(range(0, len(data), chunk))
@@ -218,26 +226,30 @@ def chunked_replies(ref_id: int, reading: Reading, chunk: int = LOGGER_CHUNK) ->
     return out
 
 
-def reading_reply(ref_id: int, reading: Reading) -> Reply:
+def reading_reply(ref_id: int, reading: Reading, clock: Clock) -> Reply:
     """The one reply a reading becomes: data when it has a value, else a Status."""
     if reading.value is None or reading.error_code < 0:
         status = reading_status(reading) or DPM_INTERNAL_ERROR
-        return status_reply(ref_id, status, cycle=int(reading.cycle or 0))
+        return status_reply(ref_id, status, clock, cycle=int(reading.cycle or 0))
     return data_reply(ref_id, reading)
 
 
-def encode_safely(ref_id: int, reply: Reply, max_size: int = SERVER_FRAME_SIZE) -> bytes:
+def encode_safely(
+    ref_id: int, reply: Reply, clock: Clock, max_size: int = SERVER_FRAME_SIZE
+) -> bytes:
     """Body of ``reply``; a Status instead when it cannot be encoded or exceeds ``max_size``."""
     try:
         body = encode_message(reply)
     except ValueError:
-        return encode_message(status_reply(ref_id, DPM_INTERNAL_ERROR))
+        return encode_message(status_reply(ref_id, DPM_INTERNAL_ERROR, clock))
     if len(body) > max_size:
-        return encode_message(status_reply(ref_id, DPM_REPLY_OVERFLOW))
+        return encode_message(status_reply(ref_id, DPM_REPLY_OVERFLOW, clock))
     return body
 
 
-def encode_reply(ref_id: int, reading: Reading, max_size: int = SERVER_FRAME_SIZE) -> bytes:
+def encode_reply(
+    ref_id: int, reading: Reading, clock: Clock, max_size: int = SERVER_FRAME_SIZE
+) -> bytes:
     """Body of the one reply ``reading`` becomes for ``ref_id`` (never raises for bad values)."""
     value = reading.value
     if (
@@ -252,11 +264,11 @@ def encode_reply(ref_id: int, reading: Reading, max_size: int = SERVER_FRAME_SIZ
         except (ValueError, TypeError):
             pass  # e.g. a cycle out of range: the general path answers with a Status
     try:
-        reply = reading_reply(ref_id, reading)
+        reply = reading_reply(ref_id, reading, clock)
     except (ValueError, TypeError, KeyError) as exc:
         log.warning("cannot send the value of %s: %s", reading.drf, exc)
-        reply = status_reply(ref_id, DPM_INTERNAL_ERROR)
-    return encode_safely(ref_id, reply, max_size)
+        reply = status_reply(ref_id, DPM_INTERNAL_ERROR, clock)
+    return encode_safely(ref_id, reply, clock, max_size)
 
 
 def _device_name(drf: str) -> str:
