@@ -502,6 +502,29 @@ def test_stream_fails_on_job_error(peer: Any) -> None:
             list(handle.readings(timeout=5))
 
 
+def test_server_loss_notice_reaches_the_stream_and_its_count(peer: Any) -> None:
+    """Our server's ACNET_QUEFULL Status: an error reading in place, and ``dropped`` counts it."""
+    from pacsys.acnet.status import ACNET_QUEFULL
+
+    def script(conn: PeerConn) -> None:
+        _open_and_start(conn)
+        conn.send(
+            ScalarReply(1, TS, 1, 0, 1.0),
+            StatusReply(1, TS, 0, ACNET_QUEFULL),
+            ScalarReply(1, TS, 3, 0, 3.0),
+        )
+        conn.at_eof()
+
+    p = peer(script)
+    with _backend(p.port) as backend:
+        handle = backend.subscribe(["M:OUTTMP@p,1000"])
+        got = [reading for reading, _ in handle.readings(timeout=5, count=3)]
+        assert [r.value for r in got] == [1.0, None, 3.0]
+        assert (got[1].facility_code, got[1].error_code) == (1, -7) and not got[1].ok
+        assert handle.dropped == 1
+        handle.stop()
+
+
 def test_value_mapping_for_settings() -> None:
     from pacsys_dpm.codec import RawSetting, ScaledSetting, TextSetting
 

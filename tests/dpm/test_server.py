@@ -68,8 +68,12 @@ WAIT = 5.0
 class RawClient:
     """A DPM client made of a socket and the codec, for driving the server frame by frame."""
 
-    def __init__(self, port: int, *, handshake: bytes = HANDSHAKE) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    def __init__(self, port: int, *, handshake: bytes = HANDSHAKE, rcvbuf: int = 0) -> None:
+        self.sock = socket.socket()
+        if rcvbuf:  # before connecting, so the TCP window stays that small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(WAIT)
+        self.sock.connect(("127.0.0.1", port))
         self.decoder = FrameDecoder()
         self.raw = bytearray()
         self.sock.sendall(handshake)
@@ -630,3 +634,59 @@ def test_registered_as_pacsys_server(fake: FakeBackend) -> None:
         c = RawClient(srv.port).open()
         assert 4096 <= c.list_id <= 6143
         c.close()
+
+
+def test_a_slow_client_loses_readings_visibly_and_stalls_no_one() -> None:
+    """A client that stops reading: its readings are dropped, counted and announced with
+    ACNET_QUEFULL when it reads again; the backend's thread never waits for it, so another
+    client on the same device gets every reading in order."""
+    from pacsys.acnet.status import ACNET_QUEFULL
+    from pacsys.types import DispatchMode
+    from pacsys_dpm.client import DPMHTTPBackend
+
+    drf, count = "Z:WAVE@p,1", 2_000  # 8 kB each: 16 MB, more than any socket buffers
+    fake = FakeBackend(dispatch_mode=DispatchMode.DIRECT)  # emit_reading runs the server's code
+    with DPMServer(fake, port=0, stream_buffer=65536) as server:
+        slow = RawClient(server.port, rcvbuf=4096).open()
+        slow.send(AddToListRequest(slow.list_id, 1, drf), StartListRequest(slow.list_id))
+        assert isinstance(slow.recv(), StartListReply)
+        arrived = threading.Condition()
+        values: list[float] = []
+
+        def take(reading: Reading, _handle: object) -> None:
+            with arrived:
+                values.append(float(reading.value[0]))
+                arrived.notify_all()
+
+        with DPMHTTPBackend("127.0.0.1", server.port, timeout=WAIT) as client:
+            handle = client.subscribe([drf], callback=take)
+            assert fake.wait_for_subscription(drf, WAIT, count=2)
+            for k in range(count):
+                fake.emit_reading(drf, np.full(1000, float(k)), ValueType.SCALAR_ARRAY)
+                if k % 4 == 3:  # pace to the reading client: it never falls far behind
+                    with arrived:
+                        assert arrived.wait_for(lambda k=k: len(values) > k - 4, WAIT)
+            with arrived:
+                assert arrived.wait_for(lambda: len(values) == count, WAIT)
+            assert values == [float(k) for k in range(count)] and handle.dropped == 0
+        assert server.dropped_readings > 0
+        # The slow client reads again: the first reading it can take after its backlog comes
+        # right after the notice of what it lost.
+        notices: list[StatusReply] = []
+        data_after_notice = False
+        deadline = time.monotonic() + 30
+        while not data_after_notice and time.monotonic() < deadline:
+            fake.emit_reading(drf, np.zeros(1000), ValueType.SCALAR_ARRAY)
+            try:
+                while not data_after_notice:
+                    reply = slow.recv(timeout=0.5)
+                    if isinstance(reply, StatusReply):
+                        notices.append(reply)
+                    else:
+                        data_after_notice = bool(notices)
+            except TimeoutError:
+                continue  # backlog read; emit again
+        assert data_after_notice
+        assert [(n.ref_id, n.status) for n in notices] == [(1, ACNET_QUEFULL)]
+        slow.close()
+    fake.close()

@@ -82,7 +82,7 @@ class CallbackDispatcher:
             return
         with self._cond:
             if len(self._queue) >= MAX_PENDING:
-                handle._count_dropped(1)
+                handle.count_dropped(1)
                 self._drop_warning.warning(
                     "Dispatch queue full (%d items): dropping readings", MAX_PENDING
                 )

@@ -85,7 +85,8 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
     def has_callback(self) -> bool:
         return self._callback is not None
 
-    def _count_dropped(self, n: int) -> None:
+    def count_dropped(self, n: int) -> None:
+        """Add ``n`` readings lost before they reached this handle (``dropped`` counts them)."""
         with self._cond:
             self._dropped += n
 

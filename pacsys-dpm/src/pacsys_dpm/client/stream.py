@@ -21,6 +21,9 @@ from pacsys_dpm.protocol import DPMConnectionError, DPMProtocolError
 
 __all__ = ["DEFAULT_HEARTBEAT_TIMEOUT", "StreamWorker"]
 
+#: (facility, error) of the Status our server sends when it dropped readings for us.
+SERVER_DROPPED = (1, -7)  # ACNET_QUEFULL
+
 log = logging.getLogger("pacsys_dpm.stream")
 
 DEFAULT_HEARTBEAT_TIMEOUT = 10.0
@@ -106,6 +109,8 @@ class StreamWorker:
             if not conn.receive(time.monotonic() + stream.heartbeat_timeout):
                 raise stream.silence_error()
             for reading in stream.take():
+                if (reading.facility_code, reading.error_code) == SERVER_DROPPED:
+                    self.handle.count_dropped(1)  # at least one; the reading says so too
                 deliver(reading)
             if stream.failure is not None:
                 raise stream.failure

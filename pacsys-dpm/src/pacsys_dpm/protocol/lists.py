@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import attrs
 
+from pacsys.acnet.status import ACNET_QUEFULL
 from pacsys.drf3 import DataRequest
 from pacsys.types import Reading, Value
 from pacsys_dpm.codec import RequestHead, encode_message, frame_many
@@ -133,6 +134,13 @@ class ListStream:
                 bodies.append(encode_device_info(entry.ref_id, entry.drf, reading.meta))
             bodies.append(encode_reply(entry.ref_id, reading, self._clock))
         return frame_many(bodies)
+
+    def loss_notice(self) -> bytes:
+        """Status ``ACNET_QUEFULL`` for every entry: readings were dropped for this client."""
+        refs = sorted({entry.ref_id for entries in self._refs.values() for entry in entries})
+        return frame_many(
+            [encode_message(status_reply(ref, ACNET_QUEFULL, self._clock)) for ref in refs]
+        )
 
     def failure(self, status: int) -> bytes:
         """The frame that ends the stream: a job-level Status (ref 0)."""

@@ -51,6 +51,7 @@ class Connection:
         handshake_timeout: float,
         send_timeout: float,
         on_closed: Callable[[Connection], None],
+        stream_buffer: int,
     ) -> None:
         self.peer = peer
         self.protocol = protocol
@@ -60,7 +61,12 @@ class Connection:
         self._heartbeat = heartbeat_interval
         self._handshake_timeout = handshake_timeout
         self._on_closed = on_closed
-        self._outbox = Outbox(sock, f"pacsys-dpm-send-{self.list_id}", timeout=send_timeout)
+        self._outbox = Outbox(
+            sock,
+            f"pacsys-dpm-send-{self.list_id}",
+            timeout=send_timeout,
+            max_pending=stream_buffer,
+        )
         self._closing = False
         self._session: ListSession | None = None
         sock.settimeout(send_timeout)  # bounds sendall; reads wait in the selector instead
@@ -93,6 +99,10 @@ class Connection:
         """
         direct = threading.get_ident() == self._thread.ident
         self._outbox.send(data, direct=direct)
+
+    def offer(self, data: bytes) -> bool:
+        """Queue stream frames unless the client is behind (False); OSError when gone."""
+        return self._outbox.offer(data)
 
     def flush(self) -> None:
         """Write everything the protocol has queued (connection thread only)."""

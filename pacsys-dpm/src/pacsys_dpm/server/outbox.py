@@ -6,7 +6,9 @@ system call and a wake-up of the client per reading, so those writes are queued 
 writer thread sends whatever has accumulated in one call. Every write goes out in the
 order :meth:`Outbox.send` was called: a direct write made while queued data is pending
 joins the queue behind it. The queue is bounded: a producer (the connection thread too)
-that finds it full waits, at most ``timeout``, as a blocking ``sendall`` would.
+that finds it full waits, at most ``timeout``, as a blocking ``sendall`` would; stream data
+is *offered* instead and refused when the queue is full, so a slow client never blocks the
+backend thread that feeds every client.
 """
 
 from __future__ import annotations
@@ -56,14 +58,19 @@ class Outbox:
                 self.last_sent = time.monotonic()
                 return
             self._wait_for_room()
-            self._pending.append(data)
-            self._pending_bytes += len(data)
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_loop, name=self._name, daemon=True
-                )
-                self._writer.start()
-            self._cond.notify_all()
+            self._queue(data)
+
+    def offer(self, data: bytes) -> bool:
+        """Queue ``data`` unless the queue is full (False: nothing queued); never waits."""
+        with self._cond:
+            if self._error is not None:
+                raise OSError(f"earlier send failed: {self._error}")
+            if self._closed:
+                raise OSError("connection closed")
+            if self._pending_bytes >= self._max_pending:
+                return False
+            self._queue(data)
+            return True
 
     def close(self, timeout: float = 5.0) -> None:
         """Drop what is queued and stop the writer thread."""
@@ -77,6 +84,15 @@ class Outbox:
             writer.join(timeout)
             if writer.is_alive():
                 log.error("writer thread %s did not stop", self._name)
+
+    def _queue(self, data: bytes) -> None:
+        """Under the lock: append ``data`` for the writer thread (started on first use)."""
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write_loop, name=self._name, daemon=True)
+            self._writer.start()
+        self._cond.notify_all()
 
     def _wait_for_room(self) -> None:
         """Under the lock: block while the queue is full (like a blocking sendall)."""

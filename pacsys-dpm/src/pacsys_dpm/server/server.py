@@ -6,6 +6,7 @@ One accept thread plus one thread per connection; every connection is one DPM li
 
 from __future__ import annotations
 
+import functools
 import logging
 import selectors
 import socket
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Final
 
 from pacsys.backends import Backend
+from pacsys.backends.dispatch import RateLimitedLogger
 from pacsys_dpm.principal import service_principal
 from pacsys_dpm.protocol import ListAuth, RolePolicy, ServerProtocol
 
 from .auth import gss_context_factory
 from .connection import Connection
+from .outbox import MAX_PENDING
 from .session import ListSession
 
 __all__ = ["DPMServer"]
@@ -41,6 +44,8 @@ class DPMServer:
     ``keytab`` enables Kerberos-authenticated settings for ``service_name`` (Java
     ``service@host`` form); ``roles`` maps a role (``#ROLE:<role>``) to the device names it
     may set (``"*"`` for all). Without a keytab every setting is refused with DPM_PRIV.
+    ``stream_buffer`` is how many bytes of stream data a client may fall behind before its
+    readings are dropped (counted in ``dropped_readings``; the client is told).
     """
 
     def __init__(
@@ -57,6 +62,7 @@ class DPMServer:
         handshake_timeout: float = 5.0,
         send_timeout: float = 10.0,
         max_connections: int = LIST_ID_LAST - LIST_ID_FIRST + 1,
+        stream_buffer: int = MAX_PENDING,
     ) -> None:
         if not isinstance(backend, Backend):
             raise TypeError(f"backend must be a pacsys Backend, got {type(backend).__name__}")
@@ -70,6 +76,13 @@ class DPMServer:
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
+        if (
+            isinstance(stream_buffer, bool)
+            or not isinstance(stream_buffer, int)
+            or stream_buffer < 1
+        ):
+            raise ValueError(f"stream_buffer must be a positive int (bytes), got {stream_buffer!r}")
+        self._stream_buffer = stream_buffer
         if not 1 <= max_connections <= LIST_ID_LAST - LIST_ID_FIRST + 1:
             raise ValueError(f"max_connections must be 1..2048, got {max_connections!r}")
         if keytab is not None and not Path(keytab).is_file():
@@ -99,6 +112,8 @@ class DPMServer:
         self._accept_thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self._stopped.set()
+        self._dropped = 0
+        self._drop_warning = RateLimitedLogger(log, 10.0)
 
     # --- public API ---------------------------------------------------------------------
 
@@ -109,6 +124,19 @@ class DPMServer:
     def client_env(self) -> dict[str, str]:
         """Environment that points pacsys DPM clients at this server."""
         return {"PACSYS_DPM_HOST": self.host, "PACSYS_DPM_PORT": str(self.port)}
+
+    @property
+    def dropped_readings(self) -> int:
+        """Stream readings dropped for clients too slow to take them (each was told)."""
+        with self._lock:
+            return self._dropped
+
+    def _count_loss(self, list_id: int, count: int) -> None:
+        with self._lock:
+            self._dropped += count
+        self._drop_warning.warning(
+            "list %d: client too slow, %d stream readings dropped (client told)", list_id, count
+        )
 
     @property
     def connection_count(self) -> int:
@@ -206,6 +234,7 @@ class DPMServer:
                     heartbeat_interval=self._heartbeat,
                     handshake_timeout=self._handshake_timeout,
                     send_timeout=self._send_timeout,
+                    stream_buffer=self._stream_buffer,
                     on_closed=self._forget,
                 )
                 self._connections[list_id] = connection
@@ -238,6 +267,8 @@ class DPMServer:
             self.backend,
             flush=connection.flush,
             send=connection.send,
+            offer=connection.offer,
+            on_loss=functools.partial(self._count_loss, connection.list_id),
             clock=_wall_ms,
             io_timeout=self._io_timeout,
         )

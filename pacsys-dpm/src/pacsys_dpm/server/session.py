@@ -45,11 +45,15 @@ class ListSession:
         send: Callable[[bytes], None],
         clock: Clock,
         io_timeout: float = 5.0,
+        offer: Callable[[bytes], bool] | None = None,
+        on_loss: Callable[[int], None] | None = None,
     ) -> None:
         self._protocol = protocol
         self._backend = backend
         self._flush = flush
         self._send = send
+        self._offer = offer
+        self._on_loss = on_loss
         self._clock = clock
         self._io_timeout = io_timeout
         self._job: StreamJob | None = None
@@ -80,7 +84,14 @@ class ListSession:
         infos = {entry.ref_id: self._device_info(entry) for entry in event.never}
         job, job_status = None, 0
         if event.streams:
-            job = StreamJob(self._backend, event.streams, self._send, self._clock)
+            job = StreamJob(
+                self._backend,
+                event.streams,
+                self._send,
+                self._clock,
+                offer=self._offer,
+                on_loss=self._on_loss,
+            )
             try:
                 job.start()
             except Exception as exc:
