@@ -1,4 +1,4 @@
-"""Which request a reply belongs to (spec §7.3), as a pure function of the delivery.
+"""Which request a reply belongs to, as a pure function of the delivery.
 
 Shared by one-shot reads and subscriptions; the outcome tells the job what to do.
 """
@@ -10,17 +10,17 @@ import logging
 import attrs
 
 from pacsys.types import Reading
-from pacsys_dmq.client.channel import Delivery
 from pacsys_dmq.codec.codec import decode_reply
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.mapping import is_pending, reply_to_reading
 from pacsys_dmq.codec.messages import ErrorSample, Message
 from pacsys_dmq.codec.routing import JOB_STATUS_KEY, NULL_JOB_KEY, SERVER_HEARTBEAT_KEY, reply_drf
 from pacsys_dmq.codec.status import ACNET_RETRY, FACILITY_ACNET
+from pacsys_dmq.protocol.events import AmqpMessage
 
 __all__ = ["DataReply", "JobFailure", "resolve_reply"]
 
-log = logging.getLogger("pacsys_dmq.client")
+log = logging.getLogger("pacsys_dmq.protocol")
 
 
 @attrs.frozen
@@ -59,14 +59,14 @@ def _index_of(drf: str | None, requested: list[str]) -> int | None:
 
 
 def resolve_reply(
-    delivery: Delivery, requested: list[str], init_message_id: str
+    message: AmqpMessage, requested: list[str], init_message_id: str | None
 ) -> DataReply | JobFailure | None:
     """The meaning of one delivery; None when it is to be ignored."""
-    routing_key, correlation_id = delivery.routing_key, delivery.correlation_id
+    routing_key, correlation_id = message.routing_key, message.correlation_id
     if routing_key == SERVER_HEARTBEAT_KEY:
         return None
     try:
-        reply = decode_reply(delivery.body)
+        reply = decode_reply(message.body)
     except DMQProtocolError as exc:
         index = _index_of(reply_drf(routing_key), requested)
         if index is None:
