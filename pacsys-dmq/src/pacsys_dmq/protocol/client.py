@@ -113,26 +113,32 @@ class ClientProtocol:
         :meth:`sign_sessions`. The results come as one :class:`WritesDone`.
         """
         record = WriteCall(call, drfs, self)
+        targets: list[tuple[WriteSession, list[PendingWrite]]] = []
         for init_drf, items in groups.items():
             writes = [PendingWrite(record, index, body) for index, body in items]
             session = self.sessions.get(init_drf)
             if session is None:
-                session = self._new_session(init_drf, now)
+                session = self._new_session(init_drf, now, keep=[t for t, _ in targets])
                 if session is None:
                     for write in writes:
                         write.fail("Too many active write sessions")
                     continue
                 record.held = True
+            targets.append((session, writes))
+        for session, writes in targets:  # once held or not is known
             record.sessions.append(session)
             session.enqueue(writes, now)
         if record.missing:
             self.calls[call] = record
         return self._take()
 
-    def _new_session(self, init_drf: str, now: float) -> WriteSession | None:
-        """A new unsigned session, evicting the least recently used idle one at the limit."""
+    def _new_session(
+        self, init_drf: str, now: float, keep: list[WriteSession]
+    ) -> WriteSession | None:
+        """A new unsigned session, evicting the least recently used idle one (not in
+        ``keep``) at the limit."""
         if len(self.sessions) >= self.max_sessions:
-            idle = [s for s in self.sessions.values() if not s.busy]
+            idle = [s for s in self.sessions.values() if not s.busy and s not in keep]
             victim = min(idle, key=lambda s: s.last_used, default=None)
             if victim is None:
                 return None
@@ -170,13 +176,14 @@ class ClientProtocol:
         return self._take()
 
     def cancel_writes(self, call: Hashable) -> list[Output]:
-        """The caller stopped waiting: unanswered settings time out, unsent ones are dropped."""
+        """The caller stopped waiting (or could not sign): unanswered settings time out,
+        unsent ones are dropped, and a session left with nothing to do is closed."""
         record = self.calls.pop(call, None)
         if record is not None:
             record.expire()
             for session in record.sessions:
-                if not session.closed:
-                    session.abort(record)
+                # A call still held sent nothing: no reason to doubt its open sessions.
+                session.abort(record, close_idle=not (record.held and session.opened))
         return self._take()
 
     # --- what the driver reports ---------------------------------------------------------------

@@ -190,7 +190,7 @@ class ServerJob:
             self.publish(reply_key(self.entries[i]), reply)
 
     def stream_reading(self, reading: Reading, time_ms: int) -> None:
-        """One reading of the backend subscription, to every entry asking for its DRF."""
+        """One reading of the backend subscription, for the entries asking for its DRF."""
         indexes = self._stream_index.get(reading.drf)
         if indexes is None:
             canonical = _canonical(reading.drf)
@@ -198,9 +198,13 @@ class ServerJob:
         if indexes is None:
             log.debug("job %s: reading for unrequested %s dropped", self.exchange, reading.drf)
             return
-        for i in dict.fromkeys(indexes):
+        # Once per distinct entry: the client hands a reply to every copy of its DRF.
+        first: dict[str, int] = {}
+        for i in indexes:
+            first.setdefault(self.entries[i], i)
+        for entry, i in first.items():
             reply = reading_to_reply(reading, ref_id=_ref(i), time_ms=time_ms)
-            self.publish(reply_key(self.entries[i]), reply)
+            self.publish(reply_key(entry), reply)
 
     # --- writes --------------------------------------------------------------------------------
 

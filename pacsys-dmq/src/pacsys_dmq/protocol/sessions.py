@@ -226,13 +226,13 @@ class WriteSession(ClientJob):
     def lost(self, error: BaseException, *, drop: bool = False) -> None:
         self.close(str(error), drop=drop)
 
-    def abort(self, call: WriteCall) -> None:
-        """``call`` timed out: drop its unsent settings; close if nothing else is left.
+    def abort(self, call: WriteCall, *, close_idle: bool = True) -> None:
+        """``call`` is over: drop its unsent settings; close if nothing else is left.
 
         Sent ones stay in flight as placeholders so that FIFO matching stays aligned.
         """
         self.queued = collections.deque(w for w in self.queued if w.call is not call)
-        if not self.busy:
+        if close_idle and not self.busy:
             self.close("Session closed: request timeout")
 
     def close(
