@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import pika
@@ -79,8 +79,8 @@ class ClientDriver:
         self._loop: AmqpLoop | None = None
         self._actions: BrokerActions | None = None
         self._shut = False
-        self._reads: dict[str, _Read] = {}  # loop thread only
-        self._streams: dict[str, _Stream] = {}  # under _lock
+        self._reads: dict[Hashable, _Read] = {}  # by job; loop thread only
+        self._streams: dict[Hashable, _Stream] = {}  # by job; under _lock
 
     @property
     def loop(self) -> AmqpLoop | None:
@@ -99,13 +99,13 @@ class ClientDriver:
             remaining = max(deadline - time.monotonic(), 0.05)
             engine = self.engine
             actions = BrokerActions(
-                lambda: loop.connection,
+                lambda: new_loop.connection,
                 ready=lambda job: engine.ready(job, time.monotonic()),
                 receive=lambda job, message: engine.receive(job, message, time.monotonic()),
                 lost=engine.lost,
                 on_event=self._on_event,
             )
-            loop = AmqpLoop(
+            new_loop = AmqpLoop(
                 self._parameters(remaining),
                 name=name,
                 tick=lambda now: actions.run(engine.tick(now)),
@@ -113,9 +113,9 @@ class ClientDriver:
             )
             self._actions = actions
             self._shut = False
-            loop.start(remaining)
-            self._loop = loop
-            return loop
+            new_loop.start(remaining)
+            self._loop = new_loop
+            return new_loop
 
     def _run(self, outputs: list[Output]) -> None:
         """Carry out outputs (on the loop thread, or after it is gone)."""
@@ -126,21 +126,22 @@ class ClientDriver:
         """Engine events, on the loop thread: fill waiters, feed handles."""
         if isinstance(event, StreamData):
             with self._lock:
-                stream = self._streams.get(event.job)  # type: ignore[call-overload]
+                stream = self._streams.get(event.job)
             if stream is not None:
                 stream.handle.deliver(event.reading)
         elif isinstance(event, ReadDone):
-            read = self._reads.pop(event.job, None)  # type: ignore[call-overload]
+            read = self._reads.pop(event.job, None)
             if read is not None:
                 read.outcome = event
                 read.done.set()
         elif isinstance(event, WritesDone):
-            writes: _Writes = event.call  # type: ignore[assignment]
+            writes = event.call
+            assert isinstance(writes, _Writes)
             writes.results = event.results
             writes.done.set()
         elif isinstance(event, StreamReady):
             with self._lock:
-                stream = self._streams.get(event.job)  # type: ignore[call-overload]
+                stream = self._streams.get(event.job)
             if stream is not None:
                 stream.ready.set()
         elif isinstance(event, StreamEnded):
@@ -148,7 +149,7 @@ class ClientDriver:
 
     def _stream_ended(self, event: StreamEnded) -> None:
         with self._lock:
-            stream = self._streams.pop(event.job, None)  # type: ignore[call-overload]
+            stream = self._streams.pop(event.job, None)
         if stream is None:
             return
         if event.error is not None and not event.started:

@@ -46,7 +46,7 @@ class ClientProtocol:
         self.max_sessions = max_sessions
         self.new_id = new_id
         self.out: list[Output] = []
-        self.jobs: dict[str, ClientJob] = {}
+        self.jobs: dict[Hashable, ClientJob] = {}
         """Jobs with a mailbox, by exchange (= job id)."""
         self.sessions: dict[str, WriteSession] = {}
         """Write sessions by init DRF, unsigned ones included."""
@@ -75,7 +75,7 @@ class ClientProtocol:
         self._open(job, init, now)
         return self._take()
 
-    def cancel_read(self, job_id: str) -> list[Output]:
+    def cancel_read(self, job_id: Hashable) -> list[Output]:
         """The caller stopped waiting: report what came so far and DROP the job."""
         job = self.jobs.get(job_id)
         if isinstance(job, ReadJob):
@@ -87,7 +87,7 @@ class ClientProtocol:
         self._open(StreamJob(self, self.timing, now, drfs), init, now)
         return self._take()
 
-    def stop_stream(self, job_id: str) -> list[Output]:
+    def stop_stream(self, job_id: Hashable) -> list[Output]:
         job = self.jobs.get(job_id)
         if isinstance(job, StreamJob):
             job.end(None)
@@ -188,21 +188,21 @@ class ClientProtocol:
 
     # --- what the driver reports ---------------------------------------------------------------
 
-    def ready(self, job_id: str, now: float) -> list[Output]:
+    def ready(self, job_id: Hashable, now: float) -> list[Output]:
         """``job``'s INIT is out and its queue consumed."""
         job = self.jobs.get(job_id)
         if job is not None:
             job.ready(now)
         return self._take()
 
-    def receive(self, job_id: str, message: AmqpMessage, now: float) -> list[Output]:
+    def receive(self, job_id: Hashable, message: AmqpMessage, now: float) -> list[Output]:
         """A delivery from ``job``'s queue (late ones for ended jobs are ignored)."""
         job = self.jobs.get(job_id)
         if job is not None:
             job.receive(message, now)
         return self._take()
 
-    def lost(self, job_id: str, reason: str) -> list[Output]:
+    def lost(self, job_id: Hashable, reason: str) -> list[Output]:
         """The broker closed ``job``'s channel (or it could not be opened)."""
         job = self.jobs.get(job_id)
         if job is not None:

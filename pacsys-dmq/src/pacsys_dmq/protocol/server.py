@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from pacsys.errors import AuthenticationError
 from pacsys.types import Reading, WriteResult
@@ -73,7 +73,7 @@ class ServerProtocol:
         self.timing = timing or Timing()
         self.send_heartbeats = True
         """False stops ``Q``: lets tests play a server whose jobs died."""
-        self.jobs: dict[int, ServerJob] = {}
+        self.jobs: dict[Hashable, ServerJob] = {}
         self.out: list[Output] = []
         self._ids = itertools.count(1)
 
@@ -131,7 +131,7 @@ class ServerProtocol:
 
     # --- what the driver reports ---------------------------------------------------------------
 
-    def ready(self, job_id: int, time_ms: int) -> list[Output]:
+    def ready(self, job_id: Hashable, time_ms: int) -> list[Output]:
         """The broker confirmed the job's bindings and consumer: reads start now."""
         job = self.jobs.get(job_id)
         if job is not None and not job.ready:
@@ -140,7 +140,9 @@ class ServerProtocol:
                 job.start_read(time_ms)
         return self._take()
 
-    def receive(self, job_id: int, message: AmqpMessage, now: float, time_ms: int) -> list[Output]:
+    def receive(
+        self, job_id: Hashable, message: AmqpMessage, now: float, time_ms: int
+    ) -> list[Output]:
         """``H``, ``D`` or a SETTING from the client of ``job``."""
         job = self.jobs.get(job_id)
         if job is None:
@@ -155,7 +157,7 @@ class ServerProtocol:
             job.receive_setting(message, read_only=self.read_only, time_ms=time_ms)
         return self._take()
 
-    def lost(self, job_id: int) -> list[Output]:
+    def lost(self, job_id: Hashable) -> list[Output]:
         """The job's channel is gone (e.g. the client's exchange vanished): dispose it."""
         job = self.jobs.get(job_id)
         if job is not None:
@@ -164,7 +166,7 @@ class ServerProtocol:
 
     def devices_read(
         self,
-        job_id: int,
+        job_id: Hashable,
         indexes: Sequence[int],
         outcome: Sequence[Reading] | BaseException,
         time_ms: int,
@@ -175,13 +177,13 @@ class ServerProtocol:
             job.devices_read(indexes, outcome, time_ms)
         return self._take()
 
-    def stream_reading(self, job_id: int, reading: Reading, time_ms: int) -> list[Output]:
+    def stream_reading(self, job_id: Hashable, reading: Reading, time_ms: int) -> list[Output]:
         job = self.jobs.get(job_id)
         if job is not None:
             job.stream_reading(reading, time_ms)
         return self._take()
 
-    def stream_failed(self, job_id: int, error: BaseException, time_ms: int) -> list[Output]:
+    def stream_failed(self, job_id: Hashable, error: BaseException, time_ms: int) -> list[Output]:
         """The backend subscription failed: the whole job fails."""
         job = self.jobs.get(job_id)
         if job is not None:
@@ -189,7 +191,7 @@ class ServerProtocol:
         return self._take()
 
     def setting_applied(
-        self, job_id: int, seq: int, outcome: WriteResult | BaseException, time_ms: int
+        self, job_id: Hashable, seq: int, outcome: WriteResult | BaseException, time_ms: int
     ) -> list[Output]:
         """The result of :class:`ApplySetting` ``seq`` (or what the backend raised)."""
         job = self.jobs.get(job_id)

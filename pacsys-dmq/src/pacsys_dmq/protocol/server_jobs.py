@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -279,7 +279,8 @@ def _write_reply(sample: Sample, outcome: WriteResult | BaseException, time_ms: 
             time=time_ms,
             message=outcome.message,
         )
-    return attrs.evolve(sample, time=time_ms)
+    restamped: dict[str, Any] = {"time": time_ms}  # every concrete Sample has ``time``
+    return attrs.evolve(sample, **restamped)
 
 
 def _ref(index: int) -> int:
