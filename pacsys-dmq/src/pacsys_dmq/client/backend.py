@@ -322,10 +322,7 @@ class DMQBackend(Backend):
         check_credentials(self._auth)
         deadline = time.monotonic() + self._call_timeout(timeout)
         loop = self._connect(deadline)
-        results = self._driver.write(loop, drfs, groups, self._sign_session, deadline)
-        if results is None:
-            return [_timeout_result(drf) for drf in drfs]
-        return list(results)
+        return self._driver.write(loop, drfs, groups, self._sign_session, deadline)
 
     def _sign_session(self, init_drf: str) -> Signed:
         """A new write session's signed INIT; AuthenticationError raises, a failed GSS step
@@ -368,7 +365,3 @@ def _timeout_reading(drf: str) -> Reading:
     return Reading(
         drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_REQTMO, message=TIMEOUT_MESSAGE
     )
-
-
-def _timeout_result(drf: str) -> WriteResult:
-    return WriteResult(drf, FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE)

@@ -18,6 +18,7 @@ import pika
 
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.types import WriteResult
+from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.driver import BrokerActions
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import (
@@ -32,6 +33,7 @@ from pacsys_dmq.protocol import (
     StreamReady,
     WritesDone,
 )
+from pacsys_dmq.protocol.sessions import TIMEOUT_MESSAGE
 
 __all__ = ["ABORT_WAIT", "ClientDriver", "Signed"]
 
@@ -246,8 +248,8 @@ class ClientDriver:
         groups: Mapping[str, Sequence[tuple[int, bytes]]],
         sign: Callable[[str], Signed],
         deadline: float,
-    ) -> tuple[WriteResult, ...] | None:
-        """Run a write call until done or ``deadline``; None when it timed out unanswered.
+    ) -> list[WriteResult]:
+        """Run a write call until done or ``deadline``: one result per setting.
 
         New sessions are signed with ``sign(init_drf)`` on this thread; an exception it
         raises fails those sessions and is raised here, with nothing of the call sent.
@@ -260,7 +262,12 @@ class ClientDriver:
             self._run([o for o in outputs if not isinstance(o, SignerNeeded)])
             return needed
 
-        needed = loop.call(start, max(deadline - time.monotonic(), ABORT_WAIT))
+        try:
+            needed = loop.call(start, max(deadline - time.monotonic(), ABORT_WAIT))
+        except ConnectionError as exc:  # the loop is gone: nothing was started
+            return [WriteResult(drf, FACILITY_ACNET, ACNET_RETRY, str(exc)) for drf in drfs]
+        except TimeoutError:
+            needed = []  # the loop is stuck: start may still run, the cancel below follows it
         if needed:
             signed: dict[str, Signed] = {}
             try:
@@ -276,7 +283,9 @@ class ClientDriver:
             )
         if not writes.done.wait(max(deadline - time.monotonic(), 0)):
             self._on_loop(loop, lambda: self._run(self.engine.cancel_writes(writes)))
-        return writes.results
+        if writes.results is None:  # not even the cancel ran
+            return [WriteResult(drf, FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE) for drf in drfs]
+        return list(writes.results)
 
     def _abandon(self, writes: _Writes, failed: Mapping[str, Signed]) -> None:
         self._run(self.engine.cancel_writes(writes))
