@@ -22,6 +22,7 @@ from pacsys_dmq.protocol import (
     AmqpMessage,
     ApplySetting,
     Close,
+    ReadDevices,
     ReadDone,
     StopStream,
     StreamData,
@@ -467,3 +468,18 @@ def test_backend_failures_reach_the_client() -> None:
 def test_init_without_reply_to_is_dropped() -> None:
     pair = ProtocolPair(strict=False)
     assert pair.server.receive_init(AmqpMessage("amq.topic", "I", b""), 0, 0) == []
+
+
+def test_entries_past_the_int16_range_are_told_by_routing_key() -> None:
+    """ref_id is 16 bits: past 32767 entries the server leaves it off, the key tells."""
+    pair = ProtocolPair()
+    entries = [*["M:OUTTMP.READING@I"] * 32768, "M:BAD@@"]
+    init = pair.init(encode_message(ReadingRequest(tuple(entries))))
+    pair.run("client", pair.client.start_read(init, entries, entries, pair.now))
+    pair.pump()
+    [refusal] = pair.sent("server", "R.M:BAD@@")  # the entry the server cannot parse
+    assert decode_reply(refusal.body).ref_id is None  # type: ignore[attr-defined]
+    [work] = pair.server_events
+    assert isinstance(work, ReadDevices) and len(work.indexes) == 32768
+    job = pair.client.jobs[init.reply_to]
+    assert getattr(job, "missing", None) == 32768  # the refusal found its index

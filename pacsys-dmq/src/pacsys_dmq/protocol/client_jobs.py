@@ -27,7 +27,7 @@ from pacsys_dmq.protocol.events import (
     StreamReady,
 )
 from pacsys_dmq.protocol.liveness import Liveness, Timing
-from pacsys_dmq.protocol.resolve import DataReply, JobFailure, resolve_reply
+from pacsys_dmq.protocol.resolve import DataReply, JobFailure, Requested, resolve_reply
 
 __all__ = ["ClientJob", "JobTable", "ReadJob", "StreamJob", "heartbeat_lost"]
 
@@ -126,13 +126,13 @@ class ReadJob(ClientJob):
     ) -> None:
         super().__init__(table, timing, now)
         self.drfs = drfs
-        self.prepared = prepared
+        self.requested = Requested(prepared)
         self.readings: list[Reading | None] = [None] * len(drfs)
         self.missing = len(drfs)
 
     def handle(self, message: AmqpMessage, now: float) -> None:
         assert self.init is not None
-        outcome = resolve_reply(message, self.prepared, self.init.message_id)
+        outcome = resolve_reply(message, self.requested, self.init.message_id)
         if isinstance(outcome, DataReply):
             self._store(outcome)
             if self.missing == 0:
@@ -142,10 +142,10 @@ class ReadJob(ClientJob):
 
     def _store(self, outcome: DataReply) -> None:
         """The reply fills its index and every unfilled index asking for the same string."""
-        target = self.prepared[outcome.index]
+        requested = self.requested
         readings = self.readings
-        for i, drf in enumerate(self.prepared):
-            if drf == target and readings[i] is None:
+        for i in requested.copies[requested.drfs[outcome.index]]:
+            if readings[i] is None:
                 readings[i] = outcome.reading(self.drfs[i])
                 self.missing -= 1
 
@@ -175,6 +175,7 @@ class StreamJob(ClientJob):
     def __init__(self, table: JobTable, timing: Timing, now: float, drfs: list[str]) -> None:
         super().__init__(table, timing, now)
         self.drfs = drfs
+        self.requested = Requested(drfs)
         self.started = False
 
     def ready(self, now: float) -> None:
@@ -184,14 +185,12 @@ class StreamJob(ClientJob):
 
     def handle(self, message: AmqpMessage, now: float) -> None:
         assert self.init is not None
-        outcome = resolve_reply(message, self.drfs, self.init.message_id)
+        outcome = resolve_reply(message, self.requested, self.init.message_id)
         if isinstance(outcome, DataReply):
             target = self.drfs[outcome.index]
             reading = outcome.reading(target)
-            out = self.table.out
-            for drf in self.drfs:
-                if drf == target:
-                    out.append(StreamData(self.id, reading))
+            event = StreamData(self.id, reading)
+            self.table.out.extend([event] * len(self.requested.copies[target]))
         elif isinstance(outcome, JobFailure):
             e = outcome.error
             drfs = ", ".join(self.drfs)

@@ -23,6 +23,7 @@ from pacsys_dmq.codec.codec import decode_reply, encode_message
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.messages import BinarySample, ErrorSample, Message, Sample
 from pacsys_dmq.codec.routing import JOB_STATUS_KEY, reply_key, setting_drf
+from pacsys_dmq.codec.sdd import INT16_RANGE
 from pacsys_dmq.codec.server_mapping import reading_to_reply, setting_to_value
 from pacsys_dmq.codec.status import (
     DMQ_INVALID_DATA_TYPE,
@@ -283,8 +284,9 @@ def _write_reply(sample: Sample, outcome: WriteResult | BaseException, time_ms: 
     return attrs.evolve(sample, **restamped)
 
 
-def _ref(index: int) -> int:
-    return index + 1
+def _ref(index: int) -> int | None:
+    """The ``ref_id`` of request ``index``: none past the int16 range (the key then tells)."""
+    return index + 1 if index < INT16_RANGE[1] else None
 
 
 def _canonical(drf: str) -> str | None:

@@ -117,7 +117,6 @@ class WriteSession(ClientJob):
         self.queued: collections.deque[PendingWrite] = collections.deque()
         self.inflight: collections.deque[PendingWrite] = collections.deque()
         self.last_used = now
-        self.close_message: str | None = None
 
     def __repr__(self) -> str:
         return f"<WriteSession {self.init_drf} {self.state}>"
@@ -210,12 +209,10 @@ class WriteSession(ClientJob):
         if target is None:
             log.debug("write reply on %s with nothing pending (dropped)", self.init_drf)
         elif isinstance(reply, ErrorSample):
-            drf = target.call.drfs[target.index]
-            target.complete(
-                WriteResult(drf, reply.facility_code, reply.error_number, reply.message)
-            )
+            error = WriteResult(target.drf, reply.facility_code, reply.error_number, reply.message)
+            target.complete(error)
         else:
-            target.complete(WriteResult(target.call.drfs[target.index]))
+            target.complete(WriteResult(target.drf))
 
     def tick(self, now: float) -> None:
         if self.beat(now):
@@ -246,7 +243,6 @@ class WriteSession(ClientJob):
         """End the session: unfinished settings get (facility, error, message); idempotent."""
         if self.closed:
             return
-        self.close_message = message
         pending = [*self.inflight, *self.queued]
         self.inflight.clear()
         self.queued.clear()
