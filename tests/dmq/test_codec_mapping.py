@@ -1,4 +1,4 @@
-"""Mapping between DMQ messages and library values (spec §14), both directions."""
+"""Mapping between DMQ messages and library values, both directions."""
 
 from __future__ import annotations
 

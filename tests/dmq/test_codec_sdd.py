@@ -1,4 +1,4 @@
-"""SDD primitives and decoder strictness beyond the shared vectors (spec §12)."""
+"""SDD primitives and decoder strictness beyond the conformance vectors."""
 
 from __future__ import annotations
 

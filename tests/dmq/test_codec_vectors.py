@@ -1,4 +1,4 @@
-"""Conformance of the DMQ codec with every entry of shared/vectors/dmq_vectors.json."""
+"""Conformance of the DMQ codec with every entry of tests/vectors/dmq_vectors.json."""
 
 from __future__ import annotations
 

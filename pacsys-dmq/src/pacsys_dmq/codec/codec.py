@@ -1,4 +1,4 @@
-"""Whole-message encoding and decoding: the SDD header around one message struct (§12.2).
+"""Whole-message encoding and decoding: the SDD header around one message struct.
 
 ```
 'S' 'D' 'D' 0x02   magic + format version

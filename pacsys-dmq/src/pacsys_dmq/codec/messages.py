@@ -1,4 +1,4 @@
-"""Every message of the DAQData protocol used by DMQ, in both directions (spec §13).
+"""Every message of the DAQData protocol used by DMQ, in both directions.
 
 Requests travel client -> server (INIT bodies); replies travel server -> client, and the
 reply-type samples also serve as SETTING bodies client -> server. Request and reply type
@@ -70,7 +70,7 @@ __all__ = [
     "message_class",
 ]
 
-# Field ids (spec §13.2).
+# Field ids.
 F_LIST_ID = -6112
 F_REF_ID = 7851
 F_DRF_REQUEST = 25380

@@ -1,4 +1,4 @@
-"""AMQP names shared by DMQ clients and servers: routing keys, exchange, headers (§3, §5)."""
+"""AMQP names shared by DMQ clients and servers: routing keys, exchange, headers."""
 
 from __future__ import annotations
 

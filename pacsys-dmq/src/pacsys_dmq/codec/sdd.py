@@ -2,7 +2,7 @@
 
 Every SDD value starts with a tag byte. For the integer, blob, string, array/struct and
 enum families the low nibble ``n`` (1..8) is the byte width of a big-endian two's
-complement integer that follows (spec §12.1). The writer always picks the narrowest width;
+complement integer that follows. The writer always picks the narrowest width;
 the reader accepts any width 1..8.
 """
 

@@ -1,4 +1,4 @@
-"""Server-side mapping, the inverse of :mod:`mapping` (spec §16 items 9, 11 and 13).
+"""Server-side mapping, the inverse of :mod:`mapping`.
 
 * ``Reading`` -> reply sample published to the client;
 * SETTING body -> Python value handed to the serving Backend's write.
