@@ -23,7 +23,7 @@ import pika.exceptions
 
 __all__ = ["AmqpLoop"]
 
-log = logging.getLogger("pacsys_dmq.amqp")
+log = logging.getLogger("pacsys_dmq.loop")
 
 T = TypeVar("T")
 Task = Callable[[], None]
