@@ -46,7 +46,7 @@ from pacsys_dmq.protocol import (
     build_init,
 )
 
-__all__ = ["FakeGss", "MemoryBroker", "ProtocolPair", "topic_matches"]
+__all__ = ["START_MS", "FakeGss", "MemoryBroker", "ProtocolPair", "counting_ids", "topic_matches"]
 
 START_MS = 1_704_067_200_000
 """Wall-clock milliseconds of the pair's time 0 (2024-01-01T00:00:00Z)."""

@@ -214,6 +214,14 @@ class DMQServer:
         self.stop()
 
     @property
+    def heartbeat_interval(self) -> float:
+        return self._engine.timing.heartbeat_interval
+
+    @property
+    def job_timeout(self) -> float:
+        return self._engine.timing.peer_timeout
+
+    @property
     def heartbeats_paused(self) -> bool:
         return not self._engine.send_heartbeats
 
