@@ -483,3 +483,15 @@ def test_entries_past_the_int16_range_are_told_by_routing_key() -> None:
     assert isinstance(work, ReadDevices) and len(work.indexes) == 32768
     job = pair.client.jobs[init.reply_to]
     assert getattr(job, "missing", None) == 32768  # the refusal found its index
+
+
+def test_misused_inits_are_refused_loudly() -> None:
+    pair = ProtocolPair()
+    init = pair.init(encode_message(ReadingRequest(("M:OUTTMP.READING@I",))))
+    pair.client.start_read(init, ["M:OUTTMP"], ["M:OUTTMP.READING@I"], 0)
+    with pytest.raises(ValueError, match="exists already"):
+        pair.client.start_stream(init, ["M:OUTTMP"], 0)
+    nameless = AmqpMessage("amq.topic", "I", init.body)
+    with pytest.raises(ValueError, match="reply_to"):
+        pair.client.start_read(nameless, ["M:OUTTMP"], ["M:OUTTMP.READING@I"], 0)
+    assert list(pair.client.jobs) == [init.reply_to]

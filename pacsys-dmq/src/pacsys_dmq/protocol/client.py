@@ -94,6 +94,8 @@ class ClientProtocol:
         return self._take()
 
     def _open(self, job: ClientJob, init: AmqpMessage, now: float) -> None:
+        if init.reply_to in self.jobs:
+            raise ValueError(f"a job on exchange {init.reply_to!r} exists already")
         job.open(init, now)
         self.jobs[job.id] = job
 
@@ -166,8 +168,8 @@ class ClientProtocol:
             if isinstance(outcome, str):
                 session.close(outcome, drop=False)
             else:
-                session.start(*outcome, now)
-                self.jobs[session.id] = session
+                init, session.signer = outcome
+                self._open(session, init, now)
         record = self.calls.get(call)
         if record is not None and record.held:
             record.held = False

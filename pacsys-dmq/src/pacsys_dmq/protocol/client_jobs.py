@@ -62,12 +62,14 @@ class ClientJob:
 
     def open(self, init: AmqpMessage, now: float) -> None:
         """Ask for the mailbox and publish the INIT into it as soon as it exists."""
-        assert init.reply_to, "an INIT names its job's exchange in reply_to"
+        if not init.reply_to:
+            raise ValueError("an INIT must name its job's exchange in reply_to")
         self.init = init
         self.id = init.reply_to
         self.liveness = Liveness(self.timing.heartbeat_interval, now)
+        bindings = (REPLY_BINDING, SERVER_HEARTBEAT_KEY)
         out = self.table.out
-        out.append(Open(self.id, self.id, (REPLY_BINDING, SERVER_HEARTBEAT_KEY), True, True))
+        out.append(Open(self.id, self.id, bindings, declare_exchange=True, ack=True))
         out.append(Publish(self.id, init))
 
     def publish(self, routing_key: str) -> None:

@@ -135,11 +135,6 @@ class WriteSession(ClientJob):
         """True while a live call still waits on a queued or sent setting."""
         return any(not w.call.expired for w in (*self.queued, *self.inflight))
 
-    def start(self, init: AmqpMessage, signer: Signer, now: float) -> None:
-        """The signed INIT arrived: open the mailbox (settings wait for PENDING)."""
-        self.signer = signer
-        self.open(init, now)
-
     def enqueue(self, writes: list[PendingWrite], now: float) -> None:
         """Add settings: sent at once when confirmed, else when PENDING comes."""
         self.last_used = now
