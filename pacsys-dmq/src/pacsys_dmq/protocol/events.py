@@ -4,6 +4,9 @@ An engine never touches a broker. It is fed :class:`AmqpMessage` values (a deliv
 exchange, routing key, body and properties) and answers with a list of outputs: broker
 actions (:class:`Open`, :class:`Publish`, :class:`Close`) that a driver carries out in
 order, and events for the application (one class per happening, below).
+
+All are slotted records to be treated as read-only; they are not frozen because one or
+two are made per message, and a frozen attrs class costs ten times more to build.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ __all__ = [
 JobId = Hashable
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class AmqpMessage:
     """One AMQP message: where it is published (or was delivered from) and what it carries.
 
@@ -58,7 +61,7 @@ class AmqpMessage:
 # --- broker actions (both roles) ---------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Open:
     """Give ``job`` a channel and a private queue, then consume it.
 
@@ -78,7 +81,7 @@ class Open:
     ack: bool
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Publish:
     """Publish ``message``; on ``job``'s channel, or on any channel when ``job`` is None."""
 
@@ -86,7 +89,7 @@ class Publish:
     message: AmqpMessage
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class Close:
     """Cancel ``job``'s consumer and close its channel (its queue goes with it)."""
 
@@ -96,7 +99,7 @@ class Close:
 # --- client events -----------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class ReadDone:
     """A one-shot read ended: every reading (None where none came), and why it ended early.
 
@@ -110,14 +113,14 @@ class ReadDone:
     error: BaseException | None = None
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class StreamReady:
     """The subscription's INIT is out and its queue is being consumed."""
 
     job: JobId
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class StreamData:
     """One reading for the subscription (once per requested copy of its DRF)."""
 
@@ -125,7 +128,7 @@ class StreamData:
     reading: Reading
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class StreamEnded:
     """The subscription is over: ``error`` None when stopped, else why it failed.
 
@@ -138,14 +141,14 @@ class StreamEnded:
     started: bool
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class SignerNeeded:
     """A new write session for ``init_drf`` waits for its signed INIT (``sign_session``)."""
 
     init_drf: str
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class WritesDone:
     """Every setting of write call ``call`` has its result (in the call's order)."""
 
@@ -156,7 +159,7 @@ class WritesDone:
 # --- server events -----------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class ReadDevices:
     """Read ``drfs`` once (request indexes ``indexes``) and report with ``devices_read``."""
 
@@ -165,7 +168,7 @@ class ReadDevices:
     drfs: tuple[str, ...]
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class StartStream:
     """Subscribe to ``drfs``; feed readings to ``stream_reading`` until :class:`StopStream`."""
 
@@ -173,14 +176,14 @@ class StartStream:
     drfs: tuple[str, ...]
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class StopStream:
     """The job is gone: stop the subscription :class:`StartStream` asked for."""
 
     job: JobId
 
 
-@attrs.frozen(slots=True)
+@attrs.define
 class ApplySetting:
     """Write ``value`` to ``drf`` and report with ``setting_applied(job, seq, ...)``."""
 

@@ -23,7 +23,7 @@ __all__ = ["DataReply", "JobFailure", "Requested", "resolve_reply"]
 log = logging.getLogger("pacsys_dmq.protocol")
 
 
-@attrs.frozen
+@attrs.define
 class DataReply:
     """A reply for request ``index`` (0-based); ``reply`` None means undecodable."""
 
@@ -36,7 +36,7 @@ class DataReply:
         return reply_to_reading(self.reply, drf)
 
 
-@attrs.frozen
+@attrs.define
 class JobFailure:
     """A job-level ErrorSample: the whole read or subscription failed."""
 
