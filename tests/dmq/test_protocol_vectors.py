@@ -67,7 +67,7 @@ def _send_init(pair: ProtocolPair, body: bytes) -> AmqpMessage:
     return init
 
 
-def job_survives(entries: list[str], write: bool) -> bool:
+def _job_survives(entries: list[str], write: bool) -> bool:
     return write or any(_parses(e) for e in entries)
 
 
@@ -96,7 +96,7 @@ def test_request_as_init(vector: dict[str, Any]) -> None:
         assert pair.server.jobs == {}
         return
     assert is_pending(status)
-    if not job_survives(entries, isinstance(request, SettingRequest)):
+    if not _job_survives(entries, isinstance(request, SettingRequest)):
         [failure] = pair.sent("server")[1:]  # no entry can be read: the job fails at once
         assert failure.routing_key == "R" and failure.correlation_id == init.message_id
         assert pair.event(ReadDone, init.reply_to).failure.error_number == -98
