@@ -1,4 +1,4 @@
-"""Pipelined set-up methods put exactly pika's frames on the wire, only without waiting."""
+"""pika as amqp.py uses it: pipelined set-up frames equal pika's own; pinned internals."""
 
 from __future__ import annotations
 
@@ -75,3 +75,24 @@ def test_each_ok_is_consumed_once() -> None:
     assert conn.callbacks.pending(7, pika.spec.Queue.BindOk)
     reply(channel, conn, pika.spec.Queue.BindOk())
     assert not conn.callbacks.pending(7, pika.spec.Queue.BindOk)
+
+
+def test_pika_has_an_upper_bound_and_the_suite_runs_inside_it() -> None:
+    """amqp.py relies on pika internals: pacsys-dmq caps pika at versions checked here."""
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+
+    [pika_req] = [r for r in map(Requirement, requires("pacsys-dmq") or []) if r.name == "pika"]
+    assert any(spec.operator in ("<", "<=", "==", "~=") for spec in pika_req.specifier)
+    assert pika_req.specifier.contains(version("pika")), (version("pika"), str(pika_req))
+
+
+def test_pika_internals_used_by_amqp_exist() -> None:
+    """What amqp.py reaches for (besides the pipelining checked above) is still there."""
+    from pika.adapters.blocking_connection import BlockingConnection
+
+    _, channel = open_channel()
+    assert isinstance(channel._cancelled, set)
+    assert callable(channel._set_cookie) and callable(channel._get_cookie)
+    assert "_impl" in BlockingConnection.__init__.__code__.co_names

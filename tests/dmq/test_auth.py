@@ -62,12 +62,12 @@ def test_ticket_lost_after_construction(
 @pytest.fixture
 def corrupt_mics(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Sign one byte more than is sent: a real MIC over the wrong data."""
-    from pacsys_dmq.client import channel, writes
+    from pacsys_dmq.protocol import signing
 
-    real_init, real_setting = channel.init_signing_body, writes.setting_signing_body
-    monkeypatch.setattr(channel, "init_signing_body", lambda *a, **k: real_init(*a, **k) + b"x")
+    real_init, real_setting = signing.init_signing_body, signing.setting_signing_body
+    monkeypatch.setattr(signing, "init_signing_body", lambda *a, **k: real_init(*a, **k) + b"x")
     monkeypatch.setattr(
-        writes, "setting_signing_body", lambda *a, **k: real_setting(*a, **k) + b"x"
+        signing, "setting_signing_body", lambda *a, **k: real_setting(*a, **k) + b"x"
     )
     yield
 
@@ -85,10 +85,10 @@ def test_bad_init_mic_rejected(dmq_backend: Any, corrupt_mics: None) -> None:
 def test_bad_setting_mic_rejected(
     dmq_backend: Any, fake: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pacsys_dmq.client import writes
+    from pacsys_dmq.protocol import signing
 
-    real = writes.setting_signing_body
-    monkeypatch.setattr(writes, "setting_signing_body", lambda *a, **k: real(*a, **k) + b"x")
+    real = signing.setting_signing_body
+    monkeypatch.setattr(signing, "setting_signing_body", lambda *a, **k: real(*a, **k) + b"x")
     before = len(fake.writes)
     result = dmq_backend.write("Z:ACLTST", 9.0)
     assert (result.facility_code, result.error_code) == (72, -99)

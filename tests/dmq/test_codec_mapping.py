@@ -1,4 +1,4 @@
-"""Mapping between DMQ messages and library values (docs/protocols/dmq.md §14), both directions."""
+"""Mapping between DMQ messages and library values, both directions."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def test_error_sample_with_server_message() -> None:
 
 @pytest.mark.parametrize("message", [None, ""])
 def test_error_sample_without_message_has_none(message: str | None) -> None:
-    """As pacsys 0.3.0: ``message = message or None`` (no locally generated text)."""
+    """Spec 0.3.0: ``message = message or None`` (no locally generated text)."""
     reading = reply_to_reading(ErrorSample(72, -99, T_MS, message=message), DRF)
     assert (reading.facility_code, reading.error_code) == (72, -99)
     assert reading.message is None

@@ -1,4 +1,4 @@
-"""SDD primitives and decoder strictness beyond the vector file (docs/protocols/dmq.md §12)."""
+"""SDD primitives and decoder strictness beyond the conformance vectors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Signing-body layout and host-address selection (docs/protocols/dmq.md §6.3, §6.4)."""
+"""Signing-body layout and host-address selection."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_setting_worked_example() -> None:
     assert encode_message(DoubleSample(45.0, 1704067200000, ref_id=1)) == SETTING_BODY
     message_id = "11111111-2222-4333-8444-555555555555"
     signed = setting_signing_body(SETTING_BODY, message_id=message_id, host_address=HOST)
-    # 43-byte body + 1 + 36 + 4 + 4 + 1 = 89 bytes (docs/protocols/dmq.md §6.3).
+    # 43-byte body + 1 + 36 + 4 + 4 + 1: the byte layout is what the server verifies.
     assert len(signed) == 89
     assert signed == SETTING_BODY + b"\x00" + message_id.encode() + b"\x00" * 4 + HOST + b"\x00"
 

@@ -1,43 +1,43 @@
-"""One AMQP connection driven by one named I/O thread (shared by the DMQ client and server).
+"""Everything that touches pika's internals, in one place: job channels on the I/O thread.
 
-pika's BlockingConnection is not thread-safe, so every AMQP operation runs on the loop's
-thread: other threads hand it closures with :meth:`AmqpLoop.submit` / :meth:`AmqpLoop.call`.
-The loop also calls a periodic ``tick`` (heartbeats, timeouts) and reports a lost
-connection once through ``on_lost``. Exceptions raised by pika callbacks are caught and
-logged so one bad message never stops the loop.
+A job's channel is an asynchronous ``pika.channel.Channel`` driven by the
+BlockingConnection's I/O loop, its set-up methods pipelined (sent back to back, each
+still answered by its ``-Ok``), so no job ever blocks the loop thread. pika offers
+neither on a BlockingConnection, hence the private attributes used below; they are
+checked against the pika versions ``pacsys-dmq`` allows (see its pyproject) by
+``tests/dmq/test_amqp_pipeline.py``. :class:`JobChannel` carries out a protocol
+engine's :class:`~pacsys_dmq.protocol.Open` and turns deliveries into
+:class:`~pacsys_dmq.protocol.AmqpMessage`. Loop thread only.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
 import logging
-import threading
-import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pika
 import pika.exceptions
 import pika.spec
 
+from pacsys_dmq.protocol.events import AmqpMessage, Open
+
 __all__ = [
-    "AmqpLoop",
+    "JobChannel",
     "close_async_channel",
+    "delivered_message",
     "guarded",
     "ignore_ok",
     "open_async_channel",
     "pipeline_bind",
     "pipeline_declare_queue",
     "pipeline_declare_topic_exchange",
+    "properties_of",
     "safe_close_channel",
 ]
 
 log = logging.getLogger("pacsys_dmq.amqp")
-
-T = TypeVar("T")
-Task = Callable[[], None]
-FailHandler = Callable[[BaseException], None]
 
 
 def guarded(fn: Callable[..., None], what: str) -> Callable[..., None]:
@@ -169,194 +169,133 @@ def close_async_channel(channel: Any, consumer_tag: str | None = None) -> None:
         log.debug("channel close: %s", exc)
 
 
-class AmqpLoop:
-    """A BlockingConnection owned by a background thread named ``name``.
+# --- plain messages <-> pika ----------------------------------------------------------------
 
-    ``tick(now)`` runs about every ``tick_interval`` seconds on the loop thread;
-    ``on_lost(exc)`` runs once (on the loop thread) when the connection dies unexpectedly.
+
+def properties_of(message: AmqpMessage) -> pika.BasicProperties | None:
+    """The properties to publish ``message`` with (None when it sets none)."""
+    if (
+        message.message_id is None
+        and message.correlation_id is None
+        and message.reply_to is None
+        and message.app_id is None
+        and not message.headers
+    ):
+        return None
+    return pika.BasicProperties(
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        reply_to=message.reply_to,
+        app_id=message.app_id,
+        headers=dict(message.headers) if message.headers else None,
+    )
+
+
+def delivered_message(method: Any, properties: Any, body: bytes) -> AmqpMessage:
+    """A delivery (``basic.deliver`` method, properties, body) as plain data."""
+    return AmqpMessage(
+        method.exchange,
+        method.routing_key,
+        body,
+        message_id=properties.message_id,
+        correlation_id=properties.correlation_id,
+        reply_to=properties.reply_to,
+        app_id=properties.app_id,
+        headers=properties.headers,
+    )
+
+
+class JobChannel:
+    """One job's channel and private queue, set up as ``action`` asks; loop thread only.
+
+    ``on_message(message)`` for each delivery, ``on_ready()`` at consume-ok,
+    ``on_lost(reason)`` when the broker closes the channel (not when we do, nor when the
+    whole connection goes: that is reported for every job at once). Messages published
+    before the bindings exist wait and go out right behind them, before the consume.
+    Raises if no channel can be opened.
     """
 
     def __init__(
         self,
-        parameters: pika.ConnectionParameters,
+        connection: pika.BlockingConnection,
+        action: Open,
         *,
-        name: str,
-        tick: Callable[[float], None] | None = None,
-        on_lost: FailHandler | None = None,
-        tick_interval: float = 0.1,
+        on_message: Callable[[AmqpMessage], None],
+        on_ready: Callable[[], None],
+        on_lost: Callable[[str], None],
     ) -> None:
-        self._parameters = parameters
-        self._name = name
-        self._tick = tick
+        self._action = action
+        self._on_message = on_message
+        self._on_ready = on_ready
         self._on_lost = on_lost
-        self._tick_interval = tick_interval
-        self._tasks: collections.deque[tuple[Task, FailHandler | None]] = collections.deque()
-        self._lock = threading.Lock()
-        self._started = threading.Event()
-        self._stopping = False
-        self._alive = False
-        self._start_error: BaseException | None = None
-        self._connection: pika.BlockingConnection | None = None
-        self._thread: threading.Thread | None = None
+        self._waiting: list[AmqpMessage] | None = []
+        self._consumer_tag: str | None = None
+        self._closed = False
+        self.queue: str | None = None
+        channel = open_async_channel(
+            connection, ignore_ok, guarded(self._channel_closed, "DMQ channel close")
+        )
+        self._channel = channel
+        # Everything goes out right behind channel.open; only the queue name is awaited.
+        pipeline_declare_queue(channel, guarded(self._declared, "DMQ set-up"))
+        if action.declare_exchange:
+            pipeline_declare_topic_exchange(channel, action.exchange)
 
-    # --- lifecycle ------------------------------------------------------------------------
-
-    def start(self, timeout: float) -> None:
-        """Connect on the loop thread; raise the connection error, or TimeoutError."""
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-        self._thread.start()
-        if not self._started.wait(timeout):
-            with self._lock:
-                self._stopping = True
-            raise TimeoutError(f"no connection within {timeout:.3g} s")
-        if self._start_error is not None:
-            raise self._start_error
-
-    @property
-    def alive(self) -> bool:
-        return self._alive
-
-    @property
-    def connection(self) -> pika.BlockingConnection:
-        """The connection; use only on the loop thread."""
-        assert self._connection is not None
-        return self._connection
-
-    def in_loop(self) -> bool:
-        return threading.current_thread() is self._thread
-
-    def stop(self, timeout: float = 3.0) -> None:
-        """Close the connection and join the thread (unless called from it)."""
-        with self._lock:
-            self._stopping = True
-            connection = self._connection if self._alive else None
-        if connection is not None:
-            try:
-                connection.add_callback_threadsafe(lambda: None)  # wake the loop
-            except Exception:
-                pass
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("AMQP I/O thread %s did not stop within %.1f s", self._name, timeout)
-
-    # --- work from other threads ------------------------------------------------------------
-
-    def submit(self, task: Task, on_fail: FailHandler | None = None) -> None:
-        """Run ``task`` on the loop thread soon; ``on_fail(exc)`` if it never will run."""
-        with self._lock:
-            accepted = self._alive and not self._stopping
-            if accepted:
-                self._tasks.append((task, on_fail))
-            connection = self._connection
-        if not accepted:
-            error = ConnectionError("Connection not open")
-            if on_fail is None:
-                raise error
-            on_fail(error)
+    def _declared(self, frame: Any) -> None:
+        """queue.declare-ok: bindings, waiting messages and the consume, back to back."""
+        if self._closed:
             return
-        try:
-            assert connection is not None
-            connection.add_callback_threadsafe(self._drain)
-        except Exception as exc:  # connection died between the check and the call
-            log.debug("wake-up failed: %s", exc)
+        channel, action = self._channel, self._action
+        queue = self.queue = frame.method.queue
+        for key in action.bindings:
+            pipeline_bind(channel, queue, action.exchange, key)
+        waiting, self._waiting = self._waiting or [], None
+        for message in waiting:
+            self._send(message)
+        self._consumer_tag = channel.basic_consume(
+            queue,
+            guarded(self._deliver, "DMQ message handler"),
+            auto_ack=not action.ack,
+            callback=guarded(self._consuming, "DMQ set-up"),
+        )
 
-    def call(self, fn: Callable[[], T], timeout: float) -> T:
-        """Run ``fn`` on the loop thread and return its result (or raise its exception)."""
-        if self.in_loop():
-            return fn()
-        done = threading.Event()
-        box: dict[str, Any] = {}
+    def _consuming(self, _frame: Any) -> None:
+        if not self._closed:
+            self._on_ready()
 
-        def task() -> None:
+    def _deliver(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        if self._action.ack:
             try:
-                box["result"] = fn()
-            except BaseException as exc:
-                box["error"] = exc
-            done.set()
-
-        def failed(exc: BaseException) -> None:
-            box["error"] = exc
-            done.set()
-
-        self.submit(task, failed)
-        if not done.wait(timeout):
-            raise TimeoutError(f"AMQP operation did not finish within {timeout:.3g} s")
-        if "error" in box:
-            raise box["error"]
-        return box["result"]
-
-    # --- the loop ---------------------------------------------------------------------------
-
-    def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._tasks:
-                    return
-                task, _ = self._tasks.popleft()
-            try:
-                task()
-            except Exception:
-                log.exception("Error in AMQP task (ignored)")
-
-    def _run(self) -> None:
-        try:
-            connection = pika.BlockingConnection(self._parameters)
-        except BaseException as exc:
-            self._start_error = exc
-            self._started.set()
-            return
-        with self._lock:
-            abandoned = self._stopping
-            self._connection = connection
-            self._alive = not abandoned
-        self._started.set()
-        lost: BaseException | None = None
-        if not abandoned:
-            lost = self._serve(connection)
-        with self._lock:
-            self._alive = False
-            leftovers = list(self._tasks)
-            self._tasks.clear()
-        if lost is None:
-            try:
-                connection.close()
+                channel.basic_ack(method.delivery_tag)
             except Exception as exc:
-                log.debug("connection close: %s", exc)
-        reason = lost if lost is not None else ConnectionError("Connection closed")
-        for _, on_fail in leftovers:
-            if on_fail is not None:
-                try:
-                    on_fail(ConnectionError(f"Connection closed: {reason}"))
-                except Exception:
-                    log.exception("Error in AMQP task failure handler (ignored)")
-        if lost is not None and self._on_lost is not None:
-            try:
-                self._on_lost(lost)
-            except Exception:
-                log.exception("Error in connection-lost handler (ignored)")
+                log.debug("ack failed: %s", exc)
+        if not self._closed:
+            self._on_message(delivered_message(method, properties, body))
 
-    def _serve(self, connection: pika.BlockingConnection) -> BaseException | None:
-        """Process events until stopped; return the exception that killed the connection."""
-        next_tick = time.monotonic()
-        try:
-            while not self._stopping:
-                connection.process_data_events(time_limit=self._tick_interval)
-                self._drain()
-                now = time.monotonic()
-                if self._tick is not None and now >= next_tick and not self._stopping:
-                    next_tick = now + self._tick_interval
-                    try:
-                        self._tick(now)
-                    except pika.exceptions.AMQPConnectionError:
-                        raise
-                    except Exception:
-                        log.exception("Error in AMQP tick (ignored)")
-        except pika.exceptions.AMQPConnectionError as exc:
-            log.warning("AMQP connection %s lost: %r", self._name, exc)
-            return exc
-        except Exception as exc:
-            log.exception("AMQP I/O loop %s failed", self._name)
-            return exc
-        return None
+    def _channel_closed(self, channel: Any, reason: BaseException) -> None:
+        if self._closed or isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            return
+        connection = channel.connection
+        if connection.is_closed or connection.is_closing:
+            return
+        self._closed = True
+        self._on_lost(f"by the broker ({reason})")
+
+    def publish(self, message: AmqpMessage) -> None:
+        """Publish now, or right after the bindings (raises if the channel is gone)."""
+        if self._waiting is not None:
+            self._waiting.append(message)
+        else:
+            self._send(message)
+
+    def _send(self, message: AmqpMessage) -> None:
+        self._channel.basic_publish(
+            message.exchange, message.routing_key, message.body, properties_of(message)
+        )
+
+    def close(self) -> None:
+        """``basic.cancel`` then ``channel.close`` (unsent messages are dropped); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        close_async_channel(self._channel, self._consumer_tag)

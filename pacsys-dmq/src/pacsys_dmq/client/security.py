@@ -1,4 +1,4 @@
-"""Per-job Kerberos security of DMQ clients (docs/protocols/dmq.md §6): token, MICs, host address.
+"""Per-job Kerberos security of the DMQ client: token, MICs, host address.
 
 Every read, subscription and write session gets a fresh GSS context: one
 ``init_sec_context`` step without mutual authentication, whose output is the INIT's

@@ -1,4 +1,4 @@
-"""Whole messages: the SDD header around one message struct (docs/protocols/dmq.md §12.2).
+"""Whole-message encoding and decoding: the SDD header around one message struct.
 
 ```
 'S' 'D' 'D' 0x02   magic + format version

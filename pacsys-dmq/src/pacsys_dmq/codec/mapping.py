@@ -1,4 +1,4 @@
-"""Client-side mapping between DMQ messages and library values (docs/protocols/dmq.md §14.1, §14.3).
+"""Client-side mapping between DMQ messages and library values.
 
 * reply message -> ``Reading`` (reads and subscriptions);
 * Python value -> SETTING body (writes).
@@ -128,7 +128,7 @@ def reply_to_reading(reply: Message, drf: str) -> Reading:
     """The Reading for one decoded reply to the request ``drf``.
 
     ErrorSample -> status-only reading whose message is the server's text, or None when it
-    sent none (as pacsys 0.3.0 does). Reply types that carry no mappable value become an error
+    sent none (as pacsys 0.3.0). Reply types that carry no mappable value become an error
     reading (1, -1) naming the type.
     """
     if isinstance(reply, ErrorSample):
@@ -225,7 +225,7 @@ def _array_sample(items: list[Any], time_ms: int) -> Sample:
 
 
 def value_to_setting(value: Any, *, time_ms: int) -> Sample:
-    """The SETTING body for ``value`` (docs/protocols/dmq.md §14.3); ``ref_id`` 1, ``time`` time_ms.
+    """The SETTING body for writing ``value``; ``ref_id`` is 1, ``time`` = time_ms.
 
     Raises TypeError for values DMQ cannot write (bytes, 2-D arrays, mixed lists, other
     types) and ValueError for out-of-range integers, non-Latin-1 text or bad alarm dicts.

@@ -1,32 +1,52 @@
-"""Every message of the DAQData protocol used by DMQ, both directions (docs/protocols/dmq.md §13).
+"""Every message of the DAQData protocol used by DMQ, in both directions.
 
 Requests travel client -> server (INIT bodies); replies travel server -> client, and the
-reply-type samples also serve as SETTING bodies client -> server. Request and reply type
-ids live in separate tables, so a receiver must know which one it expects.
-
-Array values are tuples; doubles compare bit-for-bit (NaN equals NaN, -0.0 differs from
-0.0), so two messages are equal exactly when they encode to the same bytes.
+reply-type samples also serve as SETTING bodies client -> server. Here: the requests, the
+list protocol's replies and the type tables; the samples (:mod:`.samples`) and the base
+classes (:mod:`.message_base`) are re-exported, so every message class imports from here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
-from pacsys_dmq.codec.schema import (
-    BINARY,
-    BOOL,
-    DOUBLE,
-    INT16,
-    INT32,
-    INT64,
-    STRING,
-    ArrayType,
-    StructType,
-    wire_field,
+from pacsys_dmq.codec.message_base import (
+    F_DATA_REQUEST,
+    F_DRF_REQUEST,
+    F_LIST_ID,
+    F_LOAD,
+    F_REF_ID,
+    Message,
+    Reply,
+    Request,
+    Sample,
 )
-from pacsys_dmq.codec.structs import BASIC_CONTROL, AnalogAlarm, BasicStatus, DigitalAlarm
+from pacsys_dmq.codec.samples import (
+    AnalogAlarmArraySample,
+    AnalogAlarmSample,
+    BasicControlSample,
+    BasicStatusArraySample,
+    BasicStatusSample,
+    BinarySample,
+    BooleanArraySample,
+    BooleanSample,
+    DigitalAlarmArraySample,
+    DigitalAlarmSample,
+    DoubleArraySample,
+    DoubleSample,
+    ErrorSample,
+    IntegerArraySample,
+    IntegerSample,
+    LongArraySample,
+    LongSample,
+    ShortArraySample,
+    ShortSample,
+    StringArraySample,
+    StringSample,
+)
+from pacsys_dmq.codec.schema import INT16, INT32, STRING, ArrayType, wire_field
 
 __all__ = [
     "ALL_MESSAGE_TYPES",
@@ -69,85 +89,6 @@ __all__ = [
     "StringSample",
     "message_class",
 ]
-
-# Field ids (docs/protocols/dmq.md §13.2).
-F_LIST_ID = -6112
-F_REF_ID = 7851
-F_DRF_REQUEST = 25380
-F_DATA_REQUEST = 25212
-F_LOAD = 7859
-F_FACILITY_CODE = -22154
-F_ERROR_NUMBER = 24367
-F_VALUE = -16032
-F_TIME = 26955
-F_RETURN_TIME = 21190
-F_CYCLE_TIME = 4487
-F_UNIT = -16917
-F_FORMAT_HINT = 32450
-F_MESSAGE = 12546
-
-
-_BASIC_STATUS = StructType(BasicStatus)
-_ANALOG_ALARM = StructType(AnalogAlarm)
-_DIGITAL_ALARM = StructType(DigitalAlarm)
-
-
-def _time() -> Any:
-    return wire_field(F_TIME, INT64)
-
-
-def _return_time() -> Any:
-    return wire_field(F_RETURN_TIME, INT64, optional=True)
-
-
-def _cycle_time() -> Any:
-    return wire_field(F_CYCLE_TIME, INT64, optional=True)
-
-
-def _unit() -> Any:
-    return wire_field(F_UNIT, STRING, optional=True)
-
-
-def _format_hint() -> Any:
-    return wire_field(F_FORMAT_HINT, INT16, optional=True)
-
-
-def _ref_id() -> Any:
-    return wire_field(F_REF_ID, INT16, optional=True)
-
-
-@attrs.frozen
-class Message:
-    """Base of all messages: ``SDD_NAME`` and ``TYPE_ID`` identify the type on the wire."""
-
-    SDD_NAME: ClassVar[str]
-    TYPE_ID: ClassVar[int]
-    KIND: ClassVar[str]
-
-
-@attrs.frozen
-class Request(Message):
-    """A message decoded with the request table (server side)."""
-
-    KIND: ClassVar[str] = "request"
-
-
-@attrs.frozen
-class Reply(Message):
-    """A message decoded with the reply table (client side, and SETTING bodies)."""
-
-    KIND: ClassVar[str] = "reply"
-
-
-@attrs.frozen
-class Sample(Reply):
-    """A reply carrying data or status for one request: every one has ``time`` and ``ref_id``."""
-
-    if TYPE_CHECKING:
-        time: int
-        return_time: int | None
-        cycle_time: int | None
-        ref_id: int | None
 
 
 # --- requests -----------------------------------------------------------------------------
@@ -236,7 +177,7 @@ class SettingRequest(Request):
     )
 
 
-# --- replies ------------------------------------------------------------------------------
+# --- replies of the list protocol (unused by DMQ) ---------------------------------------
 
 
 @attrs.frozen
@@ -257,318 +198,6 @@ class OpenListReply(Reply):
     TYPE_ID: ClassVar[int] = 13470
 
     list_id: int = wire_field(F_LIST_ID, INT32)
-
-
-@attrs.frozen
-class BinarySample(Sample):
-    """Raw bytes (``.RAW`` readings)."""
-
-    SDD_NAME: ClassVar[str] = "BinarySample"
-    TYPE_ID: ClassVar[int] = -27130
-
-    value: bytes = wire_field(F_VALUE, BINARY)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class BooleanSample(Sample):
-    """One boolean."""
-
-    SDD_NAME: ClassVar[str] = "BooleanSample"
-    TYPE_ID: ClassVar[int] = -12404
-
-    value: bool = wire_field(F_VALUE, BOOL)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class BooleanArraySample(Sample):
-    """An array of booleans."""
-
-    SDD_NAME: ClassVar[str] = "BooleanArraySample"
-    TYPE_ID: ClassVar[int] = 9042
-
-    value: tuple[bool, ...] = wire_field(F_VALUE, ArrayType(BOOL))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class ShortSample(Sample):
-    """One 16-bit integer."""
-
-    SDD_NAME: ClassVar[str] = "ShortSample"
-    TYPE_ID: ClassVar[int] = 29694
-
-    value: int = wire_field(F_VALUE, INT16)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class ShortArraySample(Sample):
-    """An array of 16-bit integers."""
-
-    SDD_NAME: ClassVar[str] = "ShortArraySample"
-    TYPE_ID: ClassVar[int] = -13728
-
-    value: tuple[int, ...] = wire_field(F_VALUE, ArrayType(INT16))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class IntegerSample(Sample):
-    """One 32-bit integer (also the SETTING body for ints and bools)."""
-
-    SDD_NAME: ClassVar[str] = "IntegerSample"
-    TYPE_ID: ClassVar[int] = 32100
-
-    value: int = wire_field(F_VALUE, INT32)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class IntegerArraySample(Sample):
-    """An array of 32-bit integers."""
-
-    SDD_NAME: ClassVar[str] = "IntegerArraySample"
-    TYPE_ID: ClassVar[int] = 27856
-
-    value: tuple[int, ...] = wire_field(F_VALUE, ArrayType(INT32))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class LongSample(Sample):
-    """One 64-bit integer."""
-
-    SDD_NAME: ClassVar[str] = "LongSample"
-    TYPE_ID: ClassVar[int] = 13506
-
-    value: int = wire_field(F_VALUE, INT64)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class LongArraySample(Sample):
-    """An array of 64-bit integers."""
-
-    SDD_NAME: ClassVar[str] = "LongArraySample"
-    TYPE_ID: ClassVar[int] = -8876
-
-    value: tuple[int, ...] = wire_field(F_VALUE, ArrayType(INT64))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class DoubleSample(Sample):
-    """One double (scalar readings and float settings)."""
-
-    SDD_NAME: ClassVar[str] = "DoubleSample"
-    TYPE_ID: ClassVar[int] = -32303
-
-    value: float = wire_field(F_VALUE, DOUBLE)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class DoubleArraySample(Sample):
-    """An array of doubles."""
-
-    SDD_NAME: ClassVar[str] = "DoubleArraySample"
-    TYPE_ID: ClassVar[int] = 16395
-
-    value: tuple[float, ...] = wire_field(F_VALUE, ArrayType(DOUBLE))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    unit: str | None = _unit()
-    format_hint: int | None = _format_hint()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class StringSample(Sample):
-    """One ISO-8859-1 string."""
-
-    SDD_NAME: ClassVar[str] = "StringSample"
-    TYPE_ID: ClassVar[int] = -29238
-
-    value: str = wire_field(F_VALUE, STRING)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class StringArraySample(Sample):
-    """An array of strings."""
-
-    SDD_NAME: ClassVar[str] = "StringArraySample"
-    TYPE_ID: ClassVar[int] = -32478
-
-    value: tuple[str, ...] = wire_field(F_VALUE, ArrayType(STRING))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class BasicStatusSample(Sample):
-    """A basic status block."""
-
-    SDD_NAME: ClassVar[str] = "BasicStatusSample"
-    TYPE_ID: ClassVar[int] = -17277
-
-    value: BasicStatus = wire_field(F_VALUE, _BASIC_STATUS)  # noqa: RUF009 (an attrs field)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class BasicStatusArraySample(Sample):
-    """An array of basic status blocks."""
-
-    SDD_NAME: ClassVar[str] = "BasicStatusArraySample"
-    TYPE_ID: ClassVar[int] = 13956
-
-    value: tuple[BasicStatus, ...] = wire_field(F_VALUE, ArrayType(_BASIC_STATUS))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class AnalogAlarmSample(Sample):
-    """An analog alarm block."""
-
-    SDD_NAME: ClassVar[str] = "AnalogAlarmSample"
-    TYPE_ID: ClassVar[int] = 9249
-
-    value: AnalogAlarm = wire_field(F_VALUE, _ANALOG_ALARM)  # noqa: RUF009 (an attrs field)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class AnalogAlarmArraySample(Sample):
-    """An array of analog alarm blocks."""
-
-    SDD_NAME: ClassVar[str] = "AnalogAlarmArraySample"
-    TYPE_ID: ClassVar[int] = 6328
-
-    value: tuple[AnalogAlarm, ...] = wire_field(F_VALUE, ArrayType(_ANALOG_ALARM))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class DigitalAlarmSample(Sample):
-    """A digital alarm block."""
-
-    SDD_NAME: ClassVar[str] = "DigitalAlarmSample"
-    TYPE_ID: ClassVar[int] = -13831
-
-    value: DigitalAlarm = wire_field(F_VALUE, _DIGITAL_ALARM)  # noqa: RUF009 (an attrs field)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class DigitalAlarmArraySample(Sample):
-    """An array of digital alarm blocks."""
-
-    SDD_NAME: ClassVar[str] = "DigitalAlarmArraySample"
-    TYPE_ID: ClassVar[int] = 25840
-
-    value: tuple[DigitalAlarm, ...] = wire_field(F_VALUE, ArrayType(_DIGITAL_ALARM))
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class BasicControlSample(Sample):
-    """A control command as its wire enum value (see ``WireControl``)."""
-
-    SDD_NAME: ClassVar[str] = "BasicControlSample"
-    TYPE_ID: ClassVar[int] = 25157
-
-    value: int = wire_field(F_VALUE, BASIC_CONTROL)
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    ref_id: int | None = _ref_id()
-
-
-@attrs.frozen
-class ErrorSample(Sample):
-    """A status without data: per-device errors, PENDING and job-level failures."""
-
-    SDD_NAME: ClassVar[str] = "ErrorSample"
-    TYPE_ID: ClassVar[int] = 1791
-
-    facility_code: int = wire_field(F_FACILITY_CODE, INT32, wire_name="facilityCode")
-    error_number: int = wire_field(F_ERROR_NUMBER, INT32, wire_name="errorNumber")
-    time: int = _time()
-    return_time: int | None = _return_time()
-    cycle_time: int | None = _cycle_time()
-    message: str | None = wire_field(F_MESSAGE, STRING, optional=True)
-    ref_id: int | None = _ref_id()
 
 
 # --- registries ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""AMQP names of DMQ clients and servers: keys, exchange, headers (docs/protocols/dmq.md §3, §5)."""
+"""AMQP names shared by DMQ clients and servers: routing keys, exchange, headers."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Message and struct classes declare each attribute with :func:`wire_field`, naming its
 16-bit field id and wire type. Attributes without a default are required; the optional
 ones default to None and are left off the wire when None. The encoder writes fields in
-declaration order; the decoder accepts any order (docs/protocols/dmq.md §12.2).
+declaration order; the decoder accepts any order.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Every SDD value starts with a tag byte. For the integer, blob, string, array/struct and
 enum families the low nibble ``n`` (1..8) is the byte width of a big-endian two's
-complement integer that follows (docs/protocols/dmq.md §12.1). The writer always picks the
-narrowest width; the reader accepts any width 1..8.
+complement integer that follows. The writer always picks the narrowest width;
+the reader accepts any width 1..8.
 """
 
 from __future__ import annotations

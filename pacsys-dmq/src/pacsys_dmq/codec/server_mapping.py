@@ -1,4 +1,4 @@
-"""Server-side mapping, the inverse of :mod:`mapping` (docs/protocols/dmq.md §14, §16).
+"""Server-side mapping, the inverse of :mod:`mapping`.
 
 * ``Reading`` -> reply sample published to the client;
 * SETTING body -> Python value handed to the serving Backend's write.

@@ -1,4 +1,4 @@
-"""What a DMQ message's GSS MIC signs; the host-address header (docs/protocols/dmq.md §6.3, §6.4).
+"""Bytes a DMQ message's GSS MIC is computed over, and the host-address header.
 
 Only byte building lives here; acquiring credentials and calling ``gss_get_mic`` /
 ``gss_verify_mic`` is the job of the client and server layers.

@@ -1,4 +1,4 @@
-"""Status codes on the DMQ wire or synthesised by DMQ clients (docs/protocols/dmq.md §15)."""
+"""Status codes that appear on the DMQ wire or are synthesised by DMQ clients."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Nested SDD structs and the BasicControl enum of DAQData (docs/protocols/dmq.md §13.3)."""
+"""Nested SDD structs and the BasicControl enum of the DAQData protocol."""
 
 from __future__ import annotations
 

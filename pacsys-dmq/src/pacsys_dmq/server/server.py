@@ -1,18 +1,20 @@
 """DMQServer: serves any pacsys Backend to DMQ clients through a RabbitMQ broker.
 
-It binds a private queue to ``amq.topic`` with key ``I`` and turns each INIT into a job
-(docs/protocols/dmq.md §16): reads and subscriptions are answered from the backend,
-settings are written through it. With a ``keytab`` every INIT token and MIC (and every
-SETTING MIC) is verified; without one, tokens and signatures are accepted as opaque bytes.
+It binds a private queue to ``amq.topic`` with key ``I`` and hands each INIT to a
+:class:`~pacsys_dmq.protocol.ServerProtocol`, which runs the jobs; this module carries
+out the engine's broker actions on the AMQP I/O thread and its backend work on worker
+pools (reads and subscriptions on several threads, writes on one, in order). With a
+``keytab`` every INIT token and MIC (and every SETTING MIC) is verified; without one,
+tokens and signatures are accepted as opaque bytes.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
-import functools
 import logging
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -21,22 +23,22 @@ from typing import Any, TypeVar
 import pika
 
 from pacsys.backends import Backend
-from pacsys.errors import AuthenticationError
-from pacsys_dmq.amqp import AmqpLoop, guarded, safe_close_channel
-from pacsys_dmq.codec.codec import decode_request, encode_message
-from pacsys_dmq.codec.errors import DMQProtocolError
-from pacsys_dmq.codec.messages import ReadingRequest, SettingRequest
-from pacsys_dmq.codec.routing import (
-    HEADER_GSS_TOKEN,
-    HEADER_HOST_ADDRESS,
-    HEADER_SIGNATURE,
-    INIT_EXCHANGE,
-    INIT_KEY,
-    JOB_STATUS_KEY,
+from pacsys.errors import AuthenticationError, ReadError
+from pacsys.types import Reading
+from pacsys_dmq.amqp import delivered_message, guarded
+from pacsys_dmq.codec.routing import INIT_EXCHANGE, INIT_KEY
+from pacsys_dmq.driver import BrokerActions
+from pacsys_dmq.loop import AmqpLoop
+from pacsys_dmq.protocol import (
+    ApplySetting,
+    Output,
+    ReadDevices,
+    ServerProtocol,
+    StartStream,
+    StopStream,
+    Timing,
+    Verifier,
 )
-from pacsys_dmq.codec.signing import signing_body
-from pacsys_dmq.codec.status import DMQ_INVALID_REQUEST, DMQ_SECURITY_VIOLATION
-from pacsys_dmq.server.jobs import ServerJob, header_bytes, status_sample
 
 __all__ = ["DEFAULT_AMQP_URL", "DEFAULT_PRINCIPAL", "DMQServer"]
 
@@ -48,13 +50,9 @@ DEFAULT_PRINCIPAL = "daeset/bd/dmq.fnal.gov@FNAL.GOV"
 T = TypeVar("T")
 
 
-def _unservable(request: object) -> str | None:
-    """Why a decoded INIT request cannot become a job (None when it can)."""
-    if not isinstance(request, ReadingRequest | SettingRequest) or not request.data_request:
-        return f"Unsupported INIT {type(request).__name__}"
-    if isinstance(request, SettingRequest) and len(request.data_request) != 1:
-        return "A SettingRequest takes one DRF"
-    return None
+def _now_ms() -> int:
+    """Wall-clock milliseconds since the epoch, as DMQ samples carry them."""
+    return int(time.time() * 1000)
 
 
 class DMQServer:
@@ -63,7 +61,7 @@ class DMQServer:
     ``keytab``/``principal``: strict Kerberos mode (verify tokens and MICs).
     ``read_only``: refuse every SETTING with DMQ_SETTING_DISABLED.
     ``heartbeat_interval``/``job_timeout``: ``Q`` period and the ``H`` silence after which
-    a job is disposed (5 s / 30 s by default, docs/protocols/dmq.md §11).
+    a job is disposed (5 s / 30 s by default).
     """
 
     def __init__(
@@ -94,19 +92,21 @@ class DMQServer:
         self.init_exchange = init_exchange
         self.init_key = init_key
         self.read_only = read_only
-        self.heartbeat_interval = heartbeat_interval
-        self.job_timeout = job_timeout
         self.read_timeout = read_timeout
-        self.heartbeats_paused = False
+        self._engine = ServerProtocol(
+            accept=self._accept if self.keytab is not None else None,
+            read_only=read_only,
+            timing=Timing(heartbeat_interval, job_timeout),
+        )
         self._workers = workers
-        self._jobs: set[ServerJob] = set()
+        self._streams: dict[int, Any] = {}  # backend subscriptions by job (loop thread)
         self._lock = threading.Lock()
         self._outbox: collections.deque[Callable[[], None]] = collections.deque()
         self._outbox_scheduled = False
         self._loop: AmqpLoop | None = None
+        self._actions: BrokerActions | None = None
         self._reads: concurrent.futures.ThreadPoolExecutor | None = None
         self._writes: concurrent.futures.ThreadPoolExecutor | None = None
-        self._reply_channel: Any = None
         self._stopped = threading.Event()
         self._stopped.set()
         self.init_queue: str | None = None
@@ -132,7 +132,7 @@ class DMQServer:
 
     def __repr__(self) -> str:
         mode = "strict" if self.keytab else "open"
-        return f"DMQServer({self.address}, {mode}, jobs={len(self._jobs)})"
+        return f"DMQServer({self.address}, {mode}, jobs={self.job_count})"
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -146,8 +146,19 @@ class DMQServer:
         self._writes = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="pacsys-dmq-server-write"
         )
+        engine = self._engine
+        self._actions = BrokerActions(
+            lambda: loop.connection,
+            ready=lambda job: engine.ready(job, _now_ms()),
+            receive=lambda job, message: engine.receive(job, message, time.monotonic(), _now_ms()),
+            lost=lambda job, _reason: engine.lost(job),
+            on_event=self._on_event,
+        )
         loop = AmqpLoop(
-            self._parameters, name="pacsys-dmq-server-io", tick=self._tick, on_lost=self._on_lost
+            self._parameters,
+            name="pacsys-dmq-server-io",
+            tick=lambda now: self._run(engine.tick(now)),
+            on_lost=self._on_lost,
         )
         try:
             loop.start(timeout)
@@ -182,7 +193,7 @@ class DMQServer:
                 except Exception as exc:
                     log.debug("disposing jobs on stop: %s", exc)
             loop.stop(timeout)
-        self._dispose_all()
+            self._dispose_all()
         self._shutdown_pools()
         self._stopped.set()
 
@@ -202,30 +213,158 @@ class DMQServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    @property
+    def heartbeat_interval(self) -> float:
+        return self._engine.timing.heartbeat_interval
+
+    @property
+    def job_timeout(self) -> float:
+        return self._engine.timing.peer_timeout
+
+    @property
+    def heartbeats_paused(self) -> bool:
+        return not self._engine.send_heartbeats
+
     def pause_heartbeats(self, paused: bool = True) -> None:
-        """Stop (or resume) publishing ``Q`` — lets tests simulate a dead server job."""
-        self.heartbeats_paused = paused
+        """Stop (or resume) publishing ``Q``: lets tests simulate a dead server job."""
+        self._engine.send_heartbeats = not paused
 
     @property
     def job_count(self) -> int:
-        return len(self._jobs)
+        return len(self._engine.jobs)
 
-    # --- helpers for jobs -----------------------------------------------------------------------
+    # --- the engine, on the I/O thread ------------------------------------------------------
 
-    def forget_job(self, job: ServerJob) -> None:
-        self._jobs.discard(job)
+    def _run(self, outputs: list[Output]) -> None:
+        assert self._actions is not None
+        self._actions.run(outputs)
 
-    def post(self, task: Callable[[], None]) -> None:
-        """Run ``task`` on the I/O thread (batched wake-ups; dropped if the server stopped)."""
+    def _on_init(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        message = delivered_message(method, properties, body)
+        self._run(self._engine.receive_init(message, time.monotonic(), _now_ms()))
+
+    def _on_lost(self, exc: BaseException) -> None:
+        log.error("DMQ server lost its broker connection: %s", exc)
+        self._dispose_all()
+        self._stopped.set()
+
+    def _dispose_all(self) -> None:
+        self._run(self._engine.close())
+        for handle in self._streams.values():
+            _stop_quietly(handle)
+        self._streams.clear()
+
+    def _accept(self, token: bytes) -> Verifier:
+        """Strict mode: accept an INIT's GSS token with the keytab (one step, no reply)."""
+        from pacsys.gss import ServerContext
+
+        assert self.keytab is not None
+        context = ServerContext(self.keytab, self.principal)
+        context.step(token)
+        if not context.complete:
+            raise AuthenticationError("GSS context not established by a single token")
+        log.info("INIT token of %s accepted", context.initiator)
+        return context
+
+    def _on_event(self, event: Any) -> None:
+        """Backend work the engine asks for (the answers come back through the outbox)."""
+        engine = self._engine
+        job = event.job
+        if isinstance(event, ReadDevices):
+            indexes, drfs = event.indexes, list(event.drfs)
+            self._work(
+                self._reads,
+                lambda: self._get_many(drfs),
+                lambda outcome: engine.devices_read(job, indexes, outcome, _now_ms()),
+            )
+        elif isinstance(event, StartStream):
+            drfs = list(event.drfs)
+            self._work(self._reads, lambda: self._subscribe(job, drfs), self._attach(job))
+        elif isinstance(event, StopStream):
+            handle = self._streams.pop(job, None)
+            if handle is not None:
+                _stop_quietly(handle)
+        elif isinstance(event, ApplySetting):
+            drf, value, seq = event.drf, event.value, event.seq
+            self._work(
+                self._writes,
+                lambda: self._write(drf, value),
+                lambda outcome: engine.setting_applied(job, seq, outcome, _now_ms()),
+            )
+
+    # --- backend work, on the pools ---------------------------------------------------------
+
+    def _get_many(self, drfs: list[str]) -> list[Reading] | BaseException:
+        try:
+            return self.backend.get_many(drfs, timeout=self.read_timeout)
+        except ReadError as exc:
+            return exc.readings
+        except Exception as exc:
+            return exc
+
+    def _write(self, drf: str, value: Any) -> Any:
+        try:
+            return self.backend.write(drf, value, timeout=self.read_timeout)
+        except Exception as exc:
+            log.warning("backend write of %s failed: %s", drf, exc)
+            return exc
+
+    def _subscribe(self, job: int, drfs: list[str]) -> Any:
+        engine = self._engine
+
+        def on_reading(reading: Reading, _handle: Any) -> None:
+            self._post(lambda: self._run(engine.stream_reading(job, reading, _now_ms())))
+
+        def on_error(exc: BaseException, _handle: Any) -> None:
+            self._post(lambda: self._run(engine.stream_failed(job, exc, _now_ms())))
+
+        return self.backend.subscribe(drfs, callback=on_reading, on_error=on_error)
+
+    def _attach(self, job: int) -> Callable[[Any], list[Output]]:
+        def attach(handle: Any) -> list[Output]:
+            if job in self._engine.jobs:
+                self._streams[job] = handle
+            else:
+                _stop_quietly(handle)
+            return []
+
+        return attach
+
+    def _work(
+        self,
+        pool: concurrent.futures.ThreadPoolExecutor | None,
+        work: Callable[[], T],
+        then: Callable[[T], list[Output]],
+    ) -> None:
+        """``work()`` on ``pool``, then the outputs of ``then(result)`` on the I/O thread."""
+        if pool is None:
+            return
+
+        def done(future: concurrent.futures.Future[T]) -> None:
+            if future.cancelled():
+                return
+            error = future.exception()
+            if error is not None:
+                log.error("DMQ server work failed: %r", error)
+                return
+            result = future.result()
+            self._post(lambda: self._run(then(result)))
+
+        try:
+            pool.submit(work).add_done_callback(done)
+        except RuntimeError:  # pool shut down
+            pass
+
+    def _post(self, task: Callable[[], None]) -> None:
+        """Run ``task`` on the I/O thread (batched wake-ups; dropped once stopped)."""
         with self._lock:
             self._outbox.append(task)
             if self._outbox_scheduled:
                 return
             self._outbox_scheduled = True
         loop = self._loop
-        if loop is None:
-            return
-        loop.submit(self._drain_outbox, lambda exc: None)
+        if loop is not None:
+            loop.submit(self._drain_outbox, lambda exc: None)
 
     def _drain_outbox(self) -> None:
         while True:
@@ -239,135 +378,9 @@ class DMQServer:
             except Exception:
                 log.exception("Error in DMQ server task (ignored)")
 
-    def run_read(self, job: ServerJob, work: Callable[[], T], then: Callable[[T], None]) -> None:
-        self._run(self._reads, job, work, then)
 
-    def run_write(self, job: ServerJob, work: Callable[[], T], then: Callable[[T], None]) -> None:
-        self._run(self._writes, job, work, then)
-
-    def _run(
-        self,
-        pool: concurrent.futures.ThreadPoolExecutor | None,
-        job: ServerJob,
-        work: Callable[[], T],
-        then: Callable[[T], None],
-    ) -> None:
-        """``work()`` on ``pool``, then ``then(result)`` back on the I/O thread."""
-        if pool is None:
-            return
-
-        def done(future: concurrent.futures.Future[T]) -> None:
-            if future.cancelled():
-                return
-            error = future.exception()
-            if error is not None:
-                log.error("DMQ job %s work failed: %r", job.exchange, error)
-                return
-            result = future.result()
-            self.post(lambda: then(result))
-
-        try:
-            pool.submit(work).add_done_callback(done)
-        except RuntimeError:  # pool shut down
-            pass
-
-    # --- I/O thread -----------------------------------------------------------------------------
-
-    def _tick(self, now: float) -> None:
-        for job in list(self._jobs):
-            job.tick(now)
-
-    def _on_lost(self, exc: BaseException) -> None:
-        log.error("DMQ server lost its broker connection: %s", exc)
-        self._dispose_all()
-        self._stopped.set()
-
-    def _dispose_all(self) -> None:
-        for job in list(self._jobs):
-            job.dispose()
-        self._jobs.clear()
-
-    def _status_reply(self, exchange: str, error: int, message: str, correlation_id: str) -> None:
-        """A job-level status to a client we will not serve (on a scratch channel)."""
-        assert self._loop is not None
-        body = encode_message(status_sample(error, message))
-        properties = pika.BasicProperties(correlation_id=correlation_id or None)
-        for _attempt in range(2):
-            try:
-                if self._reply_channel is None or not self._reply_channel.is_open:
-                    self._reply_channel = self._loop.connection.channel()
-                self._reply_channel.basic_publish(exchange, JOB_STATUS_KEY, body, properties)
-                return
-            except Exception as exc:
-                log.debug("status reply to %s failed: %s", exchange, exc)
-                safe_close_channel(self._reply_channel)
-                self._reply_channel = None
-
-    def _on_init(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
-        reply_to = properties.reply_to
-        if not reply_to:
-            log.warning("INIT without reply_to dropped")
-            return
-        message_id = properties.message_id or ""
-        try:
-            request = decode_request(body)
-            refusal = _unservable(request)
-        except DMQProtocolError as exc:
-            refusal = f"Bad INIT: {exc}"
-        if refusal is not None:
-            self._status_reply(reply_to, DMQ_INVALID_REQUEST, refusal, message_id)
-            return
-        kind = "write" if isinstance(request, SettingRequest) else "read"
-        context = None
-        if self.keytab is not None:
-            try:
-                context = self._authenticate(properties, body)
-            except (AuthenticationError, ValueError) as exc:
-                log.warning("INIT from %s rejected: %s", reply_to, exc)
-                self._status_reply(reply_to, DMQ_SECURITY_VIOLATION, str(exc), message_id)
-                return
-        job = ServerJob(
-            self,
-            kind=kind,
-            exchange=reply_to,
-            init_message_id=message_id,
-            entries=list(request.data_request),
-            context=context,
-        )
-        assert self._loop is not None
-        try:
-            job.open(
-                self._loop.connection, job.send_pending, functools.partial(self._job_ready, job)
-            )
-        except Exception as exc:
-            log.info("cannot wire job for %s: %s", reply_to, exc)
-            job.dispose()
-            return
-        self._jobs.add(job)
-
-    def _job_ready(self, job: ServerJob) -> None:
-        """The broker confirmed the job's bindings and consumer: start reading."""
-        if job.kind == "read":
-            job.start_read()
-
-    def _authenticate(self, properties: Any, body: bytes) -> Any:
-        """Accept the INIT's GSS token and verify its MIC; the context (for SETTING MICs)."""
-        from pacsys.gss import ServerContext
-
-        assert self.keytab is not None
-        headers = properties.headers
-        context = ServerContext(self.keytab, self.principal)
-        context.step(header_bytes(headers, HEADER_GSS_TOKEN))
-        if not context.complete:
-            raise AuthenticationError("GSS context not established by a single token")
-        signing = signing_body(
-            body,
-            message_id=properties.message_id or "",
-            correlation_id=properties.correlation_id or "",
-            reply_to=properties.reply_to or "",
-            app_id=properties.app_id or "",
-            host_address=header_bytes(headers, HEADER_HOST_ADDRESS),
-        )
-        context.verify_mic(signing, header_bytes(headers, HEADER_SIGNATURE))
-        log.info("INIT from %s authenticated", context.initiator)
-        return context
+def _stop_quietly(handle: Any) -> None:
+    try:
+        handle.stop()
+    except Exception:
+        log.exception("stopping a backend subscription failed")

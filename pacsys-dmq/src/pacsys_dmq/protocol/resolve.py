@@ -1,4 +1,4 @@
-"""Which request a reply belongs to (docs/protocols/dmq.md §7.3): a pure function of a delivery.
+"""Which request a reply belongs to, as a pure function of the delivery.
 
 Shared by one-shot reads and subscriptions; the outcome tells the job what to do.
 """
@@ -10,20 +10,20 @@ import logging
 import attrs
 
 from pacsys.types import Reading
-from pacsys_dmq.client.channel import Delivery
 from pacsys_dmq.codec.codec import decode_reply
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.mapping import is_pending, reply_to_reading
 from pacsys_dmq.codec.messages import ErrorSample, Message
 from pacsys_dmq.codec.routing import JOB_STATUS_KEY, NULL_JOB_KEY, SERVER_HEARTBEAT_KEY, reply_drf
 from pacsys_dmq.codec.status import ACNET_RETRY, FACILITY_ACNET
+from pacsys_dmq.protocol.events import AmqpMessage
 
-__all__ = ["DataReply", "JobFailure", "resolve_reply"]
+__all__ = ["DataReply", "JobFailure", "Requested", "resolve_reply"]
 
-log = logging.getLogger("pacsys_dmq.client")
+log = logging.getLogger("pacsys_dmq.protocol")
 
 
-@attrs.frozen
+@attrs.define
 class DataReply:
     """A reply for request ``index`` (0-based); ``reply`` None means undecodable."""
 
@@ -36,7 +36,7 @@ class DataReply:
         return reply_to_reading(self.reply, drf)
 
 
-@attrs.frozen
+@attrs.define
 class JobFailure:
     """A job-level ErrorSample: the whole read or subscription failed."""
 
@@ -49,26 +49,34 @@ class JobFailure:
         return f"facility={e.facility_code}, error={e.error_number}{text}".strip()
 
 
-def _index_of(drf: str | None, requested: list[str]) -> int | None:
-    if drf is None:
-        return None
-    try:
-        return requested.index(drf)
-    except ValueError:
-        return None
+class Requested:
+    """The DRF strings a job asked for, indexed: each string's indexes, in order."""
+
+    __slots__ = ("copies", "drfs")
+
+    def __init__(self, drfs: list[str]) -> None:
+        self.drfs = drfs
+        self.copies: dict[str, list[int]] = {}
+        for i, drf in enumerate(drfs):
+            self.copies.setdefault(drf, []).append(i)
+
+    def index_of(self, drf: str | None) -> int | None:
+        """The first index asking for ``drf`` (None for None or a string not asked for)."""
+        copies = self.copies.get(drf) if drf is not None else None
+        return copies[0] if copies else None
 
 
 def resolve_reply(
-    delivery: Delivery, requested: list[str], init_message_id: str
+    message: AmqpMessage, requested: Requested, init_message_id: str | None
 ) -> DataReply | JobFailure | None:
     """The meaning of one delivery; None when it is to be ignored."""
-    routing_key, correlation_id = delivery.routing_key, delivery.correlation_id
+    routing_key, correlation_id = message.routing_key, message.correlation_id
     if routing_key == SERVER_HEARTBEAT_KEY:
         return None
     try:
-        reply = decode_reply(delivery.body)
+        reply = decode_reply(message.body)
     except DMQProtocolError as exc:
-        index = _index_of(reply_drf(routing_key), requested)
+        index = requested.index_of(reply_drf(routing_key))
         if index is None:
             log.debug("dropping undecodable reply on %r: %s", routing_key, exc)
             return None
@@ -76,9 +84,9 @@ def resolve_reply(
     if is_pending(reply):
         return None
     ref_id = getattr(reply, "ref_id", None)
-    if ref_id is not None and 1 <= ref_id <= len(requested):
+    if ref_id is not None and 1 <= ref_id <= len(requested.drfs):
         return DataReply(ref_id - 1, reply)
-    index = _index_of(reply_drf(routing_key), requested)
+    index = requested.index_of(reply_drf(routing_key))
     if index is not None:
         return DataReply(index, reply)
     if (
