@@ -22,6 +22,7 @@ from pacsys_dmq.protocol import (
     AmqpMessage,
     ApplySetting,
     Close,
+    Publish,
     ReadDevices,
     ReadDone,
     StopStream,
@@ -495,3 +496,27 @@ def test_misused_inits_are_refused_loudly() -> None:
     with pytest.raises(ValueError, match="reply_to"):
         pair.client.start_read(nameless, ["M:OUTTMP"], ["M:OUTTMP.READING@I"], 0)
     assert list(pair.client.jobs) == [init.reply_to]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "why"),
+    [
+        ("gss-token", {"a": 1}, "must be bytes, got dict"),
+        ("gss-token", [1, 2], "must be bytes, got list"),
+        ("gss-token", 1 << 20, "must be bytes, got int"),  # bytes(int) would allocate it
+        ("gss-token", b"x" * (64 * 1024 + 1), "longer than 65536 bytes"),
+        ("host-address", 1 << 20, "must be bytes, got int"),
+        ("signature", 3.5, "must be bytes, got float"),
+    ],
+)
+def test_hostile_init_headers_get_a_security_refusal(header: str, value: Any, why: str) -> None:
+    import attrs
+
+    pair = ProtocolPair()
+    init = pair.init(encode_message(ReadingRequest(("M:OUTTMP.READING@I",))))
+    hostile = attrs.evolve(init, headers={**(init.headers or {}), header: value})
+    outputs = pair.server.receive_init(hostile, 0, 0)
+    [refusal] = [out.message for out in outputs if isinstance(out, Publish)]
+    assert _error_of(refusal) == (72, -99)  # DMQ security violation: the client is told
+    assert why in decode_reply(refusal.body).message  # type: ignore[attr-defined]
+    assert pair.server.jobs == {}

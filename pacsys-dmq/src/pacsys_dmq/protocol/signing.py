@@ -64,11 +64,24 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+MAX_HEADER_BYTES = 64 * 1024
+"""Longest security header accepted: Kerberos tokens (with a PAC) stay well below it."""
+
+
 def header_bytes(headers: Mapping[str, Any] | None, name: str) -> bytes:
-    """A header as bytes (byte arrays as sent; text from other clients as Latin-1)."""
+    """A header as bytes (byte arrays as sent; text from other clients as Latin-1).
+
+    ValueError, naming only the header and the value's type or size, for anything else:
+    an AMQP table, list or number here is a hostile or broken peer (``bytes(8 << 30)`` would
+    allocate 8 GiB).
+    """
     value = (headers or {}).get(name)
     if value is None:
         return b""
+    if not isinstance(value, str | bytes | bytearray | memoryview):
+        raise ValueError(f"header {name!r} must be bytes, got {type(value).__name__}")
+    if len(value) > MAX_HEADER_BYTES:
+        raise ValueError(f"header {name!r} longer than {MAX_HEADER_BYTES} bytes ({len(value)})")
     if isinstance(value, str):
         return value.encode("latin-1", "replace")
     return bytes(value)
