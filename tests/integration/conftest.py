@@ -1,12 +1,13 @@
-"""Helpers for tests that build wheels and throw-away virtual environments (offline)."""
+"""Fixtures for tests across distributions: wheels and throw-away venvs (offline), SSH clients."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,27 @@ def _core_venv(venv: Path, wheels: list[Path], package: str = "pacsys-core") -> 
 @pytest.fixture(scope="session")
 def core_venv() -> VenvMaker:
     return _core_venv
+
+
+@pytest.fixture(scope="session")
+def _acl_on_ssh_lab(ssh_lab: Any) -> Any:
+    """``ssh_lab`` whose sessions have ``acl``: pacsys-acl's interpreter over the simulator."""
+    program = Path(__file__).resolve().parent / "acl_program.py"
+    acl = ssh_lab.bin_dir / "acl"
+    acl.write_text(f'#!/bin/sh\nexec {sys.executable} {program} "$@"\n')
+    acl.chmod(0o755)
+    return ssh_lab
+
+
+@pytest.fixture
+def ssh_client(_acl_on_ssh_lab: Any) -> Iterator[Any]:
+    """An SSHClient to the lab's target sshd (key auth as the login user), closed afterwards."""
+    from pacsys_ssh.client import SSHClient
+    from pacsys_ssh.hops import SSHHop
+
+    lab = _acl_on_ssh_lab
+    hop = SSHHop(
+        "127.0.0.1", lab.daemons["target"].port, lab.login, "key", key_filename=str(lab.user_key)
+    )
+    with SSHClient(hop, connect_timeout=5.0) as ssh:
+        yield ssh
