@@ -31,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--fuzz", action="store_true", help="run property and fuzz tests with >= 10,000 inputs each"
     )
+    parser.addoption(
+        "--isolated-run",
+        action="store_true",
+        help="tests/integration/test_isolation.py runs each folder's tests (not only collects "
+        "them) in a venv holding only its distribution (scripts/test-isolated)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
