@@ -22,15 +22,11 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# folder -> (its distribution, the extras and the workspace dependency groups its tests need)
-FOLDERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "core": ("pacsys-core", ("kerberos",), ("test",)),
-    "dpm": ("pacsys-dpm", ("kerberos",), ("test",)),
-    "grpc": ("pacsys-grpc", (), ("test", "protos")),
-    "dmq": ("pacsys-dmq", (), ("test",)),
-    "acl": ("pacsys-acl", (), ("test",)),
-    "ssh": ("pacsys-ssh", (), ("test",)),
-}
+# Each tests/<folder> with a pacsys-<folder> distribution; beside pacsys-core and the "test"
+# dependency group, some need extras of their distribution or other dependency groups.
+FOLDERS = sorted(p.name for p in (ROOT / "tests").iterdir() if (ROOT / f"pacsys-{p.name}").is_dir())
+EXTRAS = {"core": ("kerberos",), "dpm": ("kerberos",)}
+GROUPS = {"grpc": ("protos",)}
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +45,9 @@ def folder_venv(
 
     def make(folder: str) -> Path:
         if folder not in venvs:
-            distribution, extras, groups = FOLDERS[folder]
+            distribution = f"pacsys-{folder}"
             built = [wheel(name) for name in dict.fromkeys(("pacsys-core", distribution))]
+            extras, groups = EXTRAS.get(folder, ()), ("test", *GROUPS.get(folder, ()))
             venvs[folder] = core_venv(base / folder, built, distribution, extras, groups)
         return venvs[folder]
 
@@ -63,6 +60,11 @@ def _counts(report: Path) -> tuple[int, int]:
     suite = suite if suite.tag == "testsuite" else suite[0]
     bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
     return int(suite.get("tests", 0)) - bad - int(suite.get("skipped", 0)), bad
+
+
+def test_every_distribution_has_a_test_folder() -> None:
+    distributions = sorted(p.name for p in ROOT.glob("pacsys-*") if (p / "pyproject.toml").exists())
+    assert [f"pacsys-{folder}" for folder in FOLDERS] == distributions
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
