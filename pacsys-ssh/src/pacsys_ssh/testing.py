@@ -19,10 +19,11 @@ which stops bash from sourcing root's ``~/.bashrc`` for every command and keeps 
 
 The daemons accept key and password logins, TCP forwarding and internal SFTP (``UsePAM no``,
 ``PermitRootLogin yes``). Key logins use the current user. Password (and GSSAPI) logins use a
-dedicated system user ``pacsys-sshtest`` (home in a temp directory, random password), created
-with ``useradd`` and removed with ``userdel`` on exit, so the current user's password is never
-touched. Needs root (sshd privilege separation, ``useradd``) and the Debian package
-openssh-server; ``/run/sshd`` is created if missing.
+system user of the lab's own, ``pacsys-ssh-<pid>`` (home in a temp directory, random
+password), created with ``useradd`` and removed with ``userdel`` on exit, so the current
+user's password is never touched and labs of concurrent processes do not meet; users left
+by processes that died are removed first. Needs root (sshd privilege separation,
+``useradd``) and the Debian package openssh-server; ``/run/sshd`` is created if missing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -40,10 +42,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["SSHD", "TEST_USER", "SSHDaemon", "SSHLab", "missing_requirement", "ssh_lab"]
+__all__ = ["SSHD", "SSHDaemon", "SSHLab", "missing_requirement", "ssh_lab"]
 
 SSHD = "/usr/sbin/sshd"
-TEST_USER = "pacsys-sshtest"
+_USER_PREFIX = "pacsys-ssh-"  # + the pid of the process whose lab it is
 _START_TIMEOUT = 15.0
 _COMMAND_TIMEOUT = 30.0
 
@@ -217,34 +219,54 @@ LogLevel INFO
         return config
 
 
-@contextlib.contextmanager
-def _test_user(home: Path) -> Iterator[str]:
-    """Create (or take over a stale) ``pacsys-sshtest`` with ``home`` and a random password."""
-    password = secrets.token_urlsafe(18)
-    if (
-        subprocess.run(["id", TEST_USER], check=False, capture_output=True, timeout=30).returncode
-        == 0
-    ):
-        _run(["usermod", "-d", str(home), "-s", "/bin/sh", TEST_USER])
-    else:
-        _run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", TEST_USER])
+def _alive(pid: int) -> bool:
     try:
-        shutil.chown(home, TEST_USER, TEST_USER)
-        _run(["chpasswd"], stdin=f"{TEST_USER}:{password}\n")
-        yield password
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _remove_stale_users() -> None:
+    """Delete lab users whose process is gone (killed before it could clean up), and one
+    left under this process' own pid by an earlier process with the same pid."""
+    for entry in pwd.getpwall():
+        pid = entry.pw_name.removeprefix(_USER_PREFIX)
+        if not entry.pw_name.startswith(_USER_PREFIX) or not pid.isdigit():
+            continue
+        if int(pid) == os.getpid() or not _alive(int(pid)):
+            subprocess.run(["userdel", entry.pw_name], check=False, capture_output=True, timeout=30)
+
+
+@contextlib.contextmanager
+def _test_user(home: Path) -> Iterator[tuple[str, str]]:
+    """This process' lab user with ``home`` and a random password: (name, password)."""
+    _remove_stale_users()
+    user = f"{_USER_PREFIX}{os.getpid()}"
+    password = secrets.token_urlsafe(18)
+    _run(["useradd", "-M", "-d", str(home), "-s", "/bin/sh", user])
+    try:
+        shutil.chown(home, user, user)
+        _run(["chpasswd"], stdin=f"{user}:{password}\n")
+        yield user, password
     finally:
-        subprocess.run(["userdel", TEST_USER], check=False, capture_output=True, timeout=30)
+        subprocess.run(["userdel", user], check=False, capture_output=True, timeout=30)
 
 
 @contextlib.contextmanager
 def ssh_lab() -> Iterator[SSHLab]:
-    """The ``jump`` and ``target`` daemons, keys and the test user; all removed on exit."""
+    """The ``jump`` and ``target`` daemons, keys and the test user; all removed on exit.
+
+    One lab per process at a time (the test user is named after the process).
+    """
     problem = missing_requirement()
     if problem is not None:
         raise RuntimeError(problem)
     Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="pacsys-sshd-"))
-    home = Path(tempfile.mkdtemp(prefix="pacsys-sshtest-home-"))
+    home = Path(tempfile.mkdtemp(prefix="pacsys-ssh-home-"))
     try:
         root.chmod(0o755)
         (root / "authorized_keys").mkdir(mode=0o755)
@@ -258,10 +280,10 @@ def ssh_lab() -> Iterator[SSHLab]:
         ]
         login = getpass.getuser()
         authorized = "".join(Path(f"{key}.pub").read_text() for key in keys)
-        with _test_user(home) as password:
-            for user in (login, TEST_USER):
-                (root / "authorized_keys" / user).write_text(authorized)
-            lab = SSHLab(root, bin_dir, *keys, login, TEST_USER, password, home)
+        with _test_user(home) as (user, password):
+            for name in (login, user):
+                (root / "authorized_keys" / name).write_text(authorized)
+            lab = SSHLab(root, bin_dir, *keys, login, user, password, home)
             try:
                 lab.start_daemon("jump")
                 lab.start_daemon("target")
