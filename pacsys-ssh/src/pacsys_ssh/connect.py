@@ -24,6 +24,7 @@ from typing import Any
 import paramiko
 
 from pacsys.errors import AuthenticationError
+from pacsys_ssh._paramiko import Transport
 from pacsys_ssh.errors import SSHConnectionError, SSHError
 from pacsys_ssh.gss import GSSAPIAuthFailed, authenticate_gssapi
 from pacsys_ssh.hops import SSHHop, default_principal
@@ -203,7 +204,7 @@ def _open_hop(
         )
         chain.channels.append(stream)
     try:
-        transport = paramiko.Transport(stream)
+        transport = Transport(stream)
     except BaseException:
         stream.close()
         raise
