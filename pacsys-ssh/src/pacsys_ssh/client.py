@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
-from paramiko.common import cMSG_CHANNEL_REQUEST
-from paramiko.message import Message
 
 from pacsys.errors import AuthenticationError
 from pacsys_ssh._closing import Closing
-from pacsys_ssh._paramiko import ChannelWatch
+from pacsys_ssh._paramiko import ChannelWatch, start_exec
 from pacsys_ssh.acl_session import ACLSession, run_acl_script
 from pacsys_ssh.connect import Chain, connect_chain
 from pacsys_ssh.errors import (
@@ -103,29 +101,6 @@ def _stdout_chunks(
         if ended:
             return
         watch.wait(POLL if remaining is None else min(POLL, remaining))
-
-
-def _start_command(channel: paramiko.Channel, command: str, deadline: float | None) -> bool:
-    """Send an exec request and wait for the server's answer; False if the deadline passed.
-
-    paramiko's ``exec_command`` waits without a limit, so the request is sent here directly.
-    A server refusal raises paramiko's own exception.
-    """
-    message = Message()
-    message.add_byte(cMSG_CHANNEL_REQUEST)
-    message.add_int(channel.remote_chanid)
-    message.add_string("exec")
-    message.add_boolean(True)
-    message.add_string(command)
-    channel._event_pending()
-    channel.transport._send_user_message(message)
-    remaining = _remaining(deadline)
-    if not channel.event.wait(None if remaining is None else max(remaining, 0.0)):
-        return False
-    if channel.event_ready:
-        return True
-    exc = channel.transport.get_exception()
-    raise exc if exc is not None else paramiko.SSHException("Channel closed.")
 
 
 class SSHClient(Closing):
@@ -237,7 +212,7 @@ class SSHClient(Closing):
             raise
         try:
             channel.settimeout(_remaining(deadline))
-            if not _start_command(channel, command, deadline):
+            if not start_exec(channel, command, deadline):
                 raise SSHTimeoutError(
                     f"Command timed out after {timeout}s before the server started it: '{command}'"
                 )
