@@ -1,14 +1,31 @@
-"""paramiko's internals stay in one module."""
+"""paramiko's internals stay in one module, and paramiko stays in the range they were read in."""
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 from pathlib import Path
+
+import paramiko
+from packaging.requirements import Requirement
 
 import pacsys_ssh
 
 PACKAGE = Path(pacsys_ssh.__file__).resolve().parent
 INTERNALS = PACKAGE / "_paramiko.py"
+
+
+def test_installed_paramiko_is_in_the_declared_range() -> None:
+    """A new paramiko is a deliberate change: re-read its internals, then widen the range."""
+    (requirement,) = [
+        Requirement(line)
+        for line in importlib.metadata.requires("pacsys-ssh") or []
+        if Requirement(line).name == "paramiko"
+    ]
+    assert any(spec.operator in {"<", "<="} for spec in requirement.specifier), requirement
+    assert requirement.specifier.contains(paramiko.__version__), (
+        f"paramiko {paramiko.__version__} is outside pacsys-ssh's range {requirement}"
+    )
 
 
 def _private_uses(path: Path) -> list[str]:
