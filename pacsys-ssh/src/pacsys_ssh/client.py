@@ -288,6 +288,8 @@ class SSHClient(Closing):
         """Start ``command`` with stdin left open; the caller owns (and closes) the channel.
 
         ``timeout`` bounds the start and becomes the channel timeout for reads and writes.
+        Wait on it with its blocking reads or :meth:`remote_process`, not ``select()``:
+        paramiko's ``Channel.fileno()`` pipe can break the connection when the channel closes.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         channel = self._open_session(command, timeout, deadline)

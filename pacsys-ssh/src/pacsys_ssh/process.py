@@ -60,9 +60,12 @@ class RemoteProcess(Closing):
             self._channel.recv_stderr(CHUNK)
 
     def _ended(self) -> bool:
-        """No more output will come (end of file or closed). Check it *before* draining the
-        buffers: output that arrived before the end is then in them. (The exit status alone
-        is no end: the server may send it while output still waits for window space.)"""
+        """True once no more output will come (end of file, or closed).
+
+        Check it before draining the buffers, so that output which arrived before the end is
+        in them. The exit status alone is no end: the server may send it while output still
+        waits for window space.
+        """
         return self._channel.eof_received or self._channel.closed
 
     def _tail(self) -> bytes:
