@@ -1,4 +1,4 @@
-"""Shared test fixtures: isolated pacsys global state and a real MIT KDC."""
+"""Shared test fixtures: isolated pacsys global state, a real MIT KDC, real sshd daemons."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--fuzz", action="store_true", help="run property and fuzz tests with >= 10,000 inputs each"
     )
+    parser.addoption(
+        "--isolated-run",
+        action="store_true",
+        help="tests/integration/test_isolation.py runs each folder's tests (not only collects "
+        "them) in a venv holding only its distribution (scripts/test-isolated)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,10 +65,13 @@ _KERBEROS_FIXTURES = {"kdc", "kerberos_user", "no_kerberos_ticket", "service_key
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use a Kerberos fixture get the ``kerberos`` marker (so -m selects them)."""
+    """Tests that use a Kerberos or sshd fixture get the ``kerberos`` or ``sshd`` marker."""
     for item in items:
-        if _KERBEROS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        fixtures = getattr(item, "fixturenames", ())
+        if _KERBEROS_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.kerberos)
+        if "ssh_lab" in fixtures:
+            item.add_marker(pytest.mark.sshd)
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +150,18 @@ def service_keytab(kdc: Any, _service_keytabs: dict[str, Path]) -> Any:
         return path
 
     return make
+
+
+# -- SSH: real OpenSSH daemons on loopback (pacsys_ssh.testing) ----------------------------
+
+
+@pytest.fixture(scope="session")
+def ssh_lab() -> Iterator[Any]:
+    """The ``jump`` and ``target`` sshd daemons, keys and a password user (an ``SSHLab``)."""
+    from pacsys_ssh.testing import missing_requirement, ssh_lab
+
+    problem = missing_requirement()
+    if problem is not None:
+        pytest.skip(problem)
+    with ssh_lab() as lab:
+        yield lab

@@ -73,10 +73,6 @@ def fake_plugin():
         ({"default_timeout": True}, "default_timeout must be a positive finite number or None"),
         ({"backend": "nosuch"}, "Invalid backend 'nosuch', must be one of"),
         ({"auth": "password"}, "auth string must be one of"),
-        (
-            {"backend": "fake", "role": "testing"},
-            "role is only used by the Roley and DPM backends, not 'fake'",
-        ),
         ({"backend": "strict"}, "strict backend requires KerberosAuth"),
         ({"backend": "roley", "auth": pacsys.JWTAuth("a.b.c")}, "Roley backend does not use auth"),
     ],
@@ -86,6 +82,13 @@ def test_configure_rejects_bad_values_before_changing_anything(kwargs, message) 
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         pacsys.configure(**kwargs)
     assert _simple.current_settings().value("dpm_host") == "before.example"
+
+
+def test_role_for_a_backend_without_roles_names_those_with_roles() -> None:
+    # "the Roley and DPM backends" when pacsys-dpm is installed too
+    message = r"role is only used by the Roley( and DPM)? backends?, not 'fake'"
+    with pytest.raises(ValueError, match=message):
+        pacsys.configure(backend="fake", role="testing")
 
 
 def test_configure_rejects_wrong_auth_kind() -> None:

@@ -535,3 +535,11 @@ def test_bad_policy_files(tmp_path: Path, content: str, match: str) -> None:
     config.write_text(content)
     with pytest.raises(ValueError, match=match):
         load_policies(config)
+
+
+def test_pacsys_supervised_reexports_the_server() -> None:
+    import pacsys.supervised
+    import pacsys_grpc.supervised
+
+    assert pacsys.supervised.SupervisedServer is SupervisedServer
+    assert pacsys.supervised.__all__ == pacsys_grpc.supervised.__all__

@@ -14,6 +14,19 @@ from pacsys_ssh.client import SSHClient
 from pacsys_ssh.errors import SSHConnectionError, SSHError
 from pacsys_ssh.hops import SSHHop, normalize_hops
 
+
+def test_seed_paths_reexport_the_ssh_modules() -> None:
+    import pacsys.acl_session
+    import pacsys.ssh
+    import pacsys_ssh.acl_session
+    import pacsys_ssh.client
+
+    assert pacsys.ssh.SSHClient is SSHClient
+    assert pacsys.ssh.__all__ == pacsys_ssh.client.__all__
+    assert pacsys.acl_session.ACLSession is pacsys_ssh.acl_session.ACLSession
+    assert pacsys.acl_session.__all__ == pacsys_ssh.acl_session.__all__
+
+
 # -- hop validation (no network) ---------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 
@@ -96,6 +97,76 @@ def test_exec_stream_early_stop_closes_channel(client: SSHClient) -> None:
     transport = client._final_transport()
     channels = list(transport._channels.values())
     assert channels and all(channel.closed for channel in channels)
+
+
+# Where the stream is when it is closed: (command, lines to read first).
+EARLY_STOPS = {
+    # the first line came, the bulk of the output starts while the stream closes
+    "before output": ("echo start; yes | head -c 300000", 1),
+    "mid-output": ("yes | head -c 300000", 3),
+    # "b" has no newline: the stream yields it after end of file, before the exit status
+    "after EOF": ("printf 'a\\nb'", 2),
+}
+
+
+@pytest.mark.parametrize("moment", EARLY_STOPS)
+def test_closing_one_stream_early_keeps_the_connection(client: SSHClient, moment: str) -> None:
+    """Closing a channel while its data arrives must not break the other channels.
+
+    The transport thread wakes waiters on each arriving packet; a close racing with that
+    used to kill the whole transport ("Socket exception: Bad file descriptor"). A race:
+    four threads open and close streams at once, many times, so that a regression shows;
+    a ``cat`` on another channel of the same client must answer throughout.
+    """
+    command, lines = EARLY_STOPS[moment]
+    errors: list[BaseException] = []
+
+    def close_early() -> None:
+        try:
+            for _ in range(60):
+                stream = client.exec_stream(command, timeout=10)
+                for _ in range(lines):
+                    next(stream)
+                stream.close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    with client.remote_process("cat", timeout=10) as other:
+        workers = [threading.Thread(target=close_early, name=f"test-close-{i}") for i in range(4)]
+        for worker in workers:
+            worker.start()
+        for i in itertools.count():
+            other.send_line(f"ping {i}")
+            assert other.read_until(f"ping {i}\n".encode(), timeout=10) == b""
+            if not any(worker.is_alive() for worker in workers):
+                break
+        for worker in workers:
+            worker.join(10)
+    assert errors == []
+    assert client.exec("echo alive", timeout=10).stdout == "alive\n"
+
+
+def test_input_for_a_command_that_exits_at_once(client: SSHClient) -> None:
+    """The command may end before its input is sent: the result still comes, the connection
+    stays (data sent after the server closed the channel used to make it drop all)."""
+    results: list[CommandResult] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(40):
+                results.append(client.exec("exit 3", timeout=10, input="x" * 100_000))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run, name=f"test-input-{i}") for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert errors == []
+    assert [result.exit_code for result in results] == [3] * 160
+    assert client.exec("echo alive", timeout=10).stdout == "alive\n"
 
 
 def test_concurrent_first_use_builds_one_chain(key_hop) -> None:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import paramiko
-from paramiko.common import cMSG_CHANNEL_REQUEST
-from paramiko.message import Message
 
 from pacsys.errors import AuthenticationError
 from pacsys_ssh._closing import Closing
+from pacsys_ssh._paramiko import ChannelWatch, start_exec
 from pacsys_ssh.acl_session import ACLSession, run_acl_script
 from pacsys_ssh.connect import Chain, connect_chain
 from pacsys_ssh.errors import (
@@ -29,7 +28,7 @@ from pacsys_ssh.errors import (
     SSHTimeoutError,
 )
 from pacsys_ssh.hops import HopSpec, SSHHop, default_principal, normalize_hops
-from pacsys_ssh.process import RemoteProcess, wait_readable
+from pacsys_ssh.process import RemoteProcess
 from pacsys_ssh.sftp import SFTPSession
 from pacsys_ssh.tunnel import Tunnel
 
@@ -79,51 +78,29 @@ def _timed_out(command: str, timeout: float | None) -> str:
 
 
 def _stdout_chunks(
-    channel: paramiko.Channel, stderr: bytearray, deadline: float | None, timeout_message: str
+    watch: ChannelWatch, stderr: bytearray, deadline: float | None, timeout_message: str
 ) -> Iterator[bytes]:
     """Yield stdout chunks until the command has exited and all output is read.
 
-    stderr is appended to ``stderr`` as it arrives; SSHTimeoutError past ``deadline``.
+    stderr is appended to ``stderr`` as it arrives; SSHTimeoutError past ``deadline``. The
+    exit status may arrive before the last output (the server sends it when the process
+    ends, while output can still wait for window space): only end of file ends the output.
     """
+    channel = watch.channel
     while True:
         remaining = _remaining(deadline)
         if remaining is not None and remaining <= 0:
             raise SSHTimeoutError(timeout_message)
+        # read before draining: output that arrived before the end is in the buffers
+        ended = channel.exit_status_ready() and (channel.eof_received or channel.closed)
         while channel.recv_stderr_ready():
             stderr += channel.recv_stderr(CHUNK)
         if channel.recv_ready():
-            chunk = channel.recv(CHUNK)
-            if chunk:
-                yield chunk
-                continue
-        if channel.exit_status_ready() and not (
-            channel.recv_ready() or channel.recv_stderr_ready()
-        ):
+            yield channel.recv(CHUNK)
+            continue
+        if ended:
             return
-        wait_readable(channel, POLL if remaining is None else min(POLL, remaining))
-
-
-def _start_command(channel: paramiko.Channel, command: str, deadline: float | None) -> bool:
-    """Send an exec request and wait for the server's answer; False if the deadline passed.
-
-    paramiko's ``exec_command`` waits without a limit, so the request is sent here directly.
-    A server refusal raises paramiko's own exception.
-    """
-    message = Message()
-    message.add_byte(cMSG_CHANNEL_REQUEST)
-    message.add_int(channel.remote_chanid)
-    message.add_string("exec")
-    message.add_boolean(True)
-    message.add_string(command)
-    channel._event_pending()
-    channel.transport._send_user_message(message)
-    remaining = _remaining(deadline)
-    if not channel.event.wait(None if remaining is None else max(remaining, 0.0)):
-        return False
-    if channel.event_ready:
-        return True
-    exc = channel.transport.get_exception()
-    raise exc if exc is not None else paramiko.SSHException("Channel closed.")
+        watch.wait(POLL if remaining is None else min(POLL, remaining))
 
 
 class SSHClient(Closing):
@@ -235,7 +212,7 @@ class SSHClient(Closing):
             raise
         try:
             channel.settimeout(_remaining(deadline))
-            if not _start_command(channel, command, deadline):
+            if not start_exec(channel, command, deadline):
                 raise SSHTimeoutError(
                     f"Command timed out after {timeout}s before the server started it: '{command}'"
                 )
@@ -255,19 +232,25 @@ class SSHClient(Closing):
         ``timeout`` seconds (None waits forever) and SSHConnectionError when disconnected.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        channel = self._open_session(command, timeout, deadline)
+        watch = ChannelWatch(self._open_session(command, timeout, deadline))
+        channel = watch.channel
         stdout, stderr = bytearray(), bytearray()
         try:
             if input is not None:
-                channel.sendall(input.encode("utf-8"))
+                try:
+                    channel.sendall(input.encode("utf-8"))
+                except OSError:
+                    if not channel.closed:
+                        raise
+                    # the command ended without reading all its input: its result follows
             channel.shutdown_write()
-            for chunk in _stdout_chunks(channel, stderr, deadline, _timed_out(command, timeout)):
+            for chunk in _stdout_chunks(watch, stderr, deadline, _timed_out(command, timeout)):
                 stdout += chunk
             exit_code = channel.recv_exit_status()
         except TimeoutError:
             raise SSHTimeoutError(_timed_out(command, timeout)) from None
         finally:
-            channel.close()
+            watch.close()
         return CommandResult(
             command=command,
             exit_code=exit_code,
@@ -278,22 +261,22 @@ class SSHClient(Closing):
     def exec_stream(self, command: str, timeout: float | None = None) -> Iterator[str]:
         """Yield stdout lines as they arrive; raise SSHCommandError after them on failure."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        channel = self._open_session(command, timeout, deadline)
+        watch = ChannelWatch(self._open_session(command, timeout, deadline))
         stderr = bytearray()
         pending = ""
         try:
-            channel.shutdown_write()
-            for chunk in _stdout_chunks(channel, stderr, deadline, _timed_out(command, timeout)):
+            watch.channel.shutdown_write()
+            for chunk in _stdout_chunks(watch, stderr, deadline, _timed_out(command, timeout)):
                 pending += chunk.decode("utf-8", errors="replace")
                 *lines, pending = pending.split("\n")
                 yield from lines
             if pending:
                 yield pending
-            exit_code = channel.recv_exit_status()
+            exit_code = watch.channel.recv_exit_status()
         except TimeoutError:
             raise SSHTimeoutError(_timed_out(command, timeout)) from None
         finally:
-            channel.close()
+            watch.close()
         if exit_code != 0:
             raise SSHCommandError(command, exit_code, stderr.decode("utf-8", errors="replace"))
 
@@ -305,6 +288,8 @@ class SSHClient(Closing):
         """Start ``command`` with stdin left open; the caller owns (and closes) the channel.
 
         ``timeout`` bounds the start and becomes the channel timeout for reads and writes.
+        Wait on it with its blocking reads or :meth:`remote_process`, not ``select()``:
+        paramiko's ``Channel.fileno()`` pipe can break the connection when the channel closes.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         channel = self._open_session(command, timeout, deadline)

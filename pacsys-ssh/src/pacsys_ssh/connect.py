@@ -24,8 +24,8 @@ from typing import Any
 import paramiko
 
 from pacsys.errors import AuthenticationError
+from pacsys_ssh._paramiko import GSSAPIAuthFailed, Transport, authenticate_gssapi
 from pacsys_ssh.errors import SSHConnectionError, SSHError
-from pacsys_ssh.gss import GSSAPIAuthFailed, authenticate_gssapi
 from pacsys_ssh.hops import SSHHop, default_principal
 
 __all__ = ["KEEPALIVE_INTERVAL", "Chain", "connect_chain", "fingerprint", "load_private_key"]
@@ -203,7 +203,7 @@ def _open_hop(
         )
         chain.channels.append(stream)
     try:
-        transport = paramiko.Transport(stream)
+        transport = Transport(stream)
     except BaseException:
         stream.close()
         raise

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import select
 import time
 from typing import TYPE_CHECKING
 
 import paramiko
 
 from pacsys_ssh._closing import Closing
+from pacsys_ssh._paramiko import ChannelWatch
 from pacsys_ssh.errors import SSHError, SSHTimeoutError
 
 if TYPE_CHECKING:
@@ -22,16 +22,6 @@ POLL = 0.05
 TAIL = 200
 
 
-def wait_readable(channel: paramiko.Channel, timeout: float) -> None:
-    """Block until stdout data/EOF arrives on ``channel`` or ``timeout`` seconds pass."""
-    if timeout <= 0:
-        return
-    try:
-        select.select([channel], [], [], timeout)
-    except (OSError, ValueError):  # channel closed under us: let the caller re-check
-        pass
-
-
 class RemoteProcess(Closing):
     """Persistent interactive process over SSH (no pty). Not thread-safe; does not own ``ssh``.
 
@@ -43,7 +33,8 @@ class RemoteProcess(Closing):
         self._timeout = timeout
         self._buffer = bytearray()
         self._closed = False
-        self._channel = ssh.open_channel(command, timeout=timeout)
+        self._watch = ChannelWatch(ssh.open_channel(command, timeout=timeout))
+        self._channel = self._watch.channel
 
     @property
     def channel(self) -> paramiko.Channel:
@@ -68,6 +59,15 @@ class RemoteProcess(Closing):
         while self._channel.recv_stderr_ready():
             self._channel.recv_stderr(CHUNK)
 
+    def _ended(self) -> bool:
+        """True once no more output will come (end of file, or closed).
+
+        Check it before draining the buffers, so that output which arrived before the end is
+        in them. The exit status alone is no end: the server may send it while output still
+        waits for window space.
+        """
+        return self._channel.eof_received or self._channel.closed
+
     def _tail(self) -> bytes:
         return bytes(self._buffer[-TAIL:])
 
@@ -81,16 +81,6 @@ class RemoteProcess(Closing):
             what = f" waiting for marker {marker!r}" if marker is not None else ""
             raise SSHError(f"Buffer exceeded {BUFFER_CAP} bytes{what}")
         return True
-
-    def _ended(self) -> bool:
-        """True when the process ended and every byte it wrote has been received.
-
-        The end is observed first, pending data second: the channel delivers data before its
-        end, so data that raced in between is seen (and read by the caller's next turn).
-        """
-        channel = self._channel
-        ended = channel.closed or channel.eof_received or channel.exit_status_ready()
-        return ended and not channel.recv_ready()
 
     def read_until(self, marker: bytes, timeout: float | None = None) -> bytes:
         """Return the bytes before the first ``marker``; the marker is consumed.
@@ -114,33 +104,35 @@ class RemoteProcess(Closing):
                     f"Timed out waiting for marker {marker!r} after {limit}s "
                     f"(buffer tail: {self._tail()!r})"
                 )
+            ended = self._ended()
             self._drain_stderr()
             if self._channel.recv_ready():
                 if not self._receive(marker):
                     raise SSHError(f"Channel closed while waiting for marker {marker!r}")
                 continue
-            if self._ended():
+            if ended:
                 raise SSHError(
                     f"Process exited while waiting for marker {marker!r} "
                     f"(buffer tail: {self._tail()!r})"
                 )
-            wait_readable(self._channel, min(POLL, remaining))
+            self._watch.wait(min(POLL, remaining))
 
     def read_for(self, seconds: float) -> bytes:
         """Collect output for ``seconds`` (less if the process ends) and return the buffer."""
         deadline = time.monotonic() + seconds
         while True:
+            ended = self._ended()
             self._drain_stderr()
             if self._channel.recv_ready():
                 if not self._receive(None):
                     break
                 continue
-            if self._ended():
+            if ended:
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            wait_readable(self._channel, min(POLL, remaining))
+            self._watch.wait(min(POLL, remaining))
         result = bytes(self._buffer)
         self._buffer.clear()
         return result
@@ -151,7 +143,7 @@ class RemoteProcess(Closing):
             return
         self._closed = True
         try:
-            self._channel.close()
+            self._watch.close()
         except Exception:
             pass
 

@@ -17,6 +17,7 @@ import threading
 import paramiko
 
 from pacsys_ssh._closing import Closing
+from pacsys_ssh._paramiko import ChannelWatch
 
 __all__ = ["Tunnel"]
 
@@ -124,19 +125,21 @@ class Tunnel(Closing):
             )
             local.close()
             return
+        watch = ChannelWatch(channel)
         try:
-            self._pump(local, channel)
+            self._pump(local, watch)
         except Exception:
             logger.debug("tunnel %d relay ended with an error", self.local_port, exc_info=True)
         finally:
-            channel.close()
+            watch.close()
             local.close()
 
-    def _pump(self, local: socket.socket, channel: paramiko.Channel) -> None:
+    def _pump(self, local: socket.socket, watch: ChannelWatch) -> None:
         """Copy bytes both ways, passing each side's end-of-file on as a half close."""
+        channel = watch.channel
         with selectors.DefaultSelector() as selector:
             selector.register(local, selectors.EVENT_READ)
-            selector.register(channel, selectors.EVENT_READ)
+            selector.register(watch, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             open_sides = 2
             while open_sides and not self._stopped.is_set():
@@ -151,12 +154,13 @@ class Tunnel(Closing):
                         selector.unregister(local)
                         channel.shutdown_write()
                         open_sides -= 1
-                if channel in ready:
-                    data = channel.recv(CHUNK)
-                    if data:
-                        local.sendall(data)
-                    else:
-                        selector.unregister(channel)
+                if watch in ready:
+                    watch.reset()
+                    ended = channel.eof_received or channel.closed  # before draining: no loss
+                    while channel.recv_ready():
+                        local.sendall(channel.recv(CHUNK))
+                    if ended:
+                        selector.unregister(watch)
                         local.shutdown(socket.SHUT_WR)
                         open_sides -= 1
 

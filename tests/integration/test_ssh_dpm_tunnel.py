@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
+import pacsys
+from pacsys.sim import SimBackend
+from pacsys_dpm.server import DPMServer
 from pacsys_ssh.client import SSHClient
-
-sim = pytest.importorskip("pacsys.sim")
-dpm_server = pytest.importorskip("pacsys_dpm.server")
 
 
 @pytest.fixture
-def dpm_behind_ssh() -> Iterator[Any]:
-    backend = sim.SimBackend()
-    try:
-        with dpm_server.DPMServer(backend, port=0) as server:
-            yield server
-    finally:
-        backend.close()
+def dpm_behind_ssh() -> Iterator[DPMServer]:
+    with SimBackend() as backend, DPMServer(backend, port=0) as server:
+        yield server
 
 
-def test_dpm_read_through_tunnel(client: SSHClient, dpm_behind_ssh: Any) -> None:
-    import pacsys
-
-    with client.forward(0, "127.0.0.1", dpm_behind_ssh.port) as tunnel:
+def test_dpm_read_through_tunnel(ssh_client: SSHClient, dpm_behind_ssh: DPMServer) -> None:
+    with ssh_client.forward(0, "127.0.0.1", dpm_behind_ssh.port) as tunnel:
         backend = pacsys.dpm(host="127.0.0.1", port=tunnel.local_port, timeout=10)
         try:
             reading = backend.get("M:OUTTMP", timeout=10)

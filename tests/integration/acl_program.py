@@ -1,7 +1,7 @@
 """An ``acl`` program for the SSH tests: pacsys's ACL interpreter over the simulator.
 
-Installed as ``acl`` on the sshd sessions' PATH by a wrapper (see conftest.py), following
-docs/protocols/acl.md §12.2:
+Installed as ``acl`` on the sshd sessions' PATH by a wrapper (the ``ssh_client`` fixture in
+conftest.py), behaving as the real program does over SSH (docs/protocols/acl.md):
 
 * ``acl <file>``: for each script line print ``\\nACL> <line>\\n\\n``, then the line's
   output followed by ``\\n\\n``; finally ``\\nACL> \\n``. Variables live for the whole file.
