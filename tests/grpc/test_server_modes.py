@@ -252,7 +252,7 @@ def test_only_reads_the_server_ends_use_single_threaded_unary_stream() -> None:
 def test_close_leaves_nothing(drf: str) -> None:
     """A read the server ends, one the client cancels, then a stream: close() frees all."""
     from pacsys.sim import SimBackend
-    from pacsys.testing.resources import leaves_nothing
+    from pacsys.testing.resources import PROCESS_WIDE_THREADS, leaves_nothing
     from pacsys_grpc.backend import GRPCBackend
 
     def session(port: int) -> None:
@@ -265,5 +265,6 @@ def test_close_leaves_nothing(drf: str) -> None:
     with SimBackend() as sim, SupervisedServer(sim, port=0, host="127.0.0.1") as server:
         session(server.port)  # the server's own threads start on first use and stay
         for _ in range(3):
-            with leaves_nothing():
+            # The server's worker pool may grow by a thread when it gets busier: the server's.
+            with leaves_nothing(allow_threads=(*PROCESS_WIDE_THREADS, r"pacsys-supervised_\d+")):
                 session(server.port)

@@ -10,6 +10,7 @@ and a table of the results ends the report.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -25,6 +26,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = sorted(p.name for p in (ROOT / "tests").iterdir() if (ROOT / f"pacsys-{p.name}").is_dir())
 EXTRAS = {"core": ("kerberos",), "dpm": ("kerberos",)}
 GROUPS = {"grpc": ("protos",)}
+
+
+def _workspace_dependencies(distribution: str) -> list[str]:
+    """The pacsys distributions ``distribution`` itself depends on (pacsys-acnet: pacsys-dpm)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / distribution / "pyproject.toml").read_text())["project"]
+    names = (re.match(r"[A-Za-z0-9_.-]+", spec) for spec in project.get("dependencies", []))
+    return [m.group(0) for m in names if m and m.group(0).startswith("pacsys-")]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +54,8 @@ def folder_venv(
     def make(folder: str) -> Path:
         if folder not in venvs:
             distribution = f"pacsys-{folder}"
-            built = [wheel(name) for name in dict.fromkeys(("pacsys-core", distribution))]
+            names = ("pacsys-core", *_workspace_dependencies(distribution), distribution)
+            built = [wheel(name) for name in dict.fromkeys(names)]
             extras, groups = EXTRAS.get(folder, ()), ("test", *GROUPS.get(folder, ()))
             venvs[folder] = core_venv(base / folder, built, distribution, extras, groups)
         return venvs[folder]

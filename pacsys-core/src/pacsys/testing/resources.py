@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["leaves_nothing", "open_sockets"]
+__all__ = ["PROCESS_WIDE_THREADS", "leaves_nothing", "open_sockets"]
 
 #: Threads some libraries start once per process and never stop (grpc's poller).
 PROCESS_WIDE_THREADS: tuple[str, ...] = (r"_poll_wrapper", r"Thread-\d+ \(_poll_wrapper\)")
