@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -65,11 +66,14 @@ class Transport(paramiko.Transport):
     """A paramiko Transport that never sends a channel's data or EOF after its CLOSE.
 
     paramiko decides what a channel sends under the channel's lock but sends it after
-    releasing it. When the server closes a channel, the transport thread answers with CLOSE,
-    and a data or EOF message that a user thread had prepared just before can leave after
-    that CLOSE; the server has then forgotten the channel and drops the whole connection.
-    Here deciding and sending happen under one lock, and a channel's data, EOF or request
-    prepared after it was closed is dropped (the closed channel would discard it anyway).
+    releasing it. When the server closes a channel, the transport thread marks it closed and
+    answers with CLOSE; a data or EOF message that a user thread had prepared just before
+    could leave after that CLOSE, when the server has forgotten the channel (it then drops
+    the whole connection) or given its number to a new channel (which would get the data).
+    Here sending happens under one lock, and the data, EOF or request of a channel that is
+    closed by then is dropped (the closed channel would discard it anyway). The channel is
+    the ``Channel`` method's ``self`` that sends the message: paramiko's channels send
+    their messages only from their own methods.
     """
 
     def __init__(self, sock: Any) -> None:
@@ -77,19 +81,15 @@ class Transport(paramiko.Transport):
         self._wire_lock = threading.Lock()
 
     def _send_user_message(self, data: Message) -> None:
-        head = data.asbytes()[:5]
-        kind, channel_id = head[0], int.from_bytes(head[1:5], "big")
+        sender = sys._getframe(1).f_locals.get("self")
         with self._wire_lock:
-            if kind in _AFTER_CLOSE_FATAL and not self._is_open(channel_id):
+            if (
+                isinstance(sender, paramiko.Channel)
+                and sender.closed
+                and data.asbytes()[0] in _AFTER_CLOSE_FATAL
+            ):
                 return
             super()._send_user_message(data)
-
-    def _is_open(self, remote_id: int) -> bool:
-        """Is a channel with this server-side id open (not closed by either side)?"""
-        return any(
-            channel.remote_chanid == remote_id and not channel.closed
-            for channel in self._channels.values()
-        )
 
 
 # -- waiting on a channel ----------------------------------------------------------------
