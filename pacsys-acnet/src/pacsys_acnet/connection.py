@@ -1,9 +1,10 @@
 """Sync connections to acnetd over TCP (the acsys-proxy bridge) and UDP (a local daemon).
 
-Thin drivers of :class:`~pacsys_acnet.base.SyncConnection`, see docs/protocols/acnet.md
-§1 and §11: one reader thread per connection moves bytes into the engine, sends the next
-queued command, runs the keepalive and calls handlers. Handlers run on that thread, never
-concurrently; blocking methods refuse to run there (RuntimeError): they would wait on it.
+Thin drivers of :class:`~pacsys_acnet.base.SyncConnection`, see
+docs/protocols/acnet.md §1 and §11: one reader thread per connection moves bytes into the
+engine, sends the next queued command, runs the keepalive and calls handlers. Handlers run
+on that thread, never concurrently; blocking methods refuse to run there (RuntimeError):
+they would wait on it.
 """
 
 from __future__ import annotations
@@ -216,5 +217,7 @@ class AcnetConnectionUDP(_Threaded):
     def _shut(self) -> None:
         for sock in (self._data, self._cmd):
             if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes the reader's select()
                 sock.close()
         self._data = self._cmd = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from pacsys_acnet.base import SyncConnection
-from pacsys_acnet.protocol import Pending
+from pacsys_acnet.protocol import Event, Pending
 
 __all__ = ["MemoryConnection", "Peer"]
 
@@ -45,6 +45,17 @@ class MemoryConnection(SyncConnection):
         super().__init__("memory", 0, name, vnode=vnode)
         self._peer = peer
         self._open = False
+        self._depth = 0  # handlers running
+
+    def _handle(self, events: list[Event]) -> None:
+        self._depth += 1
+        try:
+            super()._handle(events)
+        finally:
+            self._depth -= 1
+
+    def _in_handler(self) -> bool:
+        return self._depth > 0
 
     def _start(self) -> tuple[int, int]:
         self._open = True

@@ -20,7 +20,7 @@ def pacsys_servers() -> list[ServerSpec]:
         ServerSpec(
             "acnet",
             "pacsys_acnet.server:AcnetServer",
-            "acnetd emulator behind its TCP bridge (RETDAT, GETS32, FTPMAN, task routing)",
+            "acnetd emulator, TCP bridge and UDP (RETDAT, GETS32, FTPMAN, DPMD, task routing)",
             option="--acnet-port",
             option_kwarg="port",
             option_type=int,
