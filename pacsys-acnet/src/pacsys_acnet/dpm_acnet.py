@@ -48,7 +48,6 @@ __all__ = ["DPMAcnet", "DPMError", "DPMList", "DPMReading"]
 log = logging.getLogger("pacsys_acnet.dpm_acnet")
 MAX_QUEUED = 10000
 REQUEST_TIMEOUT = 5.0  # s, each single request (the wait adds one second)
-Sink = Callable[[DPMReading], None]
 
 
 def _decode(data: bytes) -> Any:
@@ -61,22 +60,22 @@ def _decode(data: bytes) -> Any:
 class DPMList:
     """One DPM list at ``node`` on a connected sync connection.
 
-    Readings of the list go to ``sink`` (on the connection's thread); ``on_end`` gets the
-    status that ended the list's stream (a final reply, a lost connection).
+    Every decoded message of the list's stream (data, Status, DeviceInfo, ...) goes to
+    ``on_message`` on the connection's thread; ``on_end`` gets the status that ended the
+    stream (a final reply, a lost connection).
     """
 
     def __init__(
         self,
         connection: Any,
         node: int,
-        sink: Sink,
+        on_message: Callable[[Any], None],
         on_end: Callable[[int], None] | None = None,
     ) -> None:
         self._connection = connection
         self._node = node
-        self._sink = sink
+        self._on_message = on_message
         self._on_end = on_end
-        self._meta: dict[int, dict[str, Any]] = {}
         self._opened = threading.Event()
         self._open_error: str | None = None
         self._list_id: int | None = None
@@ -129,9 +128,7 @@ class DPMList:
         elif not self._opened.is_set():
             self._fail_open(f"expected OpenList, got {type(message).__name__}")
         else:
-            reading = reading_from_reply(message, self._meta)
-            if reading is not None:
-                self._sink(reading)
+            self._on_message(message)
 
     def _fail_open(self, error: str) -> None:
         self._open_error = error
@@ -148,19 +145,45 @@ class DPMList:
 
     def request(self, message: Any, expect: type | None = None) -> Any:
         """One single request; its decoded reply (``expect`` checks the reply's type)."""
-        done = threading.Event()
-        got: list[Any] = []
-        context = self._connection.request_single(
-            self._node,
-            DPM_TASK,
-            encode_message(message),
-            lambda reply: (got.append(reply), done.set()),
-            timeout=int(REQUEST_TIMEOUT * 1000),
-        )
-        if not done.wait(REQUEST_TIMEOUT + 1.0):
-            context.cancel()
-            raise DPMError(-1, f"Timeout waiting for the {type(message).__name__} reply")
-        reply = got[0]
+        return self.requests([message], expect)[0]
+
+    def requests(self, messages: list[Any], expect: type | None = None) -> list[Any]:
+        """Single requests sent back to back, then their decoded replies, in order.
+
+        A negative ACNET status, an undecodable reply, an unexpected type or a negative
+        ``status`` field raises DPMError (after every reply came or the wait ended).
+        """
+        done = threading.Semaphore(0)
+        replies: dict[int, Any] = {}
+
+        def handler(index: int) -> Callable[[Any], None]:
+            def on_reply(reply: Any) -> None:
+                replies[index] = reply
+                done.release()
+
+            return on_reply
+
+        contexts = [
+            self._connection.request_single(
+                self._node,
+                DPM_TASK,
+                encode_message(message),
+                handler(i),
+                timeout=int(REQUEST_TIMEOUT * 1000),
+            )
+            for i, message in enumerate(messages)
+        ]
+        deadline = time.monotonic() + REQUEST_TIMEOUT + 1.0
+        for _ in messages:
+            if not done.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                for context in contexts:
+                    context.cancel()
+                name = type(messages[len(replies)]).__name__
+                raise DPMError(-1, f"Timeout waiting for the {name} reply")
+        return [self._check(message, replies[i], expect) for i, message in enumerate(messages)]
+
+    @staticmethod
+    def _check(message: Any, reply: Any, expect: type | None) -> Any:
         if reply.status < 0:
             raise DPMError(reply.status, f"DPM request failed with status {reply.status}")
         decoded = _decode(reply.data)
@@ -172,15 +195,20 @@ class DPMList:
         return decoded
 
     def add_entry(self, tag: int, drf: str) -> None:
-        if isinstance(tag, bool) or not isinstance(tag, int):
-            raise TypeError("tag must be an integer")
-        if not isinstance(drf, str):
-            raise TypeError("drf must be a string")
-        self.request(AddToListRequest(self.list_id, tag, drf), AddToListReply)
+        self.add_entries([(tag, drf)])
+
+    def add_entries(self, entries: list[tuple[int, str]]) -> None:
+        """AddToList for each ``(tag, drf)``, pipelined."""
+        for tag, drf in entries:
+            if isinstance(tag, bool) or not isinstance(tag, int):
+                raise TypeError("tag must be an integer")
+            if not isinstance(drf, str):
+                raise TypeError("drf must be a string")
+        list_id = self.list_id
+        self.requests([AddToListRequest(list_id, t, d) for t, d in entries], AddToListReply)
 
     def remove_entry(self, tag: int) -> None:
         self.request(RemoveFromListRequest(self.list_id, tag), RemoveFromListReply)
-        self._meta.pop(tag, None)
 
     def start(self, model: str | None = None) -> None:
         self.request(StartListRequest(self.list_id, model or None), StartListReply)
@@ -190,7 +218,6 @@ class DPMList:
 
     def clear(self) -> None:
         self.request(ClearListRequest(self.list_id), ListStatusReply)
-        self._meta.clear()
 
     def close(self) -> None:
         """Cancel the OpenList request: DPM drops the list."""
@@ -224,6 +251,7 @@ class DPMAcnet:
         self._ended: int | None = None
         self._active = False
         self._tags: set[int] = set()
+        self._meta: dict[int, dict[str, Any]] = {}
 
     @property
     def list_id(self) -> int:
@@ -247,6 +275,7 @@ class DPMAcnet:
             self._queue.clear()
             self._ended = None
         self._tags.clear()
+        self._meta.clear()
         if self._given is not None:
             self._connection = self._given
         else:
@@ -256,7 +285,7 @@ class DPMAcnet:
         try:
             self._connection.connect()
             node = self._connection.get_node(self._dpm_node)
-            self._list = DPMList(self._connection, node, self._enqueue, self._terminate)
+            self._list = DPMList(self._connection, node, self._on_message, self._terminate)
             self._list.open()
         except BaseException:
             self.close()
@@ -273,7 +302,10 @@ class DPMAcnet:
             connection.close()
         self._active = False
 
-    def _enqueue(self, reading: DPMReading) -> None:
+    def _on_message(self, message: Any) -> None:
+        reading = reading_from_reply(message, self._meta)
+        if reading is None:
+            return
         with self._cond:
             if self._ended is None and len(self._queue) < MAX_QUEUED:
                 self._queue.append(reading)
@@ -293,6 +325,7 @@ class DPMAcnet:
     def remove_entry(self, tag: int) -> None:
         self._dpm().remove_entry(tag)
         self._tags.discard(tag)
+        self._meta.pop(tag, None)
 
     def start(self, model: str | None = None) -> None:
         self._dpm().start(model)
@@ -308,6 +341,7 @@ class DPMAcnet:
     def clear_list(self) -> None:
         self._dpm().clear()
         self._tags.clear()
+        self._meta.clear()
 
     def _next(self, timeout: float | None) -> DPMReading | None:
         with self._cond:
