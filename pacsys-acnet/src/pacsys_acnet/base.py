@@ -118,6 +118,8 @@ class SyncConnection:
                 waiter = event.packet.waiter
                 if isinstance(waiter, threading.Event):
                     waiter.set()
+                elif waiter is not None:
+                    waiter(event.packet)
                 continue
             try:
                 event.handler(event.packet)
@@ -205,6 +207,33 @@ class SyncConnection:
             )
         )
         return AcnetRequestContext(self, request)
+
+    def start_request(
+        self,
+        node: int,
+        task: str,
+        data: bytes,
+        reply_handler: Callable[[Any], Any],
+        multiple_reply: bool = False,
+        timeout: int = c.DEFAULT_TIMEOUT,
+        on_ack: Callable[[Pending], Any] | None = None,
+    ) -> AcnetRequestContext:
+        """:meth:`send_request` without waiting for the ACK (never blocks).
+
+        ``on_ack(pending)`` runs on the handlers' thread when the ACK came (``pending.error``
+        says if the request failed); replies reach ``reply_handler`` after it. The context's
+        ``request_id`` is -1 until then; cancelling earlier sends CANCEL right after the ACK.
+        """
+        with self._lock:
+            pending = self._engine.send_request(
+                node, task, data, reply_handler, multiple_reply, timeout
+            )
+            pending.waiter = on_ack
+        if not pending.finished:
+            self._pump()
+        elif on_ack is not None:
+            on_ack(pending)  # the connection was already lost: no ACK will come
+        return AcnetRequestContext(self, pending.subject)
 
     def request_single(
         self,

@@ -48,27 +48,40 @@ __all__ = [
 
 log = logging.getLogger("pacsys_acnet.ftp")
 FTPMAN = "FTPMAN"
+MAX_PIPELINED = 16  # retrieve requests in flight at once
 _ftp_counter = itertools.count(1)
 _snap_counter = itertools.count(1)
 
 
 class _Waiter:
-    """A queue of replies with a condition, shared by the handles below."""
+    """The replies of one request (sent without waiting for its ACK), and its ACK's failure."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.replies: collections.deque[Any] = collections.deque()
+        self.error: BaseException | None = None
 
     def put(self, reply: Any) -> None:
         with self.cond:
             self.replies.append(reply)
             self.cond.notify_all()
 
+    def acked(self, pending: Any) -> None:
+        if pending.error is not None:
+            with self.cond:
+                self.error = pending.error
+                self.cond.notify_all()
+
     def get(self, timeout: float) -> Any:
+        """The next reply, None after ``timeout``; the ACK's error when it failed."""
         with self.cond:
-            if not self.replies:
+            if not self.replies and self.error is None:
                 self.cond.wait(timeout)
-            return self.replies.popleft() if self.replies else None
+            if self.replies:
+                return self.replies.popleft()
+            if self.error is not None:
+                raise self.error
+            return None
 
 
 def _first_reply(waiter: _Waiter, timeout: float, context: Any) -> Any:
@@ -237,21 +250,23 @@ class SnapshotHandle:
                     return False
                 self._cond.wait(left)
 
-    def retrieve_samples(
+    def _page(
         self,
-        device_index: int = 0,
-        num_points: int | None = None,
-        point_number: int = -1,
-        has_timestamps: bool | None = None,
-        skip_first_point: bool | None = None,
-        timeout: float = 5.0,
-    ) -> Samples:
-        """One page of a device's points as arrays (see :meth:`retrieve`)."""
+        device_index: int,
+        num_points: int | None,
+        point_number: int,
+        has_timestamps: bool | None,
+        skip_first_point: bool | None,
+    ) -> tuple[bytes, bool, bool]:
+        """One retrieve request: its payload, whether points carry timestamps, whether the
+        page's first point is the metadata point to drop."""
         info = self.snap_class_info
         limit = info.retrieval_max if info is not None and info.retrieval_max else 512
         count = limit if num_points is None else num_points
         if not 0 < count <= limit:
             raise ValueError(f"num_points must be 1..{limit}, got {count}")
+        if not 0 <= device_index < len(self.devices):
+            raise IndexError(f"device_index must be 0..{len(self.devices) - 1}")
         stamps = (
             (info.has_timestamps if info is not None else True)
             if has_timestamps is None
@@ -269,10 +284,28 @@ class SnapshotHandle:
         if sequential:
             self._sequential.add(device_index)
         payload = codec.build_retrieve_request(self._task, device_index + 1, count, point_number)
-        reply = self._client._single(self._node, payload, timeout)
+        return payload, stamps, skip
+
+    def _parse(self, reply: Any, device_index: int, stamps: bool, skip: bool) -> Samples:
         if reply.status < 0:
             raise AcnetError(reply.status, "Snapshot retrieve failed")
         return codec.parse_snapshot_data_reply(reply.data, self.devices[device_index], stamps, skip)
+
+    def retrieve_samples(
+        self,
+        device_index: int = 0,
+        num_points: int | None = None,
+        point_number: int = -1,
+        has_timestamps: bool | None = None,
+        skip_first_point: bool | None = None,
+        timeout: float = 5.0,
+    ) -> Samples:
+        """One page of a device's points as arrays (see :meth:`retrieve`)."""
+        payload, stamps, skip = self._page(
+            device_index, num_points, point_number, has_timestamps, skip_first_point
+        )
+        reply = self._client._single(self._node, payload, timeout)
+        return self._parse(reply, device_index, stamps, skip)
 
     def retrieve(
         self,
@@ -292,20 +325,33 @@ class SnapshotHandle:
         )
 
     def retrieve_all(self, device_index: int = 0, timeout: float = 5.0) -> Samples:
-        """Every remaining point of a device, page after page, as one pair of arrays."""
+        """Every remaining point of a device as one pair of arrays.
+
+        The pages the set-up's point count implies are requested together (FTPMAN answers
+        one pool's sequential requests in order); a short or empty page ends the data,
+        otherwise more pages follow one by one.
+        """
         import numpy as np
 
-        pages = []
+        info = self.snap_class_info
+        limit = (info.retrieval_max if info is not None else 0) or 512
+        expected = self.setup_reply.num_points + 1  # perhaps with a metadata point
+        burst = min(MAX_PIPELINED, -(-expected // limit))
+        pages: list[Samples] = []
         while True:
-            page = self.retrieve_samples(device_index, timeout=timeout)
-            if not len(page.values):
+            requests = [self._page(device_index, None, -1, None, None) for _ in range(burst)]
+            replies = self._client._singles(self._node, [r[0] for r in requests], timeout)
+            short = False
+            for reply, (_, stamps, skip) in zip(replies, requests, strict=True):
+                page = self._parse(reply, device_index, stamps, skip)
+                pages.append(page)
+                short = short or len(page.values) + skip < limit
+            if short:
                 break
-            pages.append(page)
-        if not pages:
-            return page
+            burst = 1
         return Samples(
-            np.concatenate([p.timestamps_us for p in pages]),
-            np.concatenate([p.values for p in pages]),
+            np.concatenate([np.zeros(0, np.int64)] + [p.timestamps_us for p in pages]),
+            np.concatenate([np.zeros(0, np.int64)] + [p.values for p in pages]),
         )
 
     def _control(self, subtype: int, action: str, timeout: float) -> None:
@@ -352,16 +398,33 @@ class FTPClient:
     def __init__(self, connection: Any) -> None:
         self._connection = connection
 
-    def _single(self, node: int, payload: bytes, timeout: float) -> Any:
-        waiter = _Waiter()
-        context = self._connection.send_request(
-            node, FTPMAN, payload, waiter.put, False, int(timeout * 1000)
+    def _send(
+        self, node: int, payload: bytes, handler: Any, multiple: bool, timeout_ms: int
+    ) -> Any:
+        return self._connection.start_request(
+            node, FTPMAN, payload, handler.put, multiple, timeout_ms, on_ack=handler.acked
         )
-        reply = waiter.get(timeout + 1.0)
-        if reply is None:
-            context.cancel()
-            raise AcnetTimeoutError(int(timeout * 1000))
-        return reply
+
+    def _singles(self, node: int, payloads: list[bytes], timeout: float) -> list[Any]:
+        """Single requests sent back to back; their replies in order."""
+        waiters = [_Waiter() for _ in payloads]
+        contexts = [
+            self._send(node, p, w, False, int(timeout * 1000))
+            for p, w in zip(payloads, waiters, strict=True)
+        ]
+        deadline = time.monotonic() + timeout + 1.0
+        replies = []
+        for waiter in waiters:
+            reply = waiter.get(max(0.0, deadline - time.monotonic()))
+            if reply is None:
+                for other in contexts:
+                    other.cancel()
+                raise AcnetTimeoutError(int(timeout * 1000))
+            replies.append(reply)
+        return replies
+
+    def _single(self, node: int, payload: bytes, timeout: float) -> Any:
+        return self._singles(node, [payload], timeout)[0]
 
     def get_class_codes_many(
         self, node: int, devices: Sequence[FTPDevice], timeout: float = 5.0
@@ -391,9 +454,7 @@ class FTPClient:
             items, rate_hz, return_period, priority, reference_event, task
         )
         waiter = _Waiter()
-        context = self._connection.send_request(
-            node, FTPMAN, payload, waiter.put, True, int(timeout * 1000)
-        )
+        context = self._send(node, payload, waiter, True, int(timeout * 1000))
         reply = _first_reply(waiter, timeout, context)
         try:
             if reply.last:
@@ -461,9 +522,15 @@ class FTPClient:
         early = _Waiter()
 
         def route(reply: Any) -> None:
-            (holder[0]._on_reply if holder else early.put)(reply)
+            with early.cond:
+                if not holder:
+                    early.put(reply)
+                    return
+            holder[0]._on_reply(reply)
 
-        context = self._connection.send_request(node, FTPMAN, payload, route, True, 0)
+        context = self._connection.start_request(
+            node, FTPMAN, payload, route, True, 0, on_ack=early.acked
+        )
         reply = _first_reply(early, timeout, context)
         try:
             if reply.last:
@@ -482,9 +549,9 @@ class FTPClient:
             context.cancel()
             raise
         handle = SnapshotHandle(self, node, task, items, setup, info, context)
-        with early.cond:
+        with early.cond:  # the reader waits here: queued replies keep their order
             holder.append(handle)
-            queued = list(early.replies)
-        for queued_reply in queued:
-            handle._on_reply(queued_reply)
+            for queued in early.replies:
+                handle._on_reply(queued)
+            early.replies.clear()
         return handle

@@ -9,6 +9,7 @@ clock (plots deliver ``speed`` times more samples per second, snapshots fill soo
 from __future__ import annotations
 
 import logging
+import math
 import struct
 from collections.abc import Hashable
 
@@ -25,7 +26,7 @@ __all__ = ["FTP_CLASS", "SNAP_CLASS", "FtpmanService"]
 log = logging.getLogger("pacsys_acnet.server")
 FTP_CLASS = 19  # 68K (MECAR): up to 1440 Hz
 SNAP_CLASS = 12  # 1440 Hz internal: timestamps, metadata point first, 512 per page
-MAX_POINTS = 2000  # samples per device in one data reply (a plot catching up sends several)
+MIN_REPLY = 512  # bytes of samples a data reply may always carry (msg_size permitting more)
 RESTART_SETTLE = 0.05  # s between a restart's reply and the first status update after it
 
 
@@ -53,11 +54,16 @@ class _Snapshot:
             0, s.arm_trigger_word, s.rate_hz, s.arm_delay, s.arm_events, s.num_points, statuses
         )
 
+    def collect(self, access: DeviceAccess) -> None:
+        """Take the samples of the acquisition window (at the end of it)."""
+        times = self.start + np.arange(self.setup.num_points) / self.rate
+        self.data = [(ticks(times), access.samples(d, times)) for d in self.setup.devices]
+
     def retrieve(self, access: DeviceAccess, item: int, count: int, point: int) -> bytes:
         """One page; the first point of every device is a metadata point (its point count)."""
         if self.data is None:
-            times = self.start + np.arange(self.setup.num_points) / self.rate
-            self.data = [(ticks(times), access.samples(d, times)) for d in self.setup.devices]
+            self.collect(access)
+        assert self.data is not None
         if not 1 <= item <= len(self.data):
             return struct.pack("<hH", st.FTP_ENDOFDATA, 0)
         stamps, values = self.data[item - 1]
@@ -134,9 +140,12 @@ class FtpmanService:
         first = struct.pack("<hH", 0, 1) + struct.pack(f"<{len(statuses)}h", *statuses)
         self.host.reply(request, 0, first, last=False)
         widths = [d.data_length for d in setup.devices]
-        steps = [p / 100000.0 for p in setup.sample_periods]
+        steps = [max(1, p) / 100000.0 for p in setup.sample_periods]
         taken = [self.now()] * len(steps)  # next sample instant per device
         period = max(1, setup.return_period) / 15.0
+        # points per device in one reply: what the client's reply buffer (msg_size words) holds
+        room = max(2 * setup.msg_size, MIN_REPLY) - 8 - 6 * len(widths)
+        per_reply = max(1, room // max(1, sum(2 + w for w in widths)))
 
         def tick() -> None:
             if not request.open:
@@ -145,13 +154,15 @@ class FtpmanService:
             while True:
                 parts = []
                 for i, (device, step) in enumerate(zip(setup.devices, steps, strict=True)):
-                    count = min(MAX_POINTS, max(0, int((now - taken[i]) / step) + 1))
+                    count = min(per_reply, max(0, math.floor((now - taken[i]) / step) + 1))
                     times = taken[i] + np.arange(count) * step
                     taken[i] += count * step
-                    values = self.access.samples(device, times) if statuses[i] == 0 else times
-                    parts.append((statuses[i], ticks(times), values))
+                    if statuses[i] == 0:
+                        parts.append((0, ticks(times), self.access.samples(device, times)))
+                    else:
+                        parts.append((statuses[i], times, times))
                 self.host.reply(request, 0, ftp.build_continuous_data_reply(parts, widths), False)
-                if all(t > now for t in taken):
+                if all(t > now for t in taken) or not request.open:
                     break
             request.user = self.host.schedule(period, tick)
 
@@ -175,6 +186,7 @@ class FtpmanService:
 
         def ready() -> None:
             if request.open:
+                pool.collect(self.access)
                 self.host.reply(request, 0, pool.update(0), last=False)
 
         if settle:

@@ -10,16 +10,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from pacsys.acnet import status as st
 from pacsys_acnet.codec import gets32, retdat
+from pacsys_acnet.codec.reads import ReadDevice
 from pacsys_acnet.protocol.daemon import DaemonRequest
-from pacsys_acnet.server.access import DeviceAccess
+from pacsys_acnet.server.access import DeviceAccess, Key
 from pacsys_acnet.server.host import Host
 
 __all__ = ["Gets32Service", "RetdatService", "event_period"]
 
 log = logging.getLogger("pacsys_acnet.server")
+MAX_PARSED = 256  # requests remembered per task (repeated reads skip parsing)
+
+
+def keys(devices: list[ReadDevice]) -> list[Key]:
+    return [(d.di, d.pi, d.offset, d.length) for d in devices]
+
+
+def _remember(cache: dict[bytes, Any], payload: bytes, parsed: Any) -> None:
+    if len(cache) >= MAX_PARSED:
+        cache.clear()
+    cache[payload] = parsed
 
 
 def event_period(event: str) -> float | None:
@@ -69,19 +82,23 @@ class RetdatService(_Repeating):
     def __init__(self, host: Host, access: DeviceAccess) -> None:
         super().__init__(host)
         self.access = access
+        self._parsed: dict[bytes, tuple[int, list[Key]]] = {}
 
     def request(self, request: DaemonRequest) -> None:
-        try:
-            parsed = retdat.parse_request(request.data)
-        except ValueError as exc:
-            self.refuse(request, exc)
-            return
-        devices = parsed.devices
+        parsed = self._parsed.get(request.data)
+        if parsed is None:
+            try:
+                found = retdat.parse_request(request.data)
+            except ValueError as exc:
+                self.refuse(request, exc)
+                return
+            parsed = found.ftd, keys(found.devices)
+            _remember(self._parsed, request.data, parsed)
+        ftd, wanted = parsed
 
         def make() -> bytes:
-            return retdat.build_reply(self.access.read(devices), devices)
+            return self.access.body(wanted, self.host.now())
 
-        ftd = parsed.ftd
         period = ftd / 60.0 if 0 < ftd < 0x8000 else None
         self.answer(request, make, period, once=ftd == 0)
 
@@ -92,21 +109,27 @@ class Gets32Service(_Repeating):
     def __init__(self, host: Host, access: DeviceAccess) -> None:
         super().__init__(host)
         self.access = access
+        self._parsed: dict[bytes, tuple[str, list[Key]]] = {}
 
     def request(self, request: DaemonRequest) -> None:
-        try:
-            parsed = gets32.parse_request(request.data)
-        except ValueError as exc:
-            self.refuse(request, exc)
-            return
-        devices = parsed.devices
+        parsed = self._parsed.get(request.data)
+        if parsed is None:
+            try:
+                found = gets32.parse_request(request.data)
+            except ValueError as exc:
+                self.refuse(request, exc)
+                return
+            parsed = found.event, keys(found.devices)
+            _remember(self._parsed, request.data, parsed)
+        event, wanted = parsed
         sequence = [0]
 
         def make() -> bytes:
             sequence[0] += 1
-            now_ms = int(self.host.now() * 1000)
-            header = gets32.Gets32Header(0, 1, 1, 0, 0, sequence[0], now_ms, now_ms, now_ms)
-            return gets32.build_reply(header, self.access.read(devices), devices)
+            now = self.host.now()
+            ms = int(now * 1000)
+            header = gets32.Gets32Header(0, 1, 1, 0, 0, sequence[0], ms, ms, ms)
+            return gets32.build_header(header) + self.access.body(wanted, now)
 
-        period = event_period(parsed.event)
-        self.answer(request, make, period, once=parsed.event.upper() == "I")
+        period = event_period(event)
+        self.answer(request, make, period, once=event.upper() == "I")

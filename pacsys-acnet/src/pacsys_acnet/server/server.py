@@ -63,21 +63,35 @@ def install_services(
 
 
 class _Writer:
-    """One client's outgoing bytes, written in order by its own thread."""
+    """One client's outgoing bytes, in order: sent at once while the socket takes them,
+    else queued for the client's writer thread (a slow reader never blocks the daemon)."""
 
-    def __init__(self, send: Callable[[bytes], None], name: str) -> None:
-        self._send = send
+    def __init__(self, sock: socket.socket, name: str) -> None:
+        self._sock = sock
         self._queue: collections.deque[bytes] = collections.deque()
         self._cond = threading.Condition()
+        self._busy = False  # the thread is writing
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def put(self, data: bytes) -> None:
         with self._cond:
-            if not self._closed:
-                self._queue.append(data)
-                self._cond.notify()
+            if self._closed:
+                return
+            if not self._queue and not self._busy:
+                try:
+                    sent = self._sock.send(data, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    sent = 0
+                except OSError:
+                    self._closed = True
+                    return
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            self._queue.append(data)
+            self._cond.notify()
 
     def close(self) -> None:
         with self._cond:
@@ -97,19 +111,23 @@ class _Writer:
                     return
                 data = b"".join(self._queue)
                 self._queue.clear()
+                self._busy = True
             try:
-                self._send(data)
+                self._sock.sendall(data)
             except OSError:
                 with self._cond:
                     self._closed = True
                     self._queue.clear()
                 return
+            finally:
+                with self._cond:
+                    self._busy = False
 
 
 class _TcpClient:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.writer = _Writer(sock.sendall, "pacsys-acnet-server-write")
+        self.writer = _Writer(sock, "pacsys-acnet-server-write")
 
     def ack(self, payload: bytes) -> None:
         self.writer.put(frame(c.ACNETD_ACK, payload))
