@@ -32,7 +32,7 @@ Key = tuple[int, int, int, int]  # di, pi, offset, length
 
 def ticks(times: np.ndarray) -> np.ndarray:
     """100 us ticks of epoch instants, wrapping at 16 bits as a front end's clock does."""
-    return (np.asarray(times) * 10000).astype(np.int64) % 65536
+    return np.rint(np.asarray(times) * 10000).astype(np.int64) % 65536
 
 
 class DeviceAccess:
