@@ -16,13 +16,13 @@ import heapq
 import itertools
 import struct
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, NamedTuple
 
 from pacsys.acnet import status as st
 from pacsys_acnet import constants as c
 from pacsys_acnet.codec import commands as cmd
 from pacsys_acnet.codec.packet import encode_packet
 from pacsys_acnet.codec.rad50 import decode_stripped, encode
+from pacsys_acnet.protocol.tasks import DaemonRequest, Out, Task
 
 __all__ = ["DaemonEngine", "DaemonRequest", "Out"]
 
@@ -48,92 +48,6 @@ def _i16(value: int) -> int:
     return value - 0x10000 if value >= 0x8000 else value
 
 
-class Out(NamedTuple):
-    """Something for the driver: ``kind`` "ack"/"data" (``target`` is the client key,
-    ``payload`` the bytes) or "serve"/"cancel" (``target`` is a :class:`DaemonRequest` for
-    the service of its task)."""
-
-    kind: str
-    target: Any
-    payload: bytes = b""
-
-
-class _Client:
-    __slots__ = (
-        "connected",
-        "handle",
-        "incoming",
-        "key",
-        "pid",
-        "port",
-        "receiving",
-        "requests",
-        "task_id",
-    )
-
-    def __init__(self, key: Hashable, port: int, task_id: int) -> None:
-        self.key = key
-        self.port = port
-        self.task_id = task_id
-        self.pid = 0
-        self.handle = 0
-        self.connected = False
-        self.receiving = False
-        self.requests: dict[int, DaemonRequest] = {}  # ours, by request id
-        self.incoming: set[int] = set()  # reply ids of requests we serve
-
-
-class DaemonRequest:
-    """One open request: who asked (``requester``, ``id``), whom (``node``, ``task``),
-    and who answers (a client, or the driver's service for ``task_name``)."""
-
-    __slots__ = (
-        "data",
-        "deadline",
-        "id",
-        "multiple",
-        "node",
-        "open",
-        "replier",
-        "reply_id",
-        "requester",
-        "task",
-        "timeout",
-        "user",
-    )
-
-    def __init__(
-        self,
-        requester: _Client,
-        request_id: int,
-        node: int,
-        task: int,
-        multiple: bool,
-        timeout: int,
-        data: bytes,
-    ) -> None:
-        self.requester = requester
-        self.id = request_id
-        self.node = node
-        self.task = task
-        self.multiple = multiple
-        self.timeout = timeout
-        self.data = data
-        self.replier: _Client | None = None
-        self.reply_id = 0
-        self.open = True
-        self.deadline: float | None = None
-        self.user: Any = None  # for the service answering it
-
-    @property
-    def task_name(self) -> str:
-        return decode_stripped(self.task)
-
-    def __repr__(self) -> str:
-        kind = "multiple" if self.multiple else "single"
-        return f"DaemonRequest({self.task_name}@0x{self.node:04x}, id={self.id}, {kind})"
-
-
 class DaemonEngine:
     """acnetd for the clients attached to it, without I/O.
 
@@ -146,7 +60,7 @@ class DaemonEngine:
         self.local_node = self.nodes[local.upper()]
         self._names = {node: encode(name) for name, node in self.nodes.items()}
         self._served: set[tuple[int, int]] = set()
-        self._clients: dict[Hashable, _Client] = {}
+        self._clients: dict[Hashable, Task] = {}
         self._incoming: dict[int, DaemonRequest] = {}
         self._request_ids = itertools.cycle(range(1, 0x10000))
         self._reply_ids = itertools.cycle(range(1, 0x10000))
@@ -155,7 +69,7 @@ class DaemonEngine:
         self._order = itertools.count()
         self._out: list[Out] = []
         self.stats = [0] * 7  # NodeStats order
-        self._commands: dict[int, Callable[[_Client, bytes, float], None]] = {
+        self._commands: dict[int, Callable[[Task, bytes, float], None]] = {
             c.CMD_KEEPALIVE: self._ok,
             c.CMD_RENAME_TASK: self._rename,
             c.CMD_DISCONNECT: self._disconnect,
@@ -186,7 +100,7 @@ class DaemonEngine:
 
     def attach(self, key: Hashable, port: int = 0) -> None:
         """A client appears (``port`` names it when it connects anonymously over TCP)."""
-        self._clients[key] = _Client(key, port, next(self._task_ids))
+        self._clients[key] = Task(key, port, next(self._task_ids))
 
     def detach(self, key: Hashable) -> None:
         """The client's transport is gone: drop its task (no ACK: nobody to read it)."""
@@ -255,13 +169,13 @@ class DaemonEngine:
 
     # --- plumbing --------------------------------------------------------------------------
 
-    def _ack(self, client: _Client, payload: bytes) -> None:
+    def _ack(self, client: Task, payload: bytes) -> None:
         self._out.append(Out("ack", client.key, payload))
 
-    def _ok(self, client: _Client, body: bytes, now: float) -> None:
+    def _ok(self, client: Task, body: bytes, now: float) -> None:
         self._ack(client, cmd.ack(0))
 
-    def _data(self, client: _Client, packet: bytes) -> None:
+    def _data(self, client: Task, packet: bytes) -> None:
         self._out.append(Out("data", client.key, packet))
 
     def _deliver(self, request: DaemonRequest, status: int, data: bytes, last: bool) -> None:
@@ -315,7 +229,7 @@ class DaemonEngine:
         elif (request.node, request.task) in self._served:
             self._out.append(Out("cancel", request))
 
-    def _drop(self, client: _Client) -> None:
+    def _drop(self, client: Task) -> None:
         """A task goes away: cancel what it asked, end what it was answering."""
         client.connected = False
         client.receiving = False
@@ -323,7 +237,7 @@ class DaemonEngine:
             self._withdraw(request)
         self._end_served_by(client)
 
-    def _end_served_by(self, client: _Client) -> None:
+    def _end_served_by(self, client: Task) -> None:
         for reply_id in list(client.incoming):
             request = self._incoming.get(reply_id)
             if request is not None:
@@ -331,12 +245,12 @@ class DaemonEngine:
                 self._close(request)
         client.incoming.clear()
 
-    def _task(self, handle: int) -> _Client | None:
+    def _task(self, handle: int) -> Task | None:
         return next((o for o in self._clients.values() if o.connected and o.handle == handle), None)
 
     # --- commands --------------------------------------------------------------------------
 
-    def _connect(self, client: _Client, handle: int, body: bytes) -> None:
+    def _connect(self, client: Task, handle: int, body: bytes) -> None:
         """Take the requested name, or ``%`` + the data port's 5 digits for an anonymous task."""
         pid, port = struct.unpack_from(">IH", body)
         if port:
@@ -350,7 +264,7 @@ class DaemonEngine:
         client.pid, client.handle, client.connected = pid, handle, True
         self._ack(client, cmd.ack_connect(0, client.task_id, handle))
 
-    def _rename(self, client: _Client, body: bytes, now: float) -> None:
+    def _rename(self, client: Task, body: bytes, now: float) -> None:
         (name,) = struct.unpack_from(">I", body)
         owner = self._task(name)
         if owner is not None and owner is not client:
@@ -359,27 +273,27 @@ class DaemonEngine:
         client.handle = name
         self._ack(client, cmd.ack_send_reply(0))
 
-    def _disconnect(self, client: _Client, body: bytes, now: float) -> None:
+    def _disconnect(self, client: Task, body: bytes, now: float) -> None:
         self._ack(client, cmd.ack(0))
         self._drop(client)
 
-    def _receive_requests(self, client: _Client, body: bytes, now: float) -> None:
+    def _receive_requests(self, client: Task, body: bytes, now: float) -> None:
         client.receiving = True
         self._ack(client, cmd.ack(0))
 
-    def _block_requests(self, client: _Client, body: bytes, now: float) -> None:
+    def _block_requests(self, client: Task, body: bytes, now: float) -> None:
         client.receiving = False
         self._ack(client, cmd.ack(0))
         self._end_served_by(client)
 
-    def _name_lookup(self, client: _Client, body: bytes, now: float) -> None:
+    def _name_lookup(self, client: Task, body: bytes, now: float) -> None:
         node = self.nodes.get(decode_stripped(struct.unpack_from(">I", body)[0]))
         if node is None:
             self._ack(client, cmd.ack_name_lookup(st.ACNET_NO_NODE, 0))
         else:
             self._ack(client, cmd.ack_name_lookup(0, node))
 
-    def _node_lookup(self, client: _Client, body: bytes, now: float) -> None:
+    def _node_lookup(self, client: Task, body: bytes, now: float) -> None:
         (node,) = struct.unpack_from(">H", body)
         name = self._names.get(node or self.local_node)
         if name is None:
@@ -387,20 +301,20 @@ class DaemonEngine:
         else:
             self._ack(client, cmd.ack_node_lookup(0, name))
 
-    def _local_node(self, client: _Client, body: bytes, now: float) -> None:
+    def _local_node(self, client: Task, body: bytes, now: float) -> None:
         self._ack(client, cmd.ack_name_lookup(0, self.local_node))
 
-    def _task_pid(self, client: _Client, body: bytes, now: float) -> None:
+    def _task_pid(self, client: Task, body: bytes, now: float) -> None:
         owner = self._task(struct.unpack_from(">I", body)[0])
         if owner is None:
             self._ack(client, cmd.ack_task_pid(st.ACNET_NO_TASK, 0))
         else:
             self._ack(client, cmd.ack_task_pid(0, owner.pid))
 
-    def _node_stats(self, client: _Client, body: bytes, now: float) -> None:
+    def _node_stats(self, client: Task, body: bytes, now: float) -> None:
         self._ack(client, cmd.ack_node_stats(0, cmd.NodeStats(*self.stats)))
 
-    def _send_usm(self, client: _Client, body: bytes, now: float) -> None:
+    def _send_usm(self, client: Task, body: bytes, now: float) -> None:
         task, node = struct.unpack_from(">IH", body)
         target = self._task(task) if (node or self.local_node) == self.local_node else None
         if target is None or not target.receiving:
@@ -422,18 +336,18 @@ class DaemonEngine:
         )
         self._data(target, packet)
 
-    def _send_request(self, client: _Client, body: bytes, now: float) -> None:
+    def _send_request(self, client: Task, body: bytes, now: float) -> None:
         """SEND_REQUEST: no timeout field, acnetd's default applies."""
         task, node, flags = struct.unpack_from(">IHH", body)
         self._request(client, task, node, flags, DEFAULT_REQUEST_TIMEOUT, body[8:], now)
 
-    def _send_request_timeout(self, client: _Client, body: bytes, now: float) -> None:
+    def _send_request_timeout(self, client: Task, body: bytes, now: float) -> None:
         task, node, flags, timeout = struct.unpack_from(">IHHI", body)
         self._request(client, task, node, flags, timeout, body[12:], now)
 
     def _request(
         self,
-        client: _Client,
+        client: Task,
         task: int,
         node: int,
         flags: int,
@@ -483,13 +397,13 @@ class DaemonEngine:
         )
         self._data(target, packet)
 
-    def _served_request(self, client: _Client, body: bytes) -> DaemonRequest | None:
+    def _served_request(self, client: Task, body: bytes) -> DaemonRequest | None:
         """The request ``client`` serves under the reply id at the start of ``body``."""
         (reply_id,) = struct.unpack_from(">H", body)
         request = self._incoming.get(reply_id)
         return request if request is not None and request.replier is client else None
 
-    def _send_reply(self, client: _Client, body: bytes, now: float) -> None:
+    def _send_reply(self, client: Task, body: bytes, now: float) -> None:
         request = self._served_request(client, body)
         if request is None:
             self._ack(client, cmd.ack_send_reply(st.ACNET_NO_SUCH))
@@ -498,11 +412,11 @@ class DaemonEngine:
         self._ack(client, cmd.ack_send_reply(0))
         self.reply(request, status, body[6:], bool(flags & c.REPLY_ENDMULT), now)
 
-    def _request_ack(self, client: _Client, body: bytes, now: float) -> None:
+    def _request_ack(self, client: Task, body: bytes, now: float) -> None:
         found = self._served_request(client, body) is not None
         self._ack(client, cmd.ack(0 if found else st.ACNET_NO_SUCH))
 
-    def _ignore(self, client: _Client, body: bytes, now: float) -> None:
+    def _ignore(self, client: Task, body: bytes, now: float) -> None:
         """The replier drops the request: the requester hears nothing (until its timeout)."""
         request = self._served_request(client, body)
         if request is None:
@@ -513,7 +427,7 @@ class DaemonEngine:
         client.incoming.discard(request.reply_id)
         request.replier, request.reply_id = None, 0
 
-    def _cancel_command(self, client: _Client, body: bytes, now: float) -> None:
+    def _cancel_command(self, client: Task, body: bytes, now: float) -> None:
         request = client.requests.get(struct.unpack_from(">H", body)[0])
         if request is None:
             self._ack(client, cmd.ack(st.ACNET_NO_SUCH))
