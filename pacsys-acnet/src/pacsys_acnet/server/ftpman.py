@@ -17,6 +17,7 @@ import numpy as np
 
 from pacsys.acnet import status as st
 from pacsys_acnet.codec import ftp
+from pacsys_acnet.codec import ftp_frontend as front
 from pacsys_acnet.protocol.daemon import DaemonRequest
 from pacsys_acnet.server.access import DeviceAccess, ticks
 from pacsys_acnet.server.host import Host
@@ -33,7 +34,7 @@ RESTART_SETTLE = 0.05  # s between a restart's reply and the first status update
 class _Snapshot:
     """One armed snapshot pool: its set-up, acquisition window, samples and page pointers."""
 
-    def __init__(self, setup: ftp.SnapshotSetup, start: float) -> None:
+    def __init__(self, setup: front.SnapshotSetup, start: float) -> None:
         self.setup = setup
         self.rate = max(1, setup.rate_hz)
         self.arm(start)
@@ -50,7 +51,7 @@ class _Snapshot:
     def update(self, status: int) -> bytes:
         s = self.setup
         statuses = [status] * len(s.devices)
-        return ftp.build_snapshot_setup_reply(
+        return front.build_snapshot_setup_reply(
             0, s.arm_trigger_word, s.rate_hz, s.arm_delay, s.arm_events, s.num_points, statuses
         )
 
@@ -77,7 +78,7 @@ class _Snapshot:
         page_stamps = np.concatenate([[0], stamps])[start:end]
         page_values = np.concatenate([[len(values)], values])[start:end]
         width = self.setup.devices[item - 1].data_length
-        return ftp.build_snapshot_data_reply(page_values, width, page_stamps)
+        return front.build_snapshot_data_reply(page_values, width, page_stamps)
 
 
 class FtpmanService:
@@ -98,14 +99,14 @@ class FtpmanService:
 
     def request(self, request: DaemonRequest) -> None:
         try:
-            code, parsed = ftp.parse_request(request.data)
+            code, parsed = front.parse_request(request.data)
         except ValueError as exc:
             log.warning("bad FTPMAN request: %s", exc)
             self.host.reply(request, st.ACNET_IVM, b"", last=True)
             return
         if code == ftp.CLASS_INFO:
             codes = [ftp.FTPClassCode(FTP_CLASS, SNAP_CLASS, 0) for _ in parsed]  # type: ignore[attr-defined]
-            self.host.reply(request, 0, ftp.build_class_info_reply(codes))
+            self.host.reply(request, 0, front.build_class_info_reply(codes))
         elif code == ftp.CONTINUOUS:
             self._continuous(request, parsed)  # type: ignore[arg-type]
         elif code == ftp.SNAPSHOT_SETUP:
@@ -132,7 +133,7 @@ class FtpmanService:
 
     # --- continuous plots --------------------------------------------------------------------
 
-    def _continuous(self, request: DaemonRequest, setup: ftp.ContinuousSetup) -> None:
+    def _continuous(self, request: DaemonRequest, setup: front.ContinuousSetup) -> None:
         statuses = [
             0 if self.access.drf(d.di, d.pi)[0] is not None else st.DPM_NO_SUCH_DEVICE
             for d in setup.devices
@@ -161,7 +162,7 @@ class FtpmanService:
                         parts.append((0, ticks(times), self.access.samples(device, times)))
                     else:
                         parts.append((statuses[i], times, times))
-                self.host.reply(request, 0, ftp.build_continuous_data_reply(parts, widths), False)
+                self.host.reply(request, 0, front.build_continuous_data_reply(parts, widths), False)
                 if all(t > now for t in taken) or not request.open:
                     break
             request.user = self.host.schedule(period, tick)
@@ -170,7 +171,7 @@ class FtpmanService:
 
     # --- snapshots ---------------------------------------------------------------------------
 
-    def _snapshot(self, request: DaemonRequest, setup: ftp.SnapshotSetup) -> None:
+    def _snapshot(self, request: DaemonRequest, setup: front.SnapshotSetup) -> None:
         pool = _Snapshot(setup, self.now())
         self._pools[(request.requester, setup.task_name)] = (request, pool)
         self.host.reply(request, 0, pool.update(st.FTP_PEND), last=False)
