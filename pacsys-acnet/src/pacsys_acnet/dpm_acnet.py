@@ -148,13 +148,15 @@ class DPMList:
         return self.requests([message], expect)[0]
 
     def requests(self, messages: list[Any], expect: type | None = None) -> list[Any]:
-        """Single requests sent back to back, then their decoded replies, in order.
+        """Single requests sent back to back (none waits for the previous one's ACK), then
+        their decoded replies, in order.
 
-        A negative ACNET status, an undecodable reply, an unexpected type or a negative
-        ``status`` field raises DPMError (after every reply came or the wait ended).
+        A refused request raises its AcnetError; a negative ACNET status, an undecodable
+        reply, an unexpected type or a negative ``status`` field raises DPMError.
         """
         done = threading.Semaphore(0)
         replies: dict[int, Any] = {}
+        refused: list[BaseException] = []
 
         def handler(index: int) -> Callable[[Any], None]:
             def on_reply(reply: Any) -> None:
@@ -163,21 +165,30 @@ class DPMList:
 
             return on_reply
 
+        def acked(pending: Any) -> None:
+            if pending.error is not None:
+                refused.append(pending.error)
+                done.release()
+
         contexts = [
-            self._connection.request_single(
+            self._connection.start_request(
                 self._node,
                 DPM_TASK,
                 encode_message(message),
                 handler(i),
-                timeout=int(REQUEST_TIMEOUT * 1000),
+                False,
+                int(REQUEST_TIMEOUT * 1000),
+                on_ack=acked,
             )
             for i, message in enumerate(messages)
         ]
         deadline = time.monotonic() + REQUEST_TIMEOUT + 1.0
         for _ in messages:
-            if not done.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            if not done.acquire(timeout=max(0.0, deadline - time.monotonic())) or refused:
                 for context in contexts:
                     context.cancel()
+                if refused:
+                    raise refused[0]
                 name = type(messages[len(replies)]).__name__
                 raise DPMError(-1, f"Timeout waiting for the {name} reply")
         return [self._check(message, replies[i], expect) for i, message in enumerate(messages)]
