@@ -49,7 +49,6 @@ class SnapshotHandle:
         self._errors = list(setup.per_device_errors)
         self._first_update = False
         self._cancelled = False
-        self._ignore_before: int | None = None
         self._sequential: set[int] = set()
 
     # called on the reader thread
@@ -57,7 +56,7 @@ class SnapshotHandle:
         with self._cond:
             if reply.status == ACNET_PEND and not reply.data and not reply.last:
                 return
-            if reply.data and self._ignore_before is None:
+            if reply.data:
                 try:
                     update = codec.parse_snapshot_setup_reply(
                         reply.data, len(self.devices), what="status"
