@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pacsys.acnet.errors import AcnetError
-from pacsys_acnet.codec import ftp, ftp_spec, gets32, rad50, retdat
+from pacsys_acnet.codec import ftp, ftp_frontend, ftp_spec, gets32, rad50, retdat
 from pacsys_acnet.codec.framing import FrameDecoder, frame
 from pacsys_acnet.codec.packet import AcnetPacket, encode_packet, walk
 from pacsys_acnet.codec.reads import ReadDevice
@@ -110,7 +110,7 @@ def test_ftp_replies_fail_cleanly(data: bytes, items: list[ftp.FTPDevice]) -> No
         lambda: ftp.parse_continuous_first_reply(data, len(items)),
         lambda: ftp.parse_continuous_data_reply(data, items),
         lambda: ftp.parse_snapshot_setup_reply(data, len(items)),
-        lambda: ftp.parse_request(data),
+        lambda: ftp_frontend.parse_request(data),
     ]
     if items:
         calls.append(lambda: ftp.parse_snapshot_data_reply(data, items[0]))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pacsys_acnet.codec import dpm, ftp, ftp_spec, gets32, rad50, retdat
+from pacsys_acnet.codec import dpm, ftp, ftp_frontend, ftp_spec, gets32, rad50, retdat
 from pacsys_acnet.codec.framing import FrameDecoder
 from pacsys_acnet.codec.packet import AcnetPacket, walk
 from pacsys_dpm import codec as dpm_codec
@@ -276,7 +276,7 @@ def test_ftp(case: dict[str, Any]) -> None:
     if "hex" in exp:
         assert result.hex() == exp["hex"]
         if op in ("continuous_setup", "snapshot_setup", "class_info_request"):
-            _code, parsed = ftp.parse_request(result)
+            _code, parsed = ftp_frontend.parse_request(result)
             got = parsed if op == "class_info_request" else parsed.devices
             offsets = op != "class_info_request"  # the class query carries no offset
             assert [(d.dipi, d.ssdn, d.offset * offsets) for d in got] == [

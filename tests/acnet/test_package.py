@@ -29,7 +29,8 @@ def test_unknown_name_is_attribute_error() -> None:
 
 def test_missing_distribution_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pacsys_acnet", None)  # import fails as if not installed
-    monkeypatch.delitem(pacsys.acnet.__dict__, "RetdatClient", raising=False)
+    for name in ("RetdatClient", "FTPClient"):  # names resolved earlier stay cached
+        monkeypatch.delitem(pacsys.acnet.__dict__, name, raising=False)
     with pytest.raises(ImportError, match="pip install pacsys-acnet"):
         pacsys.acnet.RetdatClient  # noqa: B018
     with pytest.raises(ImportError, match="pip install pacsys-acnet"):

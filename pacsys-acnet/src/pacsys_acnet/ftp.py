@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pacsys.acnet.errors import AcnetError, AcnetTimeoutError
-from pacsys.acnet.status import ACNET_DISCONNECTED, ACNET_PEND, ACNET_UTIME
+from pacsys.acnet.status import ACNET_PEND
 from pacsys_acnet.codec import ftp as codec
 from pacsys_acnet.codec.ftp import (
     FTPClassCode,
@@ -31,6 +31,7 @@ from pacsys_acnet.codec.ftp_classes import (
     get_ftp_class_info,
     get_snap_class_info,
 )
+from pacsys_acnet.snapshot import SnapshotHandle
 
 __all__ = [
     "FTPClassCode",
@@ -53,22 +54,34 @@ _snap_counter = itertools.count(1)
 
 
 class _Waiter:
-    """A queue of replies with a condition, shared by the handles below."""
+    """The replies of one request (sent without waiting for its ACK), and its ACK's failure."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.replies: collections.deque[Any] = collections.deque()
+        self.error: BaseException | None = None
 
     def put(self, reply: Any) -> None:
         with self.cond:
             self.replies.append(reply)
             self.cond.notify_all()
 
+    def acked(self, pending: Any) -> None:
+        if pending.error is not None:
+            with self.cond:
+                self.error = pending.error
+                self.cond.notify_all()
+
     def get(self, timeout: float) -> Any:
+        """The next reply, None after ``timeout``; the ACK's error when it failed."""
         with self.cond:
-            if not self.replies:
+            if not self.replies and self.error is None:
                 self.cond.wait(timeout)
-            return self.replies.popleft() if self.replies else None
+            if self.replies:
+                return self.replies.popleft()
+            if self.error is not None:
+                raise self.error
+            return None
 
 
 def _first_reply(waiter: _Waiter, timeout: float, context: Any) -> Any:
@@ -139,229 +152,39 @@ class FTPStream:
         self.stop()
 
 
-class SnapshotHandle:
-    """An armed snapshot: follow its state, then retrieve the points of each device."""
-
-    def __init__(
-        self,
-        client: FTPClient,
-        node: int,
-        task_name: int,
-        devices: list[FTPDevice],
-        setup: codec.SnapshotSetupReply,
-        info: SnapClassInfo | None,
-        context: Any,
-    ) -> None:
-        self._client = client
-        self._node = node
-        self._task = task_name
-        self.devices = devices
-        self.setup_reply = setup
-        self.snap_class_info = info
-        self._context = context
-        self._cond = threading.Condition()
-        self._states = [
-            SnapshotState.ERROR if e < 0 else SnapshotState.PENDING for e in setup.per_device_errors
-        ]
-        self._errors = list(setup.per_device_errors)
-        self._first_update = False
-        self._cancelled = False
-        self._ignore_before: int | None = None
-        self._sequential: set[int] = set()
-
-    # called on the reader thread
-    def _on_reply(self, reply: Any) -> None:
-        with self._cond:
-            if reply.status == ACNET_PEND and not reply.data and not reply.last:
-                return
-            if reply.data and self._ignore_before is None:
-                try:
-                    update = codec.parse_snapshot_setup_reply(
-                        reply.data, len(self.devices), what="status"
-                    )
-                except (ValueError, AcnetError) as exc:
-                    log.warning("bad snapshot status update: %s", exc)
-                else:
-                    self._apply(update)
-            if reply.last:
-                for i, state in enumerate(self._states):
-                    if state not in (SnapshotState.READY, SnapshotState.ERROR):
-                        self._states[i] = SnapshotState.ERROR
-                        self._errors[i] = ACNET_DISCONNECTED
-            self._cond.notify_all()
-
-    def _apply(self, update: codec.SnapshotSetupReply) -> None:
-        first = self._first_update
-        self._first_update = False
-        for i, device_status in enumerate(update.per_device_errors):
-            if self._states[i] in (SnapshotState.READY, SnapshotState.ERROR):
-                continue
-            status = update.error if update.error < 0 else device_status
-            state = codec.status_to_state(status, first)
-            if state is not None:
-                self._states[i] = state
-                self._errors[i] = status
-
-    @property
-    def device_states(self) -> list[SnapshotState]:
-        with self._cond:
-            return list(self._states)
-
-    @property
-    def state(self) -> SnapshotState:
-        states = self.device_states
-        if SnapshotState.ERROR in states:
-            return SnapshotState.ERROR
-        if all(s == SnapshotState.READY for s in states):
-            return SnapshotState.READY
-        return min(s for s in states if s != SnapshotState.READY)
-
-    @property
-    def is_ready(self) -> bool:
-        return self.state == SnapshotState.READY
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """True when every device is READY; False on timeout; AcnetError for a device error."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while True:
-                if self._cancelled:
-                    raise RuntimeError("snapshot was cancelled")
-                for state, error in zip(self._states, self._errors, strict=True):
-                    if state == SnapshotState.ERROR:
-                        raise AcnetError(error, "Snapshot device failed")
-                if all(s == SnapshotState.READY for s in self._states):
-                    return True
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-
-    def retrieve_samples(
-        self,
-        device_index: int = 0,
-        num_points: int | None = None,
-        point_number: int = -1,
-        has_timestamps: bool | None = None,
-        skip_first_point: bool | None = None,
-        timeout: float = 5.0,
-    ) -> Samples:
-        """One page of a device's points as arrays (see :meth:`retrieve`)."""
-        info = self.snap_class_info
-        limit = info.retrieval_max if info is not None and info.retrieval_max else 512
-        count = limit if num_points is None else num_points
-        if not 0 < count <= limit:
-            raise ValueError(f"num_points must be 1..{limit}, got {count}")
-        stamps = (
-            (info.has_timestamps if info is not None else True)
-            if has_timestamps is None
-            else has_timestamps
-        )
-        sequential = point_number == -1
-        if skip_first_point is None:
-            skip = (
-                bool(info and info.skip_first_point)
-                and sequential
-                and device_index not in self._sequential
-            )
-        else:
-            skip = skip_first_point
-        if sequential:
-            self._sequential.add(device_index)
-        payload = codec.build_retrieve_request(self._task, device_index + 1, count, point_number)
-        reply = self._client._single(self._node, payload, timeout)
-        if reply.status < 0:
-            raise AcnetError(reply.status, "Snapshot retrieve failed")
-        return codec.parse_snapshot_data_reply(reply.data, self.devices[device_index], stamps, skip)
-
-    def retrieve(
-        self,
-        device_index: int = 0,
-        num_points: int | None = None,
-        point_number: int = -1,
-        has_timestamps: bool | None = None,
-        skip_first_point: bool | None = None,
-        timeout: float = 5.0,
-    ) -> list[FTPDataPoint]:
-        """One page of points (empty at the end); the class's metadata point is dropped on a
-        device's first sequential page."""
-        return codec.points(
-            self.retrieve_samples(
-                device_index, num_points, point_number, has_timestamps, skip_first_point, timeout
-            )
-        )
-
-    def retrieve_all(self, device_index: int = 0, timeout: float = 5.0) -> Samples:
-        """Every remaining point of a device, page after page, as one pair of arrays."""
-        import numpy as np
-
-        pages = []
-        while True:
-            page = self.retrieve_samples(device_index, timeout=timeout)
-            if not len(page.values):
-                break
-            pages.append(page)
-        if not pages:
-            return page
-        return Samples(
-            np.concatenate([p.timestamps_us for p in pages]),
-            np.concatenate([p.values for p in pages]),
-        )
-
-    def _control(self, subtype: int, action: str, timeout: float) -> None:
-        reply = self._client._single(
-            self._node, codec.build_snapshot_control(self._task, subtype), timeout
-        )
-        codec.check_control_reply(reply.status, reply.data, action)
-
-    def restart(self, timeout: float = 5.0) -> None:
-        """Re-arm and re-trigger; every device goes back to PENDING."""
-        try:
-            self._control(codec.SNAPSHOT_RESTART, "restart", timeout)
-        except AcnetTimeoutError:
-            with self._cond:
-                self._states = [SnapshotState.ERROR] * len(self.devices)
-                self._errors = [ACNET_UTIME] * len(self.devices)
-            raise
-        with self._cond:
-            self._states = [SnapshotState.PENDING] * len(self.devices)
-            self._errors = [0] * len(self.devices)
-            self._first_update = True
-            self._sequential.clear()
-
-    def reset_pointers(self, timeout: float = 5.0) -> None:
-        self._control(codec.SNAPSHOT_RESET, "reset", timeout)
-        self._sequential.clear()
-
-    def cancel(self) -> None:
-        with self._cond:
-            self._cancelled = True
-            self._cond.notify_all()
-        self._context.cancel()
-
-    def __enter__(self) -> SnapshotHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cancel()
-
-
 class FTPClient:
     """FTPMAN over a connected sync connection."""
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
 
-    def _single(self, node: int, payload: bytes, timeout: float) -> Any:
-        waiter = _Waiter()
-        context = self._connection.send_request(
-            node, FTPMAN, payload, waiter.put, False, int(timeout * 1000)
+    def _send(
+        self, node: int, payload: bytes, handler: Any, multiple: bool, timeout_ms: int
+    ) -> Any:
+        return self._connection.start_request(
+            node, FTPMAN, payload, handler.put, multiple, timeout_ms, on_ack=handler.acked
         )
-        reply = waiter.get(timeout + 1.0)
-        if reply is None:
-            context.cancel()
-            raise AcnetTimeoutError(int(timeout * 1000))
-        return reply
+
+    def _singles(self, node: int, payloads: list[bytes], timeout: float) -> list[Any]:
+        """Single requests sent back to back; their replies in order."""
+        waiters = [_Waiter() for _ in payloads]
+        contexts = [
+            self._send(node, p, w, False, int(timeout * 1000))
+            for p, w in zip(payloads, waiters, strict=True)
+        ]
+        deadline = time.monotonic() + timeout + 1.0
+        replies = []
+        for waiter in waiters:
+            reply = waiter.get(max(0.0, deadline - time.monotonic()))
+            if reply is None:
+                for other in contexts:
+                    other.cancel()
+                raise AcnetTimeoutError(int(timeout * 1000))
+            replies.append(reply)
+        return replies
+
+    def _single(self, node: int, payload: bytes, timeout: float) -> Any:
+        return self._singles(node, [payload], timeout)[0]
 
     def get_class_codes_many(
         self, node: int, devices: Sequence[FTPDevice], timeout: float = 5.0
@@ -391,9 +214,7 @@ class FTPClient:
             items, rate_hz, return_period, priority, reference_event, task
         )
         waiter = _Waiter()
-        context = self._connection.send_request(
-            node, FTPMAN, payload, waiter.put, True, int(timeout * 1000)
-        )
+        context = self._send(node, payload, waiter, True, int(timeout * 1000))
         reply = _first_reply(waiter, timeout, context)
         try:
             if reply.last:
@@ -461,9 +282,15 @@ class FTPClient:
         early = _Waiter()
 
         def route(reply: Any) -> None:
-            (holder[0]._on_reply if holder else early.put)(reply)
+            with early.cond:
+                if not holder:
+                    early.put(reply)
+                    return
+            holder[0]._on_reply(reply)
 
-        context = self._connection.send_request(node, FTPMAN, payload, route, True, 0)
+        context = self._connection.start_request(
+            node, FTPMAN, payload, route, True, 0, on_ack=early.acked
+        )
         reply = _first_reply(early, timeout, context)
         try:
             if reply.last:
@@ -482,9 +309,9 @@ class FTPClient:
             context.cancel()
             raise
         handle = SnapshotHandle(self, node, task, items, setup, info, context)
-        with early.cond:
+        with early.cond:  # the reader waits here: queued replies keep their order
             holder.append(handle)
-            queued = list(early.replies)
-        for queued_reply in queued:
-            handle._on_reply(queued_reply)
+            for queued in early.replies:
+                handle._on_reply(queued)
+            early.replies.clear()
         return handle

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from pacsys_acnet.codec.gets32 import (
+    HEADER_SIZE,
     Gets32Event,
     Gets32Header,
     Gets32Reply,
     build_request,
     parse_reply,
 )
-from pacsys_acnet.codec.reads import ReadDevice
+from pacsys_acnet.codec.reads import ReadDevice, ReplyLayout
 from pacsys_acnet.codec.retdat import check_limits
 from pacsys_acnet.constants import MAX_ACNET_MESSAGE_SIZE
 from pacsys_acnet.stream import ReadStream
@@ -49,6 +50,7 @@ class Gets32Client:
         priority: int,
         repetitive: bool | None,
         buffer_size: int,
+        wait: bool,
     ) -> ReadStream[Gets32Reply]:
         items = list(devices)
         wire = event if isinstance(event, Gets32Event) else Gets32Event.from_string(event)
@@ -57,8 +59,12 @@ class Gets32Client:
             node, items, wire, priority=priority, repetitive=rep, **self._limits
         )
 
+        layout = ReplyLayout(items, HEADER_SIZE)
+
         def decode(data: bytes, status: int, received: int) -> Gets32Reply:
-            return parse_reply(data, items, acnet_status=status, received_at_ns=received)
+            return parse_reply(
+                data, items, acnet_status=status, received_at_ns=received, layout=layout
+            )
 
         return ReadStream(
             self._connection,
@@ -68,6 +74,7 @@ class Gets32Client:
             decode,
             repetitive=rep,
             buffer_size=buffer_size,
+            wait_ack=wait,
         )
 
     def read(
@@ -79,7 +86,7 @@ class Gets32Client:
         priority: int = 1,
         timeout: float = 1.0,
     ) -> Gets32Reply:
-        with self._open(node, devices, event, priority, False, 256) as stream:
+        with self._open(node, devices, event, priority, False, 256, False) as stream:
             return stream.first(timeout)
 
     def stream(
@@ -91,4 +98,4 @@ class Gets32Client:
         priority: int = 1,
         buffer_size: int = 256,
     ) -> ReadStream[Gets32Reply]:
-        return self._open(node, devices, event, priority, None, buffer_size)
+        return self._open(node, devices, event, priority, None, buffer_size, True)

@@ -7,11 +7,24 @@ import path and loaded only when used.
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
+from pacsys.types import BackendCapability
 
 
 @hookimpl
 def pacsys_backends() -> list[BackendSpec]:
-    return []
+    return [
+        BackendSpec(
+            "acnet",
+            "pacsys_acnet.backend:AcnetBackend",
+            "DPM over raw ACNET through acnetd (task DPMD at DPM06): read-only, streams "
+            "($PACSYS_ACNET_HOST, $PACSYS_ACNET_PORT)",
+            capabilities=BackendCapability.READ
+            | BackendCapability.BATCH
+            | BackendCapability.STREAM,
+            settings={"timeout": "default_timeout"},
+            label="ACNET",
+        )
+    ]
 
 
 @hookimpl
@@ -20,7 +33,7 @@ def pacsys_servers() -> list[ServerSpec]:
         ServerSpec(
             "acnet",
             "pacsys_acnet.server:AcnetServer",
-            "acnetd emulator behind its TCP bridge (RETDAT, GETS32, FTPMAN, task routing)",
+            "acnetd emulator, TCP bridge and UDP (RETDAT, GETS32, FTPMAN, DPMD, task routing)",
             option="--acnet-port",
             option_kwarg="port",
             option_type=int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pacsys_acnet.codec.reads import ReadDevice, ReadValue
+from pacsys_acnet.codec.reads import ReadDevice, ReadValue, ReplyLayout
 from pacsys_acnet.codec.retdat import (
     RetdatReply,
     build_request,
@@ -33,13 +33,16 @@ class RetdatClient:
         self._limits = {"max_request_size": max_request_size, "max_reply_size": max_reply_size}
 
     def _open(
-        self, node: int, devices: Sequence[ReadDevice], ftd: int, repetitive: bool, buffer_size: int
+        self, node: int, devices: Sequence[ReadDevice], ftd: int, buffer_size: int, wait: bool
     ) -> ReadStream[RetdatReply]:
         items = list(devices)
         payload = build_request(items, ftd, **self._limits)
+        layout = ReplyLayout(items)
 
         def decode(data: bytes, status: int, received: int) -> RetdatReply:
-            return parse_reply(data, items, acnet_status=status, received_at_ns=received)
+            return parse_reply(
+                data, items, acnet_status=status, received_at_ns=received, layout=layout
+            )
 
         return ReadStream(
             self._connection,
@@ -47,18 +50,19 @@ class RetdatClient:
             "RETDAT",
             payload,
             decode,
-            repetitive=repetitive,
+            repetitive=True,
             buffer_size=buffer_size,
+            wait_ack=wait,
         )
 
     def read(
         self, node: int, devices: Sequence[ReadDevice], *, ftd: int = 0, timeout: float = 1.0
     ) -> RetdatReply:
         """One answer for ``devices`` (RETDAT is always a multiple-reply request)."""
-        with self._open(node, devices, ftd, True, 256) as stream:
+        with self._open(node, devices, ftd, 256, False) as stream:
             return stream.first(timeout)
 
     def stream(
         self, node: int, devices: Sequence[ReadDevice], *, ftd: int, buffer_size: int = 256
     ) -> ReadStream[RetdatReply]:
-        return self._open(node, devices, ftd, True, buffer_size)
+        return self._open(node, devices, ftd, buffer_size, True)

@@ -20,7 +20,8 @@ class ReadStream(Generic[T]):
     """Replies of one request, decoded by ``decode(data, status, received_at_ns)``.
 
     ``readings(timeout)`` bounds the whole iteration; queued batches come before a terminal
-    error; ``close()`` (also on context exit) discards what is queued and cancels.
+    error; ``close()`` (also on context exit) discards what is queued and cancels. Without
+    ``wait_ack`` the request goes out without waiting for its ACK (a one-shot read).
     """
 
     def __init__(
@@ -33,6 +34,7 @@ class ReadStream(Generic[T]):
         *,
         repetitive: bool,
         buffer_size: int = 256,
+        wait_ack: bool = True,
     ) -> None:
         if not connection.connected:
             raise RuntimeError("connection is not connected")
@@ -45,9 +47,21 @@ class ReadStream(Generic[T]):
         self._error: BaseException | None = None
         self._ended = False
         self._iterating = False
-        self._context = connection.send_request(
-            node, task, payload, self._on_reply, multiple_reply=repetitive, timeout=0
-        )
+        if wait_ack:  # a refused request raises here
+            self._context = connection.send_request(
+                node, task, payload, self._on_reply, repetitive, 0
+            )
+        else:  # it ends the stream with the error
+            self._context = connection.start_request(
+                node, task, payload, self._on_reply, repetitive, 0, on_ack=self._on_ack
+            )
+
+    def _on_ack(self, pending: Any) -> None:
+        if pending.error is not None:  # refused or unanswered: nothing will come
+            with self._cond:
+                if not self._ended:
+                    self._error, self._ended = pending.error, True
+                    self._cond.notify_all()
 
     def _on_reply(self, reply: Any) -> None:
         status, data, last = reply.status, reply.data, reply.last

@@ -12,8 +12,12 @@ from typing import Any
 import attrs
 import numpy as np
 
+from pacsys.acnet.status import parse_error, status_message
+from pacsys.backends import timestamp_from_millis
 from pacsys.drf3 import parse_request
+from pacsys.types import DeviceMeta, Reading, ValueType
 from pacsys_dpm.codec import (
+    BASIC_STATUS_BITS,
     AnalogAlarmReply,
     BasicStatusReply,
     DeviceInfoReply,
@@ -33,8 +37,10 @@ from pacsys_dpm.codec import (
 __all__ = [
     "DPMError",
     "DPMReading",
+    "backend_reading",
     "decode_reply",
     "decode_request",
+    "device_meta",
     "encode_message",
     "read_drf",
     "reading_from_reply",
@@ -123,3 +129,59 @@ def reading_from_reply(reply: Any, meta: dict[int, dict[str, Any]]) -> DPMReadin
         fields = {k: v for k, v in attrs.asdict(reply, recurse=False).items() if v is not None}
         return DPMReading(reply.ref_id, reply.timestamp, data=fields)
     return None
+
+
+def _block(reply: Any) -> tuple[dict[str, Any], ValueType]:
+    if isinstance(reply, BasicStatusReply):
+        bits = {k: bool(v) for k in BASIC_STATUS_BITS if (v := getattr(reply, k)) is not None}
+        return bits, ValueType.BASIC_STATUS
+    analog = isinstance(reply, AnalogAlarmReply)
+    value = (
+        {"minimum": float(reply.minimum), "maximum": float(reply.maximum)}
+        if analog
+        else {"nominal": int(reply.nominal), "mask": int(reply.mask)}
+    )
+    for key in ("alarm_enable", "alarm_status", "abort", "abort_inhibit"):
+        value[key] = bool(getattr(reply, key))
+    value.update(tries_needed=int(reply.tries_needed), tries_now=int(reply.tries_now))
+    return value, ValueType.ANALOG_ALARM if analog else ValueType.DIGITAL_ALARM
+
+
+def _value(reply: Any) -> tuple[Any, ValueType]:
+    if isinstance(reply, ScalarReply):
+        return float(reply.data), ValueType.SCALAR
+    if isinstance(reply, TimedScalarArrayReply) and len(reply.micros):
+        return {"data": reply.data, "micros": reply.micros}, ValueType.TIMED_SCALAR_ARRAY
+    if isinstance(reply, ScalarArrayReply | TimedScalarArrayReply):
+        return reply.data, ValueType.SCALAR_ARRAY
+    if isinstance(reply, RawReply):
+        return bytes(reply.data), ValueType.RAW
+    if isinstance(reply, TextReply):
+        return reply.data, ValueType.TEXT
+    if isinstance(reply, TextArrayReply):
+        return list(reply.data), ValueType.TEXT_ARRAY
+    return _block(reply)
+
+
+def backend_reading(drf: str, reply: Any, meta: DeviceMeta | None) -> Reading | None:
+    """The pacsys Reading a data or Status reply of the list stream gives for ``drf``."""
+    if not isinstance(reply, (StatusReply, *_VALUES, *_BLOCKS)):
+        return None
+    value, value_type = (None, None) if isinstance(reply, StatusReply) else _value(reply)
+    status = getattr(reply, "status", 0)
+    facility, error = parse_error(status) if status else (0, 0)
+    return Reading(
+        drf=drf,
+        value_type=value_type,
+        facility_code=facility,
+        error_code=error,
+        value=value,
+        message=status_message(facility, error) if status else None,
+        timestamp=timestamp_from_millis(reply.timestamp) if reply.timestamp else None,
+        cycle=reply.cycle,
+        meta=meta,
+    )
+
+
+def device_meta(info: DeviceInfoReply) -> DeviceMeta:
+    return DeviceMeta(info.di, info.name, info.description, info.units, info.format_hint)

@@ -33,30 +33,23 @@ __all__ = [
     "SNAPSHOT_RESTART",
     "SNAPSHOT_RETRIEVE",
     "SNAPSHOT_SETUP",
-    "ContinuousSetup",
     "FTPClassCode",
     "FTPDataPoint",
     "FTPDevice",
     "Samples",
-    "SnapshotSetup",
     "SnapshotSetupReply",
     "SnapshotState",
     "arm_trigger_word",
-    "build_class_info_reply",
     "build_class_info_request",
-    "build_continuous_data_reply",
     "build_continuous_setup",
     "build_retrieve_request",
     "build_snapshot_control",
-    "build_snapshot_data_reply",
     "build_snapshot_setup",
-    "build_snapshot_setup_reply",
     "check_control_reply",
     "msg_size",
     "parse_class_info_reply",
     "parse_continuous_data_reply",
     "parse_continuous_first_reply",
-    "parse_request",
     "parse_snapshot_data_reply",
     "parse_snapshot_setup_reply",
     "points",
@@ -76,7 +69,7 @@ REPLY_TYPE_SETUP = 1
 REPLY_TYPE_DATA = 2
 MAX_MSG_WORDS = 4160
 
-_DTYPES = {
+SAMPLE_DTYPES = {
     (2, True): np.dtype([("ts", "<u2"), ("v", "<i2")]),
     (4, True): np.dtype([("ts", "<u2"), ("v", "<i4")]),
     (2, False): np.dtype([("v", "<i2")]),
@@ -210,14 +203,6 @@ def parse_class_info_reply(data: bytes, num_devices: int) -> list[FTPClassCode]:
     return codes
 
 
-def build_class_info_reply(codes: Sequence[FTPClassCode], overall: int = 0) -> bytes:
-    if overall:
-        return struct.pack("<h", overall)
-    return struct.pack("<h", 0) + b"".join(
-        struct.pack("<hHH", c.error, c.ftp, c.snap) for c in codes
-    )
-
-
 # --- continuous plot (typecode 6) -----------------------------------------------------------
 
 
@@ -306,7 +291,7 @@ def parse_continuous_data_reply(data: bytes, devices: Sequence[FTPDevice]) -> di
         status, index, count = struct.unpack_from("<hHH", data, 8 + 6 * i)
         if status != 0 or count == 0:
             continue
-        dtype = _DTYPES[device.data_length, True]
+        dtype = SAMPLE_DTYPES[device.data_length, True]
         end = index + count * dtype.itemsize
         if end > len(data):
             raise ValueError(
@@ -316,24 +301,6 @@ def parse_continuous_data_reply(data: bytes, devices: Sequence[FTPDevice]) -> di
         rows = np.frombuffer(data, dtype, count, index)
         batch[i] = Samples(rows["ts"].astype(np.int64) * 100, rows["v"].astype(np.int64))
     return batch
-
-
-def build_continuous_data_reply(
-    samples: Sequence[tuple[int, np.ndarray, np.ndarray]], widths: Sequence[int]
-) -> bytes:
-    """Front end: ``(status, ticks_100us, values)`` per device -> one data reply."""
-    head = bytearray(struct.pack("<hH4x", 0, REPLY_TYPE_DATA))
-    body = bytearray()
-    offset = 8 + 6 * len(samples)
-    for (status, ticks, values), width in zip(samples, widths, strict=True):
-        count = len(values) if status == 0 else 0
-        head += struct.pack("<hHH", status, offset + len(body), count)
-        if count:
-            rows = np.empty(count, _DTYPES[width, True])
-            rows["ts"] = ticks
-            rows["v"] = values
-            body += rows.tobytes()
-    return bytes(head + body)
 
 
 # --- snapshot (typecodes 7, 8, 5) -----------------------------------------------------------
@@ -356,7 +323,7 @@ def arm_trigger_word(
     )
 
 
-def _events(raw: bytes, size: int) -> bytes:
+def fixed_events(raw: bytes, size: int) -> bytes:
     return bytes(raw[:size]).ljust(size, b"\xff")
 
 
@@ -377,7 +344,8 @@ def build_snapshot_setup(
     try:
         head = struct.pack(
             "<HIHHHII8s4sI", SNAPSHOT_SETUP, task_name, len(devices), arm_trigger_word, priority,
-            int(rate_hz), arm_delay, _events(arm_events, 8), _events(sample_events, 4), num_points,
+            int(rate_hz), arm_delay, fixed_events(arm_events, 8),
+            fixed_events(sample_events, 4), num_points,
         )  # fmt: skip
         if arm_device is None:
             arm = bytes(24)
@@ -430,20 +398,6 @@ def parse_snapshot_setup_reply(
     return SnapshotSetupReply(error, word, rate, delay, events, points, errors, refs, times)
 
 
-def build_snapshot_setup_reply(
-    error: int,
-    word: int,
-    rate: int,
-    delay: int,
-    events: bytes,
-    num_points: int,
-    statuses: Sequence[int],
-    arm_time: tuple[int, int] = (0, 0),
-) -> bytes:
-    head = struct.pack("<hHII8sI", error, word, rate, delay, _events(events, 8), num_points)
-    return head + b"".join(struct.pack("<hIII4x", s, 0, arm_time[0], arm_time[1]) for s in statuses)
-
-
 def build_retrieve_request(
     task_name: int, item_number: int, num_points: int = 512, point_number: int = -1
 ) -> bytes:
@@ -465,7 +419,7 @@ def parse_snapshot_data_reply(
     if len(data) < 4:
         raise ValueError(f"Snapshot data reply too short: {len(data)} bytes")
     count = struct.unpack_from("<H", data, 2)[0]
-    dtype = _DTYPES[device.data_length, has_timestamps]
+    dtype = SAMPLE_DTYPES[device.data_length, has_timestamps]
     need = 4 + count * dtype.itemsize
     if len(data) < need:
         raise ValueError(
@@ -482,19 +436,6 @@ def parse_snapshot_data_reply(
 
 
 _EMPTY = Samples(np.zeros(0, np.int64), np.zeros(0, np.int64))
-
-
-def build_snapshot_data_reply(
-    values: np.ndarray, width: int, ticks: np.ndarray | None = None, error: int = 0
-) -> bytes:
-    """Front end: one page of points (with 100 us ``ticks`` when the class has timestamps)."""
-    if error:
-        return struct.pack("<hH", error, 0)
-    rows = np.empty(len(values), _DTYPES[width, ticks is not None])
-    if ticks is not None:
-        rows["ts"] = ticks
-    rows["v"] = values
-    return struct.pack("<hH", 0, len(values)) + rows.tobytes()
 
 
 def build_snapshot_control(task_name: int, subtype: int) -> bytes:
@@ -521,74 +462,3 @@ def points(samples: Samples) -> list[FTPDataPoint]:
         FTPDataPoint(t, v)
         for t, v in zip(samples.timestamps_us.tolist(), samples.values.tolist(), strict=True)
     ]
-
-
-# --- front-end side ---------------------------------------------------------------------------
-
-
-class ContinuousSetup(NamedTuple):
-    task_name: int
-    return_period: int
-    msg_size: int
-    reference_event: int
-    priority: int
-    devices: list[FTPDevice]
-    sample_periods: list[int]
-
-
-class SnapshotSetup(NamedTuple):
-    task_name: int
-    arm_trigger_word: int
-    priority: int
-    rate_hz: int
-    arm_delay: int
-    arm_events: bytes
-    sample_events: bytes
-    num_points: int
-    devices: list[FTPDevice]
-
-
-def parse_request(data: bytes) -> tuple[int, object]:
-    """Front end: ``(typecode, parsed request)``; ValueError when malformed.
-
-    Class query -> device list; continuous -> :class:`ContinuousSetup`; snapshot ->
-    :class:`SnapshotSetup`; retrieve -> ``(task, item, num_points, point)``; control ->
-    ``(task, subtype)``. Devices are 2-byte unless their class says otherwise.
-    """
-    if len(data) < 2:
-        raise ValueError("FTPMAN request too short")
-    code = struct.unpack_from("<H", data)[0]
-    try:
-        if code == CLASS_INFO:
-            (count,) = struct.unpack_from("<H", data, 2)
-            devices = []
-            for i in range(count):
-                dipi, ssdn = struct.unpack_from("<I8s", data, 4 + 12 * i)
-                devices.append(FTPDevice(dipi & 0xFFFFFF, dipi >> 24, ssdn))
-            return code, devices
-        if code == CONTINUOUS:
-            task, count, period, size, ref, _, _, prio, _ = struct.unpack_from(
-                "<IHHHHHHHH", data, 2
-            )
-            devices, periods = [], []
-            for i in range(count):
-                dipi, offset, ssdn, sp = struct.unpack_from("<II8sH", data, 32 + 22 * i)
-                devices.append(FTPDevice(dipi & 0xFFFFFF, dipi >> 24, ssdn, offset))
-                periods.append(sp)
-            return code, ContinuousSetup(task, period, size, ref, prio, devices, periods)
-        if code == SNAPSHOT_SETUP:
-            task, count, word, prio, rate, delay, arm, sample, npts = struct.unpack_from(
-                "<IHHHII8s4sI", data, 2
-            )
-            devices = []
-            for i in range(count):
-                dipi, offset, ssdn = struct.unpack_from("<II8s", data, 68 + 20 * i)
-                devices.append(FTPDevice(dipi & 0xFFFFFF, dipi >> 24, ssdn, offset))
-            return code, SnapshotSetup(task, word, prio, rate, delay, arm, sample, npts, devices)
-        if code == SNAPSHOT_RETRIEVE:
-            return code, struct.unpack_from("<IHHI", data, 2)
-        if code == SNAPSHOT_CONTROL:
-            return code, struct.unpack_from("<IH", data, 2)
-    except struct.error as exc:
-        raise ValueError(f"malformed FTPMAN request (typecode {code}): {exc}") from None
-    raise ValueError(f"unknown FTPMAN typecode {code}")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from pacsys.drf3.events import ClockEvent, PeriodicEvent, StateEvent, parse_event
-from pacsys_acnet.codec.reads import ReadDevice, ReadValue, padded_size
+from pacsys_acnet.codec.reads import ReadDevice, ReadValue, ReplyLayout
 from pacsys_acnet.codec.retdat import check_devices, check_limits, check_sizes, split_values
 from pacsys_acnet.constants import MAX_ACNET_MESSAGE_SIZE
 
@@ -22,6 +22,7 @@ __all__ = [
     "Gets32Header",
     "Gets32Reply",
     "Gets32Request",
+    "build_header",
     "build_reply",
     "build_request",
     "parse_reply",
@@ -138,7 +139,7 @@ class Gets32Header(NamedTuple):
 
 class Gets32Reply(NamedTuple):
     header: Gets32Header
-    values: list[ReadValue]
+    values: Sequence[ReadValue]
     acnet_status: int | None = None
     received_at_ns: int | None = None
 
@@ -179,7 +180,7 @@ def build_request(
     items = check_devices(devices)
     wire = _event(event)
     text = _padded_text(wire.text)
-    reply = HEADER_SIZE + sum(padded_size(d.length) for d in items)
+    reply = HEADER_SIZE + sum(d._slot for d in items)
     request = _REQ_HEAD.size + len(text) + _DEVICE.size * len(items)
     check_sizes(request, reply, max_request_size, max_reply_size)
     rep = wire.repetitive if repetitive is None else repetitive
@@ -187,9 +188,7 @@ def build_request(
         1, 1, 0, node >> 8, node & 0xFF, 0, priority, 1 if rep else 0,
         reply, len(items), wire.classic_ftd & 0xFFFF, len(text),
     )  # fmt: skip
-    parts = [head, text]
-    parts.extend(_DEVICE.pack(d.dipi, d.ssdn, d.length, d.offset) for d in items)
-    return b"".join(parts)
+    return head + text + b"".join(d._gets32 for d in items)
 
 
 def parse_reply(
@@ -198,19 +197,22 @@ def parse_reply(
     *,
     acnet_status: int | None = None,
     received_at_ns: int | None = None,
+    layout: ReplyLayout | None = None,
 ) -> Gets32Reply:
-    """The reply for ``devices``: header (type 1, version 1.0, order 0) then the values."""
+    """The reply for ``devices``: header (type 1, version 1.0, order 0) then the values.
+
+    ``layout`` (``ReplyLayout(devices, HEADER_SIZE)``) saves recomputing it per reply.
+    """
     if len(data) < HEADER_SIZE:
         raise ValueError(f"GETS32 reply too short: {len(data)} bytes, expected at least 34")
     header = Gets32Header(*_HEADER.unpack_from(data))
     if header[1:5] != (1, 1, 0, 0):
         raise ValueError(f"Unsupported GETS32 reply header: {header}")
-    expected = HEADER_SIZE + sum(padded_size(d.length) for d in devices)
-    if len(data) != expected:
-        raise ValueError(f"Read reply size {len(data)} does not match expected {expected}")
-    return Gets32Reply(
-        header, split_values(data, HEADER_SIZE, devices), acnet_status, received_at_ns
-    )
+    if layout is None:
+        layout = ReplyLayout(devices, HEADER_SIZE)
+    if len(data) != layout.total:
+        raise ValueError(f"Read reply size {len(data)} does not match expected {layout.total}")
+    return Gets32Reply(header, split_values(data, layout), acnet_status, received_at_ns)
 
 
 # --- front-end side ----------------------------------------------------------------------
@@ -236,9 +238,14 @@ def parse_request(data: bytes) -> Gets32Request:
     )
 
 
+def build_header(header: Gets32Header) -> bytes:
+    """The reply's 34-byte header (the values follow, as in a RETDAT reply)."""
+    return _HEADER.pack(*header)
+
+
 def build_reply(
     header: Gets32Header, values: Sequence[tuple[int, bytes]], devices: Sequence[ReadDevice]
 ) -> bytes:
     from pacsys_acnet.codec.retdat import build_reply as body
 
-    return _HEADER.pack(*header) + body(values, devices)
+    return build_header(header) + body(values, devices)

@@ -5,9 +5,24 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import struct
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple, overload
 
-__all__ = ["ReadDevice", "ReadValue", "check_int", "check_ssdn", "padded_size"]
+import numpy as np
+
+__all__ = [
+    "ReadDevice",
+    "ReadValue",
+    "ReadValues",
+    "ReplyLayout",
+    "check_int",
+    "check_ssdn",
+    "padded_size",
+]
+
+_RETDAT_RECORD = struct.Struct("<I8sHH")
+_GETS32_RECORD = struct.Struct("<I8sII")
 
 
 def check_int(value: object, name: str, maximum: int) -> int:
@@ -33,16 +48,26 @@ def padded_size(length: int) -> int:
 
 
 class ReadDevice:
-    """One property of one device: device index, property index, SSDN, bytes and offset."""
+    """One property of one device: device index, property index, SSDN, bytes and offset.
 
-    __slots__ = ("di", "length", "offset", "pi", "ssdn")
+    Immutable; its request records (RETDAT's when length and offset fit 16 bits, GETS32's)
+    and its slot size in a reply are computed once, here.
+    """
+
+    __slots__ = ("_gets32", "_retdat", "_slot", "di", "length", "offset", "pi", "ssdn")
 
     def __init__(self, di: int, pi: int, ssdn: bytes, length: int, offset: int = 0) -> None:
-        object.__setattr__(self, "di", check_int(di, "di", 0xFFFFFF))
-        object.__setattr__(self, "pi", check_int(pi, "pi", 0xFF))
-        object.__setattr__(self, "ssdn", check_ssdn(ssdn))
-        object.__setattr__(self, "length", check_int(length, "length", 0xFFFFFFFF))
-        object.__setattr__(self, "offset", check_int(offset, "offset", 0xFFFFFFFF))
+        setattr_ = object.__setattr__
+        setattr_(self, "di", check_int(di, "di", 0xFFFFFF))
+        setattr_(self, "pi", check_int(pi, "pi", 0xFF))
+        setattr_(self, "ssdn", check_ssdn(ssdn))
+        setattr_(self, "length", check_int(length, "length", 0xFFFFFFFF))
+        setattr_(self, "offset", check_int(offset, "offset", 0xFFFFFFFF))
+        dipi = pi << 24 | di
+        fits = length <= 0xFFFF and offset <= 0xFFFF
+        setattr_(self, "_retdat", _RETDAT_RECORD.pack(dipi, ssdn, length, offset) if fits else None)
+        setattr_(self, "_gets32", _GETS32_RECORD.pack(dipi, ssdn, length, offset))
+        setattr_(self, "_slot", padded_size(length))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"ReadDevice is immutable: cannot set {name}")
@@ -73,3 +98,77 @@ class ReadValue(NamedTuple):
 
     status: int
     data: bytes
+
+
+class ReplyLayout:
+    """Where each device's slot (status, data, pad) lies in a reply, from byte ``start``."""
+
+    __slots__ = ("sizes", "starts", "total")
+
+    def __init__(self, devices: Sequence[ReadDevice], start: int = 0) -> None:
+        slots = np.fromiter((d._slot for d in devices), np.int64, len(devices))
+        ends = np.cumsum(slots)
+        self.starts = start + ends - slots
+        self.sizes = slots - 2
+        self.total = start + (int(ends[-1]) if len(ends) else 0)
+
+
+class ReadValues(Sequence[ReadValue]):
+    """The per-device answers of one reply, made into :class:`ReadValue` on access.
+
+    Behaves as a read-only list (index, slice, iterate, compare); :attr:`statuses` gives
+    every status at once as an int16 array.
+    """
+
+    __slots__ = ("_data", "_layout")
+
+    def __init__(self, data: bytes, layout: ReplyLayout) -> None:
+        self._data = data
+        self._layout = layout
+
+    def __len__(self) -> int:
+        return len(self._layout.sizes)
+
+    def _value(self, start: int, size: int) -> ReadValue:
+        data = self._data
+        status = data[start] | data[start + 1] << 8
+        return ReadValue(
+            status - 0x10000 if status & 0x8000 else status,
+            data[start + 2 : start + 2 + size],
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> ReadValue: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ReadValue]: ...
+
+    def __getitem__(self, index: int | slice) -> ReadValue | list[ReadValue]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        layout = self._layout
+        return self._value(int(layout.starts[index]), int(layout.sizes[index]))
+
+    def __iter__(self) -> Iterator[ReadValue]:
+        value = self._value
+        for start, size in zip(
+            self._layout.starts.tolist(), self._layout.sizes.tolist(), strict=True
+        ):
+            yield value(start, size)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ReadValues | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    @property
+    def statuses(self) -> np.ndarray:
+        """Every device's status (int16), without building the values."""
+        words = np.frombuffer(self._data, "<i2", len(self._data) // 2)
+        return words[self._layout.starts // 2].copy()
+
+    def __repr__(self) -> str:
+        return f"ReadValues({list(self)!r})"

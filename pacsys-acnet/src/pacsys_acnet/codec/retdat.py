@@ -9,7 +9,13 @@ import struct
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from pacsys_acnet.codec.reads import ReadDevice, ReadValue, check_int, padded_size
+from pacsys_acnet.codec.reads import (
+    ReadDevice,
+    ReadValue,
+    ReadValues,
+    ReplyLayout,
+    check_int,
+)
 from pacsys_acnet.constants import MAX_ACNET_MESSAGE_SIZE
 
 __all__ = [
@@ -36,7 +42,7 @@ _DEVICE = struct.Struct("<I8sHH")
 class RetdatReply(NamedTuple):
     """One RETDAT answer: a :class:`ReadValue` per device, the ACNET status, local receipt time."""
 
-    values: list[ReadValue]
+    values: Sequence[ReadValue]
     acnet_status: int | None = None
     received_at_ns: int | None = None
 
@@ -89,33 +95,21 @@ def build_request(
     check_limits(max_request_size, max_reply_size)
     items = check_devices(devices)
     check_int(ftd, "ftd", 0xFFFF)
-    for d in items:
-        check_int(d.length, "length", 0xFFFF)
-        check_int(d.offset, "offset", 0xFFFF)
-    reply = sum(padded_size(d.length) for d in items)
+    records = [d._retdat for d in items]
+    if None in records:
+        for d in items:
+            check_int(d.length, "length", 0xFFFF)
+            check_int(d.offset, "offset", 0xFFFF)
+    reply = sum(d._slot for d in items)
     check_sizes(_HEAD.size + _DEVICE.size * len(items), reply, max_request_size, max_reply_size)
     if reply > 0xFFFF:
         raise ValueError(f"reply size {reply} does not fit RETDAT's 16-bit field")
-    parts = [_HEAD.pack(reply, len(items), ftd)]
-    parts.extend(_DEVICE.pack(d.dipi, d.ssdn, d.length, d.offset) for d in items)
-    return b"".join(parts)
+    return _HEAD.pack(reply, len(items), ftd) + b"".join(records)  # type: ignore[arg-type]
 
 
-def split_values(data: bytes, start: int, devices: Sequence[ReadDevice]) -> list[ReadValue]:
-    """Status + padded data per device from ``start``; the caller has checked the size."""
-    values = []
-    pos = start
-    for d in devices:
-        size = d.length + (d.length & 1)
-        status = data[pos] | data[pos + 1] << 8
-        values.append(
-            ReadValue(
-                status - 0x10000 if status & 0x8000 else status,
-                bytes(data[pos + 2 : pos + 2 + size]),
-            )
-        )
-        pos += 2 + size
-    return values
+def split_values(data: bytes, layout: ReplyLayout) -> ReadValues:
+    """Status + padded data per device; the caller has checked the size."""
+    return ReadValues(bytes(data), layout)
 
 
 def parse_reply(
@@ -124,12 +118,17 @@ def parse_reply(
     *,
     acnet_status: int | None = None,
     received_at_ns: int | None = None,
+    layout: ReplyLayout | None = None,
 ) -> RetdatReply:
-    """The reply to :func:`build_request` for ``devices``; its size must match exactly."""
-    expected = sum(padded_size(d.length) for d in devices)
-    if len(data) != expected:
-        raise ValueError(f"Read reply size {len(data)} does not match expected {expected}")
-    return RetdatReply(split_values(data, 0, devices), acnet_status, received_at_ns)
+    """The reply to :func:`build_request` for ``devices``; its size must match exactly.
+
+    ``layout`` (of ``devices``) saves recomputing it for every reply of a stream.
+    """
+    if layout is None:
+        layout = ReplyLayout(devices)
+    if len(data) != layout.total:
+        raise ValueError(f"Read reply size {len(data)} does not match expected {layout.total}")
+    return RetdatReply(split_values(data, layout), acnet_status, received_at_ns)
 
 
 # --- front-end side ----------------------------------------------------------------------

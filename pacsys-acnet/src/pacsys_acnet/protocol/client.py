@@ -38,9 +38,13 @@ class Event(NamedTuple):
 
 
 class Pending:
-    """One queued command: its bytes, how its ACK is read, and then its result or error."""
+    """One queued command: its bytes, how its ACK is read, and then its result or error.
 
-    __slots__ = ("error", "finished", "op", "payload", "reader", "result", "waiter")
+    ``subject`` is what the command is about (the :class:`OpenRequest` of a SEND_REQUEST,
+    the incoming request of a REQUEST_ACK); ``waiter`` is the driver's.
+    """
+
+    __slots__ = ("error", "finished", "op", "payload", "reader", "result", "subject", "waiter")
 
     def __init__(self, op: str, payload: bytes, reader: Callable[[bytes], Any]) -> None:
         self.op = op
@@ -49,7 +53,8 @@ class Pending:
         self.result: Any = None
         self.error: BaseException | None = None
         self.finished = False
-        self.waiter: Any = None  # for the driver (a threading.Event, a Future, ...)
+        self.subject: Any = None
+        self.waiter: Any = None  # for the driver (a threading.Event, a callback, ...)
 
     def outcome(self) -> Any:
         """The result, or raise the error."""
@@ -201,10 +206,15 @@ class ClientEngine:
             request.request_id = cmd.read_send_request(ack, task)
             return request
 
-        return self._queue_command("send_request", payload, read)
+        pending = self._queue_command("send_request", payload, read)
+        pending.subject = request
+        return pending
 
     def cancel(self, request: OpenRequest) -> Pending | None:
-        """Stop a request; sends CANCEL only while it is open (errors are ignored)."""
+        """Stop a request; sends CANCEL only while it is open (errors are ignored).
+
+        Before its ACK (id unknown) the request is only marked: the ACK then sends CANCEL.
+        """
         request.cancelled = True
         if self._requests.get(request.request_id) is not request:
             return None
@@ -361,7 +371,10 @@ class ClientEngine:
             early = self._early
             self._early = {}
             request = pending.result if pending.error is None else None
-            if isinstance(request, OpenRequest):
+            if isinstance(request, OpenRequest) and request.cancelled:  # before its ACK
+                payload = cmd.with_u16(c.CMD_CANCEL, self.handle, self.vnode, request.request_id)
+                self._queue_command("cancel", payload, lambda a: None, front=True)
+            elif isinstance(request, OpenRequest):
                 self._requests[request.request_id] = request
                 if self.udp:  # no ordering between the two UDP sockets: these are ours
                     for reply in early.get(request.request_id, ()):
@@ -416,11 +429,11 @@ class ClientEngine:
             return request
 
         pending = self._queue_command("incoming_request", payload, read)
-        pending.waiter = request
+        pending.subject = request
 
     def _request_acknowledged(self, pending: Pending) -> list[Event]:
         """After an incoming request's REQUEST_ACK: hand it to the handler, or end it."""
-        request: AcnetRequest = pending.waiter
+        request: AcnetRequest = pending.subject
         if pending.error is not None or request.cancelled:
             return []
         if self.request_handler is None:

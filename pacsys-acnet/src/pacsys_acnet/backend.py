@@ -1,0 +1,331 @@
+"""AcnetBackend: the pacsys Backend over raw ACNET, i.e. DPM lists through acnetd.
+
+``docs/protocols/acnet.md`` §10. One anonymous TCP connection to acnetd (the acsys-proxy
+bridge) carries every list: reads borrow a list from a small pool (ClearList, the
+AddToLists pipelined, StartList, one reading per entry, StopList); each subscription has
+a list of its own whose stream feeds the subscription handle. A lost connection fails
+the reads and subscriptions using it; the next call connects again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from pacsys.acnet.errors import AcnetError
+from pacsys.acnet.status import ACNET_REQTMO, parse_error
+from pacsys.backends import (
+    Backend,
+    check_positive,
+    drf_list,
+    subscription_drfs,
+    summarize_drfs,
+)
+from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.drf3 import parse_request
+from pacsys.errors import ReadError
+from pacsys.types import (
+    BackendCapability,
+    DeviceMeta,
+    DispatchMode,
+    ErrorCallback,
+    Reading,
+    ReadingCallback,
+    SubscriptionHandle,
+)
+from pacsys_acnet import constants as c
+from pacsys_acnet.codec.dpm import (
+    DEFAULT_DPM_NODE,
+    DPMError,
+    backend_reading,
+    device_meta,
+    read_drf,
+)
+from pacsys_dpm.codec import DeviceInfoReply
+
+__all__ = ["AcnetBackend"]
+
+log = logging.getLogger("pacsys_acnet.backend")
+HOST_ENV, PORT_ENV = "PACSYS_ACNET_HOST", "PACSYS_ACNET_PORT"
+DEFAULT_TIMEOUT = 5.0
+MAX_IDLE_LISTS = 4
+_FAILURES = (AcnetError, DPMError, OSError)
+
+
+class _Entries:
+    """What the stream of one list carries, by ref id (ref = position + 1)."""
+
+    def __init__(self, drfs: list[str]) -> None:
+        self.drfs = drfs
+        self.meta: dict[int, DeviceMeta] = {}
+
+    def reading(self, message: Any) -> tuple[int, Reading] | None:
+        ref = getattr(message, "ref_id", 0)
+        if not 1 <= ref <= len(self.drfs):
+            return None
+        if isinstance(message, DeviceInfoReply):
+            self.meta[ref] = device_meta(message)
+            return None
+        reading = backend_reading(self.drfs[ref - 1], message, self.meta.get(ref))
+        return None if reading is None else (ref, reading)
+
+
+class _ReadList:
+    """A pooled list for reads: the first reading of each entry, and who waits for them."""
+
+    def __init__(self) -> None:
+        from pacsys_acnet.dpm_acnet import DPMList
+
+        self.list: DPMList | None = None
+        self.cond = threading.Condition()
+        self.entries = _Entries([])
+        self.readings: dict[int, Reading] = {}
+        self.ended: int | None = None
+        self.used = False  # has entries from an earlier read
+
+    def on_message(self, message: Any) -> None:
+        with self.cond:
+            found = self.entries.reading(message)
+            if found is not None and found[0] not in self.readings:
+                self.readings[found[0]] = found[1]
+                self.cond.notify_all()
+
+    def on_end(self, status: int) -> None:
+        with self.cond:
+            self.ended = status
+            self.cond.notify_all()
+
+
+class AcnetBackend(Backend):
+    """Reads and streams through DPM over ACNET (task DPMD at ``dpm_node``, default DPM06).
+
+    ``host``/``port`` default to ``$PACSYS_ACNET_HOST``/``$PACSYS_ACNET_PORT``, then
+    acsys-proxy.fnal.gov:6802; ``timeout`` (default 5 s) bounds each read as a whole.
+    Read-only: no writes.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        timeout: float | None = None,
+        dpm_node: str | None = None,
+        dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
+    ) -> None:
+        self._host = host or os.environ.get(HOST_ENV) or c.ACSYS_PROXY_HOST
+        raw_port = port if port is not None else os.environ.get(PORT_ENV) or c.ACNET_TCP_PORT
+        try:
+            self._port = int(raw_port)
+        except ValueError:
+            raise ValueError(f"{PORT_ENV} must be an integer, got {raw_port!r}") from None
+        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._dpm_node = dpm_node or DEFAULT_DPM_NODE
+        self._dispatch_mode = DispatchMode(dispatch_mode)
+        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._node = 0
+        self._idle: list[_ReadList] = []
+        self._streams: dict[BufferedSubscriptionHandle, Any] = {}
+        self._closed = False
+
+    @property
+    def capabilities(self) -> BackendCapability:
+        return BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<AcnetBackend {self._host}:{self._port} DPMD@{self._dpm_node}{state}>"
+
+    # --- the connection --------------------------------------------------------------------
+
+    def _connect(self) -> tuple[Any, int]:
+        """The connection (a new one when there is none or it was lost) and DPMD's node."""
+        with self._lock:
+            self._check_open()
+            connection = self._connection
+            if connection is None or not connection.connected:
+                from pacsys_acnet.connection import AcnetConnectionTCP
+
+                self._idle.clear()
+                connection = AcnetConnectionTCP(self._host, self._port)
+                connection.connect()
+                try:
+                    self._node = connection.get_node(self._dpm_node)
+                except BaseException:
+                    connection.close()
+                    raise
+                self._connection = connection
+            return connection, self._node
+
+    def _open_list(self, on_message: Any, on_end: Any) -> Any:
+        from pacsys_acnet.dpm_acnet import DPMList
+
+        connection, node = self._connect()
+        dpm_list = DPMList(connection, node, on_message, on_end)
+        dpm_list.open(self._timeout)
+        return dpm_list
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+        self._check_open()
+        drfs = drf_list(drfs)
+        wire = [read_drf(drf) for drf in drfs]  # ValueError before any I/O
+        if not drfs:
+            return []
+        budget = self._timeout if timeout is None else check_positive(timeout)
+        deadline = time.monotonic() + budget
+        with self._lock:
+            read = self._idle.pop() if self._idle else None
+        try:
+            if read is None:
+                read = _ReadList()
+                read.list = self._open_list(read.on_message, read.on_end)
+            readings = self._read(read, drfs, wire, deadline)
+        except _FAILURES as exc:
+            if read is not None and read.list is not None:
+                read.list.close()
+            got = read.readings if read is not None else {}
+            raise self._failure(drfs, got, f"ACNET read failed: {exc}", False) from exc
+        if readings is None:
+            read.list.close()  # type: ignore[union-attr]
+            message = (
+                f"Request timeout: {len(drfs) - len(read.readings)} of {len(drfs)} without "
+                f"reply after {budget:g} s"
+            )
+            raise self._failure(drfs, read.readings, message, True)
+        with self._lock:
+            if len(self._idle) < MAX_IDLE_LISTS and not self._closed:
+                self._idle.append(read)
+            else:
+                read.list.close()  # type: ignore[union-attr]
+        return readings
+
+    @staticmethod
+    def _read(
+        read: _ReadList, drfs: list[str], wire: list[str], deadline: float
+    ) -> list[Reading] | None:
+        """One read on a list: its readings in order, or None when the deadline passed."""
+        dpm_list = read.list
+        assert dpm_list is not None
+        if read.used:
+            dpm_list.clear()
+        with read.cond:
+            read.entries = _Entries(drfs)
+            read.readings = {}
+        read.used = True
+        dpm_list.add_entries([(i + 1, drf) for i, drf in enumerate(wire)])
+        dpm_list.start()
+        with read.cond:
+            while len(read.readings) < len(drfs) and read.ended is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                read.cond.wait(left)
+            if read.ended is not None:
+                raise AcnetError(read.ended, "DPM list ended during the read")
+            readings = [read.readings[i + 1] for i in range(len(drfs))]
+        dpm_list.stop()
+        return readings
+
+    @staticmethod
+    def _failure(
+        drfs: list[str], got: dict[int, Reading], message: str, timed_out: bool
+    ) -> ReadError:
+        """ReadError with the readings that came and the missing ones filled in."""
+        error = parse_error(ACNET_REQTMO)[1] if timed_out else -1
+        fill = "Request timeout" if timed_out else message
+        readings = [
+            got.get(i + 1) or Reading(drf=drf, facility_code=1, error_code=error, message=fill)
+            for i, drf in enumerate(drfs)
+        ]
+        return ReadError(readings, message)
+
+    # --- streams ---------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        drfs: list[str],
+        callback: ReadingCallback | None = None,
+        on_error: ErrorCallback | None = None,
+    ) -> SubscriptionHandle:
+        self._check_open()
+        drfs = subscription_drfs(drfs, callback, on_error)
+        for drf in drfs:
+            parse_request(drf)  # ValueError before any I/O; sent as given
+        handle = BufferedSubscriptionHandle(
+            drfs,
+            list(range(1, len(drfs) + 1)),
+            dispatcher=self._dispatcher,
+            callback=callback,
+            on_error=on_error,
+            on_stop=self._stop_stream,
+        )
+        entries = _Entries(drfs)
+
+        def on_message(message: Any) -> None:
+            found = entries.reading(message)
+            if found is not None:
+                handle.deliver(found[1])
+
+        def on_end(status: int) -> None:
+            if not handle.stopped:
+                handle.fail(AcnetError(status, f"DPM list of {summarize_drfs(drfs)} ended"))
+
+        dpm_list = self._open_list(on_message, on_end)
+        try:
+            dpm_list.add_entries([(i + 1, drf) for i, drf in enumerate(drfs)])
+            dpm_list.start()
+        except BaseException:
+            dpm_list.close()
+            raise
+        with self._lock:
+            self._streams[handle] = dpm_list
+        log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), dpm_list.list_id)
+        return handle
+
+    def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
+        with self._lock:
+            dpm_list = self._streams.pop(handle, None)
+        if dpm_list is not None:
+            dpm_list.close()  # cancelling the OpenList request ends the list
+
+    def remove(self, handle: SubscriptionHandle) -> None:
+        handle.stop()
+
+    def stop_streaming(self) -> None:
+        with self._lock:
+            handles = list(self._streams)
+        for handle in handles:
+            handle.stop()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            handles = list(self._streams)
+            connection, self._connection = self._connection, None
+            self._idle.clear()
+        for handle in handles:
+            handle.stop()
+        if connection is not None:
+            connection.close()
+        self._dispatcher.close()
