@@ -22,7 +22,7 @@ from pacsys_acnet.retdat import ReadDevice, RetdatClient
 from pacsys_acnet.server.memory import MemoryDaemon
 
 SSDN = bytes(8)
-OUTTMP, SIMFTP = 27235, 283930
+OUTTMP, SIMFTP = 27235, 283940
 
 
 @pytest.fixture(scope="module")

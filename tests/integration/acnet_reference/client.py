@@ -22,7 +22,7 @@ from pacsys.acnet import (
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 SSDN = bytes(8)
-OUTTMP, SIMFTP = 27235, 283930
+OUTTMP, SIMFTP = 27235, 283940
 out = {}
 
 with AcnetConnectionTCP(HOST, PORT, "REFTST") as conn:
