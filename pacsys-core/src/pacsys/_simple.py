@@ -239,7 +239,7 @@ def _check_combination(settings: Settings, *, explicit_backend: bool) -> None:
     if auth is not None:
         if not spec.auth_kinds:
             raise ValueError(f"{label} backend does not use auth")
-        if auth.kind not in spec.auth_kinds:
+        if auth.auth_type not in spec.auth_kinds:
             raise ValueError(f"{label} backend auth must be {' or '.join(accepted)} or None")
     elif spec.auth_required:
         raise ValueError(f"{label} backend requires {' or '.join(accepted)}")
