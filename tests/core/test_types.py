@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import numpy as np
@@ -318,3 +320,15 @@ def test_write_result_texts() -> None:
     )
     failed = WriteResult("Z:A", 17, -17, "DPM_PRIV: insufficient privileges")
     assert str(failed) == "Z:A  error: DPM_PRIV: insufficient privileges"
+
+
+def test_scalar_readings_do_not_import_numpy() -> None:
+    code = (
+        "import sys; from pacsys.types import Reading, ValueType, WriteResult; "
+        "r = Reading('M:OUTTMP', ValueType.SCALAR, value=1.0); "
+        "str(r); repr(r); hash(r); r == r; r.to_dict(); Reading.from_dict(r.to_dict()); "
+        "w = WriteResult('M:OUTTMP', readback=1.0); w == w; w.to_dict(); "
+        "print('numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
