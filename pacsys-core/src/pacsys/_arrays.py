@@ -17,6 +17,8 @@ __all__ = [
     "decode_value",
     "encode_value",
     "freeze_value",
+    "is_ndarray",
+    "is_numpy_scalar",
     "loaded_numpy",
     "readback_type",
     "value_hash",
@@ -140,3 +142,14 @@ def readback_type(value: Any) -> str | None:
     if isinstance(value, bytes | bytearray):
         return "raw"
     return None
+
+
+def is_ndarray(value: Any) -> bool:
+    """``isinstance(value, numpy.ndarray)``, without importing numpy."""
+    return _is_array(value, loaded_numpy())
+
+
+def is_numpy_scalar(value: Any) -> bool:
+    """``isinstance(value, numpy.generic)``, without importing numpy."""
+    np = loaded_numpy()
+    return np is not None and isinstance(value, np.generic)

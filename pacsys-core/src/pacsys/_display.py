@@ -8,7 +8,6 @@ strings, byte strings and lists are cut with an ellipsis and their length.
 from __future__ import annotations
 
 import enum
-import html
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,6 +132,8 @@ def _repr_of(value: Any) -> str:
 
 def html_table(caption: str, rows: Iterable[tuple[str, str]]) -> str:
     """A small two-column HTML table (rows of label, text), everything escaped."""
+    import html
+
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(label)}</th>"
         f"<td style='text-align:left'>{html.escape(text)}</td></tr>"

@@ -26,7 +26,6 @@ from pacsys.types import (
     Reading,
     ReadingCallback,
     SubscriptionHandle,
-    Value,
     WriteResult,
     WriteSettings,
 )
@@ -34,6 +33,7 @@ from pacsys.types import (
 if TYPE_CHECKING:
     from pacsys.auth import Auth
     from pacsys.hookspecs import BackendSpec
+    from pacsys.types import Value
 
 __all__ = [
     "acl",
