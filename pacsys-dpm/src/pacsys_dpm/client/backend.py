@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
@@ -39,7 +39,6 @@ from pacsys.types import (
     Reading,
     ReadingCallback,
     SubscriptionHandle,
-    Value,
     WriteResult,
 )
 from pacsys_dpm.client.connection import DPMConnectionError
@@ -63,6 +62,9 @@ from pacsys_dpm.client.writes import (
     run_write,
 )
 from pacsys_dpm.codec import DPMProtocolError
+
+if TYPE_CHECKING:
+    from pacsys.types import Value
 
 __all__ = ["DPMHTTPBackend"]
 

@@ -8,10 +8,9 @@ go back to the pool.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-
-import attrs
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pacsys.drf_utils import is_chunked_historical_drf
 from pacsys.types import DeviceMeta, Reading, ValueType
@@ -27,6 +26,10 @@ from pacsys_dpm.client.values import (
     stack_records,
     timestamp,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+
 from pacsys_dpm.codec import (
     AddToListReply,
     AddToListRequest,
@@ -51,7 +54,7 @@ __all__ = ["ReadOutcome", "run_read", "send_cleanup", "send_list"]
 _SEND_CHUNK = 256  # AddToList requests per write
 
 
-@attrs.define
+@dataclasses.dataclass
 class ReadOutcome:
     """What one read conversation produced; ``readings[i]`` is None while unresolved."""
 
