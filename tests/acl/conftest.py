@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +28,7 @@ class SpecBackend(FakeBackend):
             and reading.error_code == -1
             and (reading.message or "").startswith(NOT_FOUND_PREFIX)
         ):
-            return attrs.evolve(
+            return dataclasses.replace(
                 reading, facility_code=17, error_code=-26, message="Device not found"
             )
         return reading

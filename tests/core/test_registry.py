@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import sys
 import types
 
 import pytest
 
+from pacsys import _entry_points
 from pacsys.hookspecs import AuthSpec, BackendSpec, PolicySpec, hookimpl, resolve_factory
 from pacsys.registry import KNOWN_TRANSPORTS, Registry, TransportNotInstalledError
 from pacsys.testing import FakeBackend
@@ -104,10 +104,11 @@ def test_plugin_returning_wrong_type_is_named() -> None:
 
 def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, modules: dict[str, str]) -> None:
     eps = [
-        importlib.metadata.EntryPoint(name, module, "pacsys") for name, module in modules.items()
+        _entry_points.EntryPoint(name, module, "pacsys", "pacsys-test", "1.0")
+        for name, module in modules.items()
     ]
     monkeypatch.setattr(
-        importlib.metadata, "entry_points", lambda group=None: eps if group == "pacsys" else []
+        _entry_points, "entry_points", lambda group: eps if group == "pacsys" else []
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
 import numpy as np
 import pytest
 
@@ -237,7 +237,7 @@ def test_verification_reports_a_table_that_does_not_read_back(sim: Spy) -> None:
     class Stubborn(Spy):
         def get_many(self, drfs: Any, timeout: float | None = None) -> Any:
             readings = super().get_many(drfs, timeout)
-            return [attrs.evolve(r, value=bytes(len(r.value))) for r in readings]
+            return [dataclasses.replace(r, value=bytes(len(r.value))) for r in readings]
 
     stubborn = Stubborn(clock=ManualClock())
     ramp = RecyclerQRamp(np.full(64, 1.0), np.full(64, 1388.9), "R:QT309T", 2)

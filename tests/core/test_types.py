@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import numpy as np
@@ -199,3 +202,133 @@ def test_enum_values() -> None:
     assert ValueType("timedScalarArr") is ValueType.TIMED_SCALAR_ARRAY
     with pytest.raises(AttributeError):
         Reading("A:B").drf = "x"  # type: ignore[misc]
+
+
+# --- dataclass semantics (the seed documents these types as dataclasses) -------------------
+
+
+def test_reading_and_write_result_are_frozen_dataclasses() -> None:
+    reading = Reading("M:OUTTMP", ValueType.SCALAR, value=72.5, timestamp=WHEN, cycle=3, meta=META)
+    assert [f.name for f in dataclasses.fields(Reading)] == [
+        "drf",
+        "value_type",
+        "facility_code",
+        "error_code",
+        "value",
+        "message",
+        "timestamp",
+        "cycle",
+        "meta",
+    ]
+    as_dict = dataclasses.asdict(reading)
+    assert as_dict["value"] == 72.5 and as_dict["meta"]["units"] == "DegF"
+    changed = dataclasses.replace(reading, value=73.0)
+    assert changed.value == 73.0 and changed.meta is META and reading.value == 72.5
+    with pytest.raises(ValueError, match="value_type is required"):
+        dataclasses.replace(reading, value_type=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.value = 1.0  # type: ignore[misc]
+    result = WriteResult("Z:A", verified=True, readback=np.arange(3.0))
+    assert [f.name for f in dataclasses.fields(result)][:3] == [
+        "drf",
+        "facility_code",
+        "error_code",
+    ]
+    assert not dataclasses.replace(result, attempts=2).readback.flags.writeable
+    assert dataclasses.asdict(DeviceMeta(1, "A:B", "d"))["description"] == "d"
+
+
+def test_replace_freezes_a_new_array_value() -> None:
+    reading = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.arange(3.0))
+    fresh = np.arange(4.0)
+    assert not dataclasses.replace(reading, value=fresh).value.flags.writeable
+
+
+# --- str / repr / notebook display ---------------------------------------------------------
+
+WHEN_MS = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
+NOT_FOUND = "DPM_NO_SUCH_DEVICE: device not found (facility=17, error=-26)"
+
+
+def test_reading_str_is_one_short_line() -> None:
+    reading = Reading("M:OUTTMP", ValueType.SCALAR, value=72.5, timestamp=WHEN_MS, meta=META)
+    assert str(reading) == "M:OUTTMP = 72.5 DegF  ok  2024-01-02 03:04:05.123 UTC"
+    error = Reading("Z:NOSUCH", facility_code=17, error_code=-26, message=NOT_FOUND)
+    assert str(error) == f"Z:NOSUCH  error: {NOT_FOUND}"
+    assert str(Reading("Z:X", facility_code=17, error_code=1)) == (
+        "Z:X  warning: facility=17, error=1 (no value)"
+    )
+    assert str(Reading("Z:X")) == "Z:X  ok (no value)"
+
+
+def test_reading_repr_shows_set_fields_only() -> None:
+    reading = Reading(
+        "M:OUTTMP", ValueType.SCALAR, value=72.5, timestamp=WHEN_MS, cycle=3, meta=META
+    )
+    assert repr(reading) == (
+        "Reading(drf='M:OUTTMP', value_type=ValueType.SCALAR, value=72.5, "
+        "timestamp=2024-01-02 03:04:05.123 UTC, cycle=3, "
+        "meta=DeviceMeta(7, 'M:OUTTMP', 'Outdoor temperature', units='DegF'))"
+    )
+    error = Reading("Z:NOSUCH", facility_code=17, error_code=-26, message=NOT_FOUND)
+    assert repr(error) == (
+        f"Reading(drf='Z:NOSUCH', facility_code=17, error_code=-26, message='{NOT_FOUND}')"
+    )
+    assert str(reading) != repr(reading)
+
+
+def test_array_readings_are_summarised() -> None:
+    wave = Reading("B:WAVE", ValueType.SCALAR_ARRAY, value=np.linspace(0.0, 10.0, 10_000))
+    summary = "[0.0, 0.0010001, 0.0020002, …, 9.998, 9.999, 10.0] (10000 float64)"
+    assert str(wave) == f"B:WAVE = {summary}  ok"
+    assert (
+        repr(wave) == f"Reading(drf='B:WAVE', value_type=ValueType.SCALAR_ARRAY, value={summary})"
+    )
+    short = Reading("B:X", ValueType.SCALAR_ARRAY, value=np.array([1, 2], dtype=np.int16))
+    assert str(short) == "B:X = [1, 2] (2 int16)  ok"
+    logged = {"data": np.arange(100.0), "micros": np.arange(100, dtype=np.int64)}
+    assert str(Reading("B:L", ValueType.TIMED_SCALAR_ARRAY, value=logged)) == (
+        "B:L = {'data': [0.0, 1.0, 2.0, …, 97.0, 98.0, 99.0] (100 float64), "
+        "'micros': [0, 1, 2, …, 97, 98, 99] (100 int64)}  ok"
+    )
+    assert str(Reading("Z:RAW", ValueType.RAW, value=bytes(range(20)))) == (
+        "Z:RAW = <20 bytes: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f…>  ok"
+    )
+    assert str(Reading("Z:T", ValueType.TEXT_ARRAY, value=list("abcdefgh"))) == (
+        "Z:T = ['a', 'b', 'c', …, 'f', 'g', 'h'] (8 items)  ok"
+    )
+    assert len(repr(Reading("Z:T", ValueType.TEXT, value="x" * 10_000))) < 150
+
+
+def test_reading_html_for_notebooks() -> None:
+    reading = Reading(
+        "M:OUTTMP", ValueType.SCALAR, value=72.5, timestamp=WHEN_MS, cycle=3, meta=META
+    )
+    page = reading._repr_html_()
+    assert page.startswith("<table><caption>Reading M:OUTTMP</caption>")
+    for cell in ("72.5 DegF", "ok", "2024-01-02 03:04:05.123 UTC", "Outdoor temperature"):
+        assert f">{cell}</td>" in page
+    tricky = Reading("Z:<b>", ValueType.TEXT, value="<script>")
+    assert "<script>" not in tricky._repr_html_() and "&lt;b&gt;" in tricky._repr_html_()
+
+
+def test_write_result_texts() -> None:
+    result = WriteResult("Z:ACLTST.SETTING@N", verified=True, readback=45.0, attempts=1)
+    assert str(result) == "Z:ACLTST.SETTING@N  ok, verified, readback 45.0"
+    assert repr(result) == (
+        "WriteResult(drf='Z:ACLTST.SETTING@N', verified=True, readback=45.0, attempts=1)"
+    )
+    failed = WriteResult("Z:A", 17, -17, "DPM_PRIV: insufficient privileges")
+    assert str(failed) == "Z:A  error: DPM_PRIV: insufficient privileges"
+
+
+def test_scalar_readings_do_not_import_numpy() -> None:
+    code = (
+        "import sys; from pacsys.types import Reading, ValueType, WriteResult; "
+        "r = Reading('M:OUTTMP', ValueType.SCALAR, value=1.0); "
+        "str(r); repr(r); hash(r); r == r; r.to_dict(); Reading.from_dict(r.to_dict()); "
+        "w = WriteResult('M:OUTTMP', readback=1.0); w == w; w.to_dict(); "
+        "print('numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -6,80 +6,87 @@
 ...     for reading, _ in sub.readings(timeout=5):
 ...         print(reading.value, reading.units)
 
-Transports (DPM, gRPC, DMQ, ACL, SSH) are separate distributions that register
-themselves as plugins; nothing is imported or connected until first use.
+``import pacsys`` only reads the ``PACSYS_*`` settings from the environment (a malformed
+number fails here); every public name below is imported on first use, so scripts and
+command-line tools start fast. Transports (DPM, gRPC, DMQ, ACL, SSH) are separate
+distributions that register themselves as plugins; a name one of them provides says
+which distribution to install when it is missing.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
-from typing import Any
+from pacsys import config as _config
 
-from pacsys._simple import (
-    acl,
-    configure,
-    dmq,
-    dpm,
-    dpm_http,
-    get,
-    get_many,
-    grpc,
-    read,
-    read_many,
-    shutdown,
-    subscribe,
-    write,
-    write_many,
-)
-from pacsys.auth import Auth, JWTAuth, KerberosAuth
-from pacsys.backends import Backend
-from pacsys.device import ArrayDevice, Device, ScalarDevice, TextDevice
-from pacsys.digital_status import DigitalStatus, StatusBit
-from pacsys.errors import (
-    ACLError,
-    AuthenticationError,
-    DeviceError,
-    PacsysError,
-    ReadError,
-    ScalingError,
-)
-from pacsys.hookspecs import hookimpl
-from pacsys.types import (
-    BackendCapability,
-    BasicControl,
-    DeviceMeta,
-    DispatchMode,
-    Reading,
-    SubscriptionHandle,
-    ValueType,
-    WriteResult,
-)
-from pacsys.verify import Verify
+_config.load_environment()
 
-try:
-    __version__ = importlib.metadata.version("pacsys-core")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
-    __version__ = "0+unknown"
-
-# Submodules loaded on first attribute access, so ``import pacsys`` stays light and
-# ``pacsys.ssh.SSHClient(...)`` / ``pacsys.devdb()`` work without a separate import.
-_LAZY_SUBMODULES = frozenset(
-    {
-        "acl_session",
-        "alarm_block",
-        "devdb",
-        "ramp",
-        "scaling",
-        "sim",
-        "ssh",
-        "supervised",
-        "testing",
-    }
-)
-# Names exported from submodules that are only imported when first used.
-_LAZY_NAMES = {
-    "Scaler": "scaling",
+# Public name -> the core module that defines it.
+_CORE_NAMES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "acl",
+            "configure",
+            "dmq",
+            "dpm",
+            "dpm_http",
+            "get",
+            "get_many",
+            "grpc",
+            "read",
+            "read_many",
+            "shutdown",
+            "subscribe",
+            "write",
+            "write_many",
+        ),
+        "pacsys._simple",
+    ),
+    **dict.fromkeys(("Auth", "JWTAuth", "KerberosAuth"), "pacsys.auth"),
+    "Backend": "pacsys.backends",
+    **dict.fromkeys(("ArrayDevice", "Device", "ScalarDevice", "TextDevice"), "pacsys.device"),
+    **dict.fromkeys(("DigitalStatus", "StatusBit"), "pacsys.digital_status"),
+    "DataRequest": "pacsys.drf3",
+    **dict.fromkeys(
+        (
+            "ACLError",
+            "AuthenticationError",
+            "DeviceError",
+            "PacsysError",
+            "ReadError",
+            "ScalingError",
+        ),
+        "pacsys.errors",
+    ),
+    "hookimpl": "pacsys.hookspecs",
+    **dict.fromkeys(
+        (
+            "ControlCommandDef",
+            "DeviceInfoResult",
+            "ExtStatusBitDef",
+            "PropertyInfo",
+            "StatusBitDef",
+        ),
+        "pacsys.metadata",
+    ),
+    **dict.fromkeys(
+        (
+            "BackendCapability",
+            "BasicControl",
+            "DeviceMeta",
+            "DeviceSpec",
+            "DispatchMode",
+            "ErrorCallback",
+            "Reading",
+            "ReadingCallback",
+            "SubscriptionHandle",
+            "Value",
+            "ValueType",
+            "WriteResult",
+            "WriteSettings",
+        ),
+        "pacsys.types",
+    ),
+    "Verify": "pacsys.verify",
+    "CombinedStream": "pacsys.exp.combined",
     **dict.fromkeys(
         (
             "AlarmBlock",
@@ -91,69 +98,102 @@ _LAZY_NAMES = {
             "FTD",
             "LimitType",
         ),
-        "alarm_block",
+        "pacsys.alarm_block",
     ),
+    "Scaler": "pacsys.scaling",
 }
 
+# Public name -> (module, distribution that provides it).
+_PROVIDED_NAMES: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        (
+            "CommandResult",
+            "RemoteProcess",
+            "SFTPSession",
+            "SSHClient",
+            "SSHCommandError",
+            "SSHConnectionError",
+            "SSHError",
+            "SSHHop",
+            "SSHTimeoutError",
+            "Tunnel",
+        ),
+        ("pacsys.ssh", "pacsys-ssh"),
+    ),
+    "ACLSession": ("pacsys.acl_session", "pacsys-ssh"),
+    "DevDBClient": ("pacsys.devdb", "pacsys-grpc"),
+    "SupervisedServer": ("pacsys.supervised", "pacsys-grpc"),
+    "create_server": ("pacsys_mcp", "pacsys-mcp"),
+}
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
+# Submodules reachable as attributes without their own import (``pacsys.ssh.SSHClient``).
+_SUBMODULES = frozenset(
+    {
+        "acl_session",
+        "acnet",
+        "alarm_block",
+        "devdb",
+        "exp",
+        "ramp",
+        "scaling",
+        "sim",
+        "ssh",
+        "supervised",
+        "testing",
+    }
+)
+
+# Names ``from pacsys import *`` leaves out: pacsys 0.3.0 keeps ``create_server`` lazy-only.
+_NOT_STARRED = frozenset({"create_server"})
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _CORE_NAMES:
+        value = getattr(importlib.import_module(_CORE_NAMES[name]), name)
+    elif name in _PROVIDED_NAMES:
+        module_name, distribution = _PROVIDED_NAMES[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            from pacsys._provided import missing_distribution
+
+            raise missing_distribution(f"pacsys.{name}", distribution, exc) from exc
+        value = getattr(module, name)
+    elif name in _SUBMODULES:
         return importlib.import_module(f"pacsys.{name}")
-    module = _LAZY_NAMES.get(name)
-    if module is not None:
-        return getattr(importlib.import_module(f"pacsys.{module}"), name)
-    raise AttributeError(f"module 'pacsys' has no attribute {name!r}")
+    elif name == "__version__":
+        from pacsys._provided import distribution_version
+
+        value = distribution_version("pacsys-core") or "0+unknown"
+    elif name == "__all__":
+        value = _public_names()
+    else:
+        raise AttributeError(f"module 'pacsys' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "FTD",
-    "ACLError",
-    "AlarmBlock",
-    "AlarmFlags",
-    "AnalogAlarm",
-    "ArrayDevice",
-    "Auth",
-    "AuthenticationError",
-    "Backend",
-    "BackendCapability",
-    "BasicControl",
-    "DataLength",
-    "DataType",
-    "Device",
-    "DeviceError",
-    "DeviceMeta",
-    "DigitalAlarm",
-    "DigitalStatus",
-    "DispatchMode",
-    "JWTAuth",
-    "KerberosAuth",
-    "LimitType",
-    "PacsysError",
-    "ReadError",
-    "Reading",
-    "ScalarDevice",
-    "Scaler",
-    "ScalingError",
-    "StatusBit",
-    "SubscriptionHandle",
-    "TextDevice",
-    "ValueType",
-    "Verify",
-    "WriteResult",
-    "__version__",
-    "acl",
-    "configure",
-    "dmq",
-    "dpm",
-    "dpm_http",
-    "get",
-    "get_many",
-    "grpc",
-    "hookimpl",
-    "read",
-    "read_many",
-    "shutdown",
-    "subscribe",
-    "write",
-    "write_many",
-]
+def _public_names() -> list[str]:
+    """What ``from pacsys import *`` brings: every name whose module is installed."""
+    import os
+    from importlib.util import find_spec
+
+    here = os.path.dirname(__file__)
+
+    def in_core(module: str) -> bool:  # without importing the module or its parents
+        path = os.path.join(here, *module.split(".")[1:])
+        return os.path.exists(path + ".py") or os.path.exists(os.path.join(path, "__init__.py"))
+
+    names = [name for name, module in _CORE_NAMES.items() if in_core(module)]
+    names += [
+        name
+        for name, (_, distribution) in _PROVIDED_NAMES.items()
+        if name not in _NOT_STARRED and find_spec(distribution.replace("-", "_")) is not None
+    ]
+    return sorted([*names, "__version__", "acnet"])
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_CORE_NAMES, *_PROVIDED_NAMES, *_SUBMODULES, "__version__"})

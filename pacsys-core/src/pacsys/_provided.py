@@ -1,10 +1,31 @@
-"""Seed import paths whose code lives in a transport distribution."""
+"""Seed import paths and names whose code lives in a transport distribution."""
 
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from typing import Any
+
+
+def distribution_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, or None when it is not installed."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def missing_distribution(what: str, distribution: str, cause: ImportError) -> ImportError:
+    """The error for ``what`` (a module or name) that ``distribution`` could not provide."""
+    if distribution_version(distribution) is None:
+        reason = "which is not installed"
+    else:
+        reason = f"which is installed but could not provide it ({cause})"
+    return ImportError(
+        f"{what} is provided by {distribution}, {reason}: pip install {distribution}",
+        name=what,
+    )
 
 
 def reexport(namespace: dict[str, Any], target: str, distribution: str) -> None:
@@ -12,17 +33,7 @@ def reexport(namespace: dict[str, Any], target: str, distribution: str) -> None:
     try:
         module = importlib.import_module(target)
     except ImportError as exc:
-        try:
-            importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            reason = "which is not installed"
-        else:
-            reason = f"which is installed but could not provide it ({exc})"
-        raise ImportError(
-            f"{namespace['__name__']} is provided by {distribution}, {reason}: "
-            f"pip install {distribution}",
-            name=namespace["__name__"],
-        ) from exc
+        raise missing_distribution(namespace["__name__"], distribution, exc) from exc
     names = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
     namespace.update({name: getattr(module, name) for name in names})
     namespace["__all__"] = list(names)

@@ -26,7 +26,6 @@ from pacsys.types import (
     Reading,
     ReadingCallback,
     SubscriptionHandle,
-    Value,
     WriteResult,
     WriteSettings,
 )
@@ -34,6 +33,7 @@ from pacsys.types import (
 if TYPE_CHECKING:
     from pacsys.auth import Auth
     from pacsys.hookspecs import BackendSpec
+    from pacsys.types import Value
 
 __all__ = [
     "acl",
@@ -239,7 +239,7 @@ def _check_combination(settings: Settings, *, explicit_backend: bool) -> None:
     if auth is not None:
         if not spec.auth_kinds:
             raise ValueError(f"{label} backend does not use auth")
-        if auth.kind not in spec.auth_kinds:
+        if auth.auth_type not in spec.auth_kinds:
             raise ValueError(f"{label} backend auth must be {' or '.join(accepted)} or None")
     elif spec.auth_required:
         raise ValueError(f"{label} backend requires {' or '.join(accepted)}")

@@ -8,11 +8,10 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
+import dataclasses
 import json
 import os
 from typing import Any, ClassVar
-
-import attrs
 
 from pacsys.errors import AuthenticationError
 
@@ -25,21 +24,25 @@ class Auth(abc.ABC):
     kind: ClassVar[str]
 
     @property
+    def auth_type(self) -> str:
+        """The method's name (``"kerberos"``, ``"jwt"``): ``kind``, as pacsys 0.3.0 calls it."""
+        return self.kind
+
+    @property
     @abc.abstractmethod
     def principal(self) -> str:
         """Who these credentials identify."""
 
 
-@attrs.frozen(repr=False)
+@dataclasses.dataclass(frozen=True)
 class JWTAuth(Auth):
-    """A JWT bearer token, sent as-is; the server validates it."""
+    """A JWT bearer token, sent as-is; the server validates it. Never shown in ``repr``."""
 
+    token: str = dataclasses.field(repr=False)
     kind: ClassVar[str] = "jwt"
-    token: str = attrs.field()
 
-    @token.validator
-    def _check_token(self, attribute: attrs.Attribute, value: Any) -> None:
-        if not isinstance(value, str) or not value.strip():
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not self.token.strip():
             raise ValueError("JWT token must be a non-empty string")
 
     def __repr__(self) -> str:
@@ -85,20 +88,27 @@ def jwt_from_environment() -> JWTAuth:
     return auth
 
 
+@dataclasses.dataclass(frozen=True)
 class KerberosAuth(Auth):
     """Kerberos credentials from the system ticket cache (run ``kinit`` first).
 
+    ``name`` picks a principal (``"user@FNAL.GOV"``), else the cache's default one.
     gssapi is imported only here, and the credentials are checked at construction so a
-    missing or expired ticket fails fast with :class:`AuthenticationError`.
+    missing or expired ticket fails fast with :class:`AuthenticationError`. Equality,
+    ``repr`` and pickling use ``name`` only; an unpickled copy acquires its own
+    credentials.
     """
 
+    name: str | None = None
     kind: ClassVar[str] = "kerberos"
 
-    def __init__(self, name: str | None = None) -> None:
-        if name is not None and (not isinstance(name, str) or not name.strip()):
+    def __post_init__(self) -> None:
+        if self.name is not None and (not isinstance(self.name, str) or not self.name.strip()):
             raise ValueError("Kerberos principal name must be a non-empty string or None")
-        self.name = name
-        self._credentials = self._acquire()
+        object.__setattr__(self, "_credentials", self._acquire())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name,))
 
     def _acquire(self) -> Any:
         try:
@@ -128,12 +138,9 @@ class KerberosAuth(Auth):
                 return self._credentials
         except Exception:  # expired credentials raise on lifetime
             pass
-        self._credentials = self._acquire()
+        object.__setattr__(self, "_credentials", self._acquire())
         return self._credentials
 
     @property
     def principal(self) -> str:
         return str(self._credentials.name)
-
-    def __repr__(self) -> str:
-        return f"KerberosAuth(name={self.name!r})"

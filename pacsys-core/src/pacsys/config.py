@@ -1,18 +1,28 @@
 """Global settings of the simple API: ``configure()`` values over environment over defaults.
 
-The ``PACSYS_*`` variables below are read once, when ``pacsys`` is imported.
+The ``PACSYS_*`` variables below are read once, when ``pacsys`` is imported
+(:func:`load_environment`). Kept free of heavy imports: ``import pacsys`` loads it.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
-from typing import Any, Final
 
-import attrs
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Final
 
-__all__ = ["DEFAULTS", "ENV_VARS", "UNSET", "Settings", "read_environment"]
+__all__ = [
+    "DEFAULTS",
+    "ENV_VARS",
+    "UNSET",
+    "Settings",
+    "environment_at_import",
+    "load_environment",
+    "read_environment",
+]
 
 
 class _Unset:
@@ -84,6 +94,23 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return values
 
 
+_environment: dict[str, Any] | None = None
+
+
+def load_environment() -> None:
+    """Read the ``PACSYS_*`` settings once (``import pacsys`` does); bad numbers raise."""
+    global _environment
+    if _environment is None:
+        _environment = read_environment()
+
+
+def environment_at_import() -> dict[str, Any]:
+    """A copy of the settings :func:`load_environment` read."""
+    load_environment()
+    assert _environment is not None
+    return dict(_environment)
+
+
 # --- validation of configure() arguments ----------------------------------------------
 
 
@@ -132,12 +159,21 @@ VALIDATORS: Final = {
 }
 
 
-@attrs.define
 class Settings:
     """The current configuration; ``value(name)`` resolves configured > environment > default."""
 
-    environment: dict[str, Any] = attrs.field(factory=read_environment)
-    configured: dict[str, Any] = attrs.field(factory=dict)
+    __slots__ = ("configured", "environment")
+
+    def __init__(
+        self,
+        environment: dict[str, Any] | None = None,
+        configured: dict[str, Any] | None = None,
+    ) -> None:
+        self.environment = environment_at_import() if environment is None else environment
+        self.configured = {} if configured is None else configured
+
+    def __repr__(self) -> str:
+        return f"Settings(environment={self.environment!r}, configured={self.configured!r})"
 
     def value(self, name: str) -> Any:
         if name in self.configured:

@@ -14,11 +14,11 @@ built-ins through these very hooks.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-import attrs
 import pluggy
 
 from pacsys.types import BackendCapability
@@ -51,12 +51,18 @@ def _factory_name(factory: Factory) -> str:
     return getattr(factory, "__name__", repr(factory))
 
 
-def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
-    if not isinstance(value, str) or not value or value != value.strip():
-        raise ValueError(f"{attribute.name} must be a non-empty string without spaces at the ends")
+def _check_name(spec: Any) -> None:
+    name = spec.name
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise ValueError("name must be a non-empty string without spaces at the ends")
 
 
-@attrs.frozen
+def _convert(spec: Any, field: str, converter: Callable[[Any], Any]) -> None:
+    """Store ``converter(value)`` in a frozen spec (``aliases=["x"]`` becomes a tuple)."""
+    object.__setattr__(spec, field, converter(getattr(spec, field)))
+
+
+@dataclasses.dataclass(frozen=True)
 class BackendSpec:
     """A backend a plugin offers, e.g. ``BackendSpec("dpm_http", "pacsys_dpm:DPMHTTPBackend")``.
 
@@ -66,17 +72,23 @@ class BackendSpec:
     :class:`AuthSpec` names the backend accepts; ``auth_required`` makes one mandatory.
     """
 
-    name: str = attrs.field(validator=_check_name)
+    name: str
     factory: Factory
     description: str = ""
     capabilities: BackendCapability = BackendCapability.READ
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    settings: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
-    auth_kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = ()
+    settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    auth_kinds: tuple[str, ...] = ()
     auth_required: bool = False
     uses_role: bool = False
     label: str | None = None
     distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
+        _convert(self, "aliases", tuple)
+        _convert(self, "settings", dict)
+        _convert(self, "auth_kinds", tuple)
 
     @property
     def display_name(self) -> str:
@@ -86,7 +98,7 @@ class BackendSpec:
         return resolve_factory(self.factory)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class AuthSpec:
     """An authentication method, e.g. ``AuthSpec("kerberos", "pacsys.auth:KerberosAuth")``.
 
@@ -94,12 +106,16 @@ class AuthSpec:
     :attr:`BackendSpec.auth_kinds`; the factory is called without arguments.
     """
 
-    name: str = attrs.field(validator=_check_name)
+    name: str
     factory: Factory
     description: str = ""
-    aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    aliases: tuple[str, ...] = ()
     auth_class: str | None = None
     distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
+        _convert(self, "aliases", tuple)
 
     @property
     def class_name(self) -> str:
@@ -110,20 +126,23 @@ class AuthSpec:
         return resolve_factory(self.factory)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class PolicySpec:
     """A write/read policy a site can name in configuration, built as ``factory(**options)``."""
 
-    name: str = attrs.field(validator=_check_name)
+    name: str
     factory: Factory
     description: str = ""
     distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
 
     def load(self) -> Callable[..., Any]:
         return resolve_factory(self.factory)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class ServerSpec:
     """A server adapter exposing any Backend over a wire protocol (used by ``pacsys serve``).
 
@@ -132,7 +151,7 @@ class ServerSpec:
     ``pacsys serve`` flag (``"--dpm-port"``); ``option_kwarg`` the factory keyword it sets.
     """
 
-    name: str = attrs.field(validator=_check_name)
+    name: str
     factory: Factory
     description: str = ""
     option: str = ""
@@ -140,6 +159,9 @@ class ServerSpec:
     option_type: type = int
     default: Any = None
     distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
 
     def load(self) -> Callable[..., Any]:
         return resolve_factory(self.factory)

@@ -8,7 +8,7 @@ import is recorded and skipped.  ``PACSYS_PLUGINS`` restricts which entry points
 
 from __future__ import annotations
 
-import importlib.metadata
+import dataclasses
 import logging
 import os
 import threading
@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import attrs
 import pluggy
 
+from pacsys import _entry_points
+from pacsys._provided import distribution_version
 from pacsys.hookspecs import (
     ENTRY_POINT_GROUP,
     PROJECT_NAME,
@@ -67,7 +68,7 @@ class TransportNotInstalledError(ImportError):
         )
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class PluginInfo:
     """What ``pacsys plugins`` shows for one plugin."""
 
@@ -112,27 +113,23 @@ class Registry:
 
         pm.register(builtins, name=BUILTIN_PLUGIN_NAME)
         self._infos[BUILTIN_PLUGIN_NAME] = PluginInfo(
-            BUILTIN_PLUGIN_NAME, "pacsys-core", _version_of("pacsys-core"), _hooks_of(pm, builtins)
+            BUILTIN_PLUGIN_NAME, "pacsys-core", None, _hooks_of(pm, builtins)
         )
         if self._load_entry_points:
             for entry_point in self._selected_entry_points():
                 self._load(pm, entry_point)
         return pm
 
-    def _selected_entry_points(self) -> list[importlib.metadata.EntryPoint]:
-        entry_points = sorted(
-            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
-        )
+    def _selected_entry_points(self) -> list[_entry_points.EntryPoint]:
+        entry_points = sorted(_entry_points.entry_points(ENTRY_POINT_GROUP), key=lambda ep: ep.name)
         allowed = os.environ.get(PLUGINS_ENV)
         if allowed is None:
             return entry_points
         wanted = {name.strip() for name in allowed.split(",") if name.strip()}
         return [ep for ep in entry_points if ep.name in wanted]
 
-    def _load(self, pm: pluggy.PluginManager, entry_point: importlib.metadata.EntryPoint) -> None:
-        dist = entry_point.dist
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        dist_version = dist.version if dist is not None else None
+    def _load(self, pm: pluggy.PluginManager, entry_point: _entry_points.EntryPoint) -> None:
+        dist_name, dist_version = entry_point.distribution, entry_point.version
         if pm.has_plugin(entry_point.name):
             return
         try:
@@ -157,10 +154,16 @@ class Registry:
     def plugins(self) -> list[PluginInfo]:
         """Every plugin seen, loaded or failed, built-ins first."""
         self.pm  # noqa: B018  (discover)
-        return list(self._infos.values())
+        return [
+            dataclasses.replace(info, version=distribution_version(info.distribution))
+            if info.version is None and info.distribution
+            else info
+            for info in self._infos.values()
+        ]
 
     def failed_plugins(self) -> list[PluginInfo]:
-        return [info for info in self.plugins() if not info.loaded]
+        self.pm  # noqa: B018  (discover)
+        return [info for info in self._infos.values() if not info.loaded]
 
     # --- in-process registration (tests, applications) -----------------------------
 
@@ -205,7 +208,7 @@ class Registry:
                     )
                 spec = declared
                 if spec.distribution is None and info is not None and info.distribution:
-                    spec = attrs.evolve(spec, distribution=info.distribution)
+                    spec = dataclasses.replace(spec, distribution=info.distribution)
                 names = (spec.name, *getattr(spec, "aliases", ()))
                 for key in names:
                     by_name.setdefault(key, []).append(spec)
@@ -250,7 +253,7 @@ class Registry:
         raise ValueError(f"Invalid backend {name!r}, must be one of {sorted(found)}")
 
     def _why_missing(self, distribution: str) -> str:
-        if _version_of(distribution) is None:
+        if distribution_version(distribution) is None:
             return "is not installed"
         if os.environ.get(PLUGINS_ENV) is not None:
             return f"is installed but not enabled in {PLUGINS_ENV}"
@@ -297,13 +300,6 @@ class Registry:
 def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
     callers = pm.get_hookcallers(plugin) or []
     return tuple(sorted(caller.name for caller in callers))
-
-
-def _version_of(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 _registry: Registry | None = None

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import abc
-import base64
+import dataclasses
 import enum
-import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import attrs
-import numpy as np
+from pacsys import _display
+from pacsys._arrays import (
+    decode_value,
+    encode_value,
+    freeze_value,
+    loaded_numpy,
+    readback_type,
+    value_hash,
+    values_equal,
+)
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pacsys.device import Device
+
+    Value: TypeAlias = float | int | str | bytes | np.ndarray | list | dict
 
 __all__ = [
     "BackendCapability",
@@ -81,7 +92,6 @@ class DispatchMode(enum.Enum):
     DIRECT = "direct"
 
 
-Value: TypeAlias = float | int | str | bytes | np.ndarray | list | dict
 DeviceSpec: TypeAlias = "str | Device"
 WriteSettings: TypeAlias = "list[tuple[DeviceSpec, Value]] | dict[DeviceSpec, Value]"
 ReadingCallback: TypeAlias = "Callable[[Reading, SubscriptionHandle], None]"
@@ -89,92 +99,26 @@ ErrorCallback: TypeAlias = "Callable[[BaseException, SubscriptionHandle], None]"
 ReadingStream: TypeAlias = "Iterator[tuple[Reading, SubscriptionHandle]]"
 
 
-# --- array-aware value helpers ------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # ``Value`` names numpy's ndarray, so it is built (and numpy imported) on first use;
+    # ``CombinedStream`` lives in pacsys.exp, loaded on first use as the old path promises.
+    if name == "Value":
+        import numpy as np
 
-
-def freeze_value(value: Any) -> Any:
-    """Make ndarray values (also inside dicts) read-only, copying views."""
-    if isinstance(value, np.ndarray):
-        if value.flags.writeable:
-            if value.base is None:
-                value.flags.writeable = False
-            else:
-                value = value.copy()
-                value.flags.writeable = False
+        value = float | int | str | bytes | np.ndarray | list | dict
+        globals()["Value"] = value
         return value
-    if isinstance(value, dict) and any(isinstance(v, np.ndarray) for v in value.values()):
-        return {k: freeze_value(v) for k, v in value.items()}
-    return value
+    if name == "CombinedStream":
+        from pacsys.exp.combined import CombinedStream
 
-
-def values_equal(a: Any, b: Any) -> bool:
-    """Equality that understands arrays (same dtype, NaN == NaN) and nested dicts."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
-            return False
-        if a.dtype != b.dtype or a.shape != b.shape:
-            return False
-        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fcmM"))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return type(a) is type(b) and len(a) == len(b) and all(map(values_equal, a, b))
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-_ARRAY_HASH_MARKER = hash("pacsys.ndarray")
-
-
-def _value_hash(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return _ARRAY_HASH_MARKER
-    if isinstance(value, list | dict):
-        raise TypeError(f"unhashable value of type {type(value).__name__}")
-    return hash(value)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _encode_value(value: Any) -> tuple[Any, Any]:
-    """Value -> (JSON-able value, dtype record or None)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist(), value.dtype.str
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value], "list"
-    if isinstance(value, dict) and any(isinstance(v, np.ndarray) for v in value.values()):
-        encoded = {k: _encode_value(v) for k, v in value.items()}
-        return {k: e[0] for k, e in encoded.items()}, {k: e[1] for k, e in encoded.items()}
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii"), None
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}, None
-    return _plain(value), None
-
-
-def _decode_value(value: Any, dtype: Any, is_raw: bool) -> Any:
-    if is_raw and isinstance(value, str):
-        return base64.b64decode(value)
-    if dtype == "list":
-        return list(value)
-    if isinstance(dtype, str):
-        return np.asarray(value, dtype=np.dtype(dtype))
-    if isinstance(dtype, dict):
-        return {k: _decode_value(v, dtype.get(k), False) for k, v in value.items()}
-    return value
+        return CombinedStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- DeviceMeta ---------------------------------------------------------------------------
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class DeviceMeta:
     """Static facts about a device that travel with its readings."""
 
@@ -183,6 +127,14 @@ class DeviceMeta:
     description: str
     units: str | None = None
     format_hint: int | None = None
+
+    def __repr__(self) -> str:
+        optional = "".join(
+            f", {key}={value!r}"
+            for key, value in (("units", self.units), ("format_hint", self.format_hint))
+            if value is not None
+        )
+        return f"DeviceMeta({self.device_index!r}, {self.name!r}, {self.description!r}{optional})"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -207,15 +159,22 @@ class DeviceMeta:
         )
 
 
+def _defaults(instance: Any) -> list[tuple[str, Any, Any]]:
+    """(name, value, default) of every dataclass field, for the short reprs."""
+    return [(f.name, getattr(instance, f.name), f.default) for f in dataclasses.fields(instance)]
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 
-@attrs.frozen(eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, slots=True)
 class Reading:
     """One device reading: a value (or none) with its ACNET status, time and metadata.
 
     ``error_code`` is 0 for success, > 0 for a warning (data may still be usable) and < 0
-    for an error; ``ok`` tells whether the value can be used.
+    for an error; ``ok`` tells whether the value can be used.  ``str()`` gives one short
+    line (value, units, status, time), ``repr()`` every field that is set, with arrays
+    summarised; notebooks show a table.
     """
 
     drf: str
@@ -228,12 +187,14 @@ class Reading:
     cycle: int | None = None
     meta: DeviceMeta | None = None
 
-    def __attrs_post_init__(self) -> None:
-        if self.value is not None and self.value_type is None:
-            raise ValueError("value_type is required when value is set")
-        frozen = freeze_value(self.value)
-        if frozen is not self.value:
-            object.__setattr__(self, "value", frozen)
+    def __post_init__(self) -> None:
+        value = self.value
+        if value is not None:
+            if self.value_type is None:
+                raise ValueError("value_type is required when value is set")
+            frozen = freeze_value(value)
+            if frozen is not value:
+                object.__setattr__(self, "value", frozen)
 
     @property
     def is_success(self) -> bool:
@@ -283,7 +244,44 @@ class Reading:
         return self._key() == other._key() and values_equal(self.value, other.value)
 
     def __hash__(self) -> int:
-        return hash((self._key(), _value_hash(self.value)))
+        return hash((self._key(), value_hash(self.value)))
+
+    # --- display -------------------------------------------------------------------------
+
+    def _status_text(self) -> str:
+        status = _display.status_text(self.error_code, self.facility_code, self.message)
+        return f"{status} (no value)" if self.value is None and self.error_code >= 0 else status
+
+    def _value_with_units(self) -> str:
+        units = self.units
+        text = _display.value_text(self.value)
+        return f"{text} {units}" if units else text
+
+    def __str__(self) -> str:
+        head = self.drf if self.value is None else f"{self.drf} = {self._value_with_units()}"
+        text = f"{head}  {self._status_text()}"
+        if self.timestamp is not None:
+            text += f"  {_display.time_text(self.timestamp)}"
+        return text
+
+    def __repr__(self) -> str:
+        return _display.field_repr("Reading", _defaults(self))
+
+    def _repr_html_(self) -> str:
+        """The reading as a small table (Jupyter and other notebook front ends)."""
+        rows = [("value", self._value_with_units() if self.value is not None else "-")]
+        rows.append(("status", self._status_text()))
+        if self.timestamp is not None:
+            rows.append(("timestamp", _display.time_text(self.timestamp)))
+        if self.cycle is not None:
+            rows.append(("cycle", str(self.cycle)))
+        if self.value_type is not None:
+            rows.append(("type", self.value_type.value))
+        if self.meta is not None and self.meta.description:
+            rows.append(("description", self.meta.description))
+        return _display.html_table(f"Reading {self.drf}", rows)
+
+    # --- serialisation -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -294,7 +292,7 @@ class Reading:
         if self.value_type is not None:
             out["value_type"] = self.value_type.value
         if self.value is not None:
-            out["value"], dtype = _encode_value(self.value)
+            out["value"], dtype = encode_value(self.value)
             if dtype is not None:
                 out["value_dtype"] = dtype
         if self.message is not None:
@@ -312,7 +310,7 @@ class Reading:
         value_type = ValueType(data["value_type"]) if "value_type" in data else None
         value = data.get("value")
         if value is not None:
-            value = _decode_value(value, data.get("value_dtype"), value_type is ValueType.RAW)
+            value = decode_value(value, data.get("value_dtype"), value_type is ValueType.RAW)
         timestamp = data.get("timestamp")
         return cls(
             drf=data["drf"],
@@ -329,10 +327,8 @@ class Reading:
 
 # --- WriteResult --------------------------------------------------------------------------
 
-_READBACK_TYPES = {"scalarArr", "timedScalarArr", "raw"}
 
-
-@attrs.frozen(eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, slots=True)
 class WriteResult:
     """Outcome of one write; ``verified``/``readback`` are filled by verified writes."""
 
@@ -345,7 +341,7 @@ class WriteResult:
     skipped: bool = False
     attempts: int = 0
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         frozen = freeze_value(self.readback)
         if frozen is not self.readback:
             object.__setattr__(self, "readback", frozen)
@@ -381,7 +377,22 @@ class WriteResult:
         return self._key() == other._key() and values_equal(self.readback, other.readback)
 
     def __hash__(self) -> int:
-        return hash((self._key(), _value_hash(self.readback)))
+        return hash((self._key(), value_hash(self.readback)))
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.drf}  {_display.status_text(self.error_code, self.facility_code, self.message)}"
+        )
+        if self.skipped:
+            text += ", skipped (already set)"
+        if self.verified is not None:
+            text += ", verified" if self.verified else ", verification FAILED"
+        if self.readback is not None:
+            text += f", readback {_display.value_text(self.readback)}"
+        return text
+
+    def __repr__(self) -> str:
+        return _display.field_repr("WriteResult", _defaults(self))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -394,10 +405,10 @@ class WriteResult:
         if self.verified is not None:
             out["verified"] = self.verified
         if self.readback is not None:
-            out["readback"], dtype = _encode_value(self.readback)
-            readback_type = _readback_type(self.readback)
-            if readback_type is not None:
-                out["readback_type"] = readback_type
+            out["readback"], dtype = encode_value(self.readback)
+            kind = readback_type(self.readback)
+            if kind is not None:
+                out["readback_type"] = kind
             if dtype is not None:
                 out["readback_dtype"] = dtype
         if self.skipped:
@@ -410,8 +421,8 @@ class WriteResult:
     def from_dict(cls, data: Mapping[str, Any]) -> WriteResult:
         readback = data.get("readback")
         if readback is not None:
-            readback_type = data.get("readback_type")
-            readback = _decode_value(readback, data.get("readback_dtype"), readback_type == "raw")
+            kind = data.get("readback_type")
+            readback = decode_value(readback, data.get("readback_dtype"), kind == "raw")
         return cls(
             drf=data["drf"],
             facility_code=data.get("facility_code", 0),
@@ -424,16 +435,6 @@ class WriteResult:
         )
 
 
-def _readback_type(value: Any) -> str | None:
-    if isinstance(value, np.ndarray):
-        return "scalarArr"
-    if isinstance(value, dict) and any(isinstance(v, np.ndarray) for v in value.values()):
-        return "timedScalarArr"
-    if isinstance(value, bytes | bytearray):
-        return "raw"
-    return None
-
-
 # --- SubscriptionHandle -------------------------------------------------------------------
 
 
@@ -441,7 +442,9 @@ def check_count(count: int | None) -> int | None:
     """``count`` of ``readings(count=...)``: None or an int >= 0 (bools refused)."""
     if count is None:
         return None
-    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+    np = loaded_numpy()  # a numpy integer can only come from a numpy already imported
+    integer = int if np is None else int | np.integer
+    if isinstance(count, bool) or not isinstance(count, integer):
         raise TypeError(f"count must be an int or None, got {type(count).__name__}")
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
@@ -488,12 +491,3 @@ class SubscriptionHandle(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def __getattr__(name: str) -> Any:
-    """``CombinedStream`` lives in pacsys.exp; loaded on first use, as the old path promises."""
-    if name == "CombinedStream":
-        from pacsys.exp.combined import CombinedStream
-
-        return CombinedStream
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

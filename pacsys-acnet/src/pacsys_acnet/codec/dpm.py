@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import attrs
 import numpy as np
 
 from pacsys.acnet.status import parse_error, status_message
@@ -126,7 +125,11 @@ def reading_from_reply(reply: Any, meta: dict[int, dict[str, Any]]) -> DPMReadin
             micros,
         )
     if isinstance(reply, _BLOCKS):
-        fields = {k: v for k, v in attrs.asdict(reply, recurse=False).items() if v is not None}
+        fields = {
+            f.name: value
+            for f in reply.__wire_fields__
+            if (value := getattr(reply, f.name)) is not None
+        }
         return DPMReading(reply.ref_id, reply.timestamp, data=fields)
     return None
 

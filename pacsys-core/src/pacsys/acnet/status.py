@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
 from typing import Final
 
@@ -146,7 +146,8 @@ class StatusCode:
 
 def _load_codes() -> MappingProxyType[str, StatusCode]:
     """Read the shipped ``codes.json`` into name -> StatusCode (table order)."""
-    raw = json.loads(resources.files("pacsys.acnet").joinpath("codes.json").read_text("utf-8"))
+    with open(os.path.join(os.path.dirname(__file__), "codes.json"), encoding="utf-8") as file:
+        raw = json.load(file)
     fields = raw["fields"]
     codes = (StatusCode(**dict(zip(fields, row, strict=True))) for row in raw["codes"])
     return MappingProxyType({code.name: code for code in codes})

@@ -6,7 +6,7 @@ import abc
 import math
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pacsys.types import (
     BackendCapability,
@@ -15,9 +15,11 @@ from pacsys.types import (
     Reading,
     ReadingCallback,
     SubscriptionHandle,
-    Value,
     WriteResult,
 )
+
+if TYPE_CHECKING:
+    from pacsys.types import Value
 
 __all__ = [
     "Backend",

@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pacsys.cli import demo, plugins, serve
 from pacsys.cli._options import silence_stdout
 
 __all__ = ["main"]
@@ -20,7 +19,9 @@ EPILOG = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, not at module level: every ac* tool imports this package first.
     from pacsys import __version__
+    from pacsys.cli import demo, plugins, serve
 
     parser = argparse.ArgumentParser(
         prog="pacsys",

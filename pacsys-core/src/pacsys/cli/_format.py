@@ -6,17 +6,14 @@ print the strings that come out, so every rule is unit-testable.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
-
+from pacsys._arrays import is_ndarray, is_numpy_scalar
 from pacsys.acnet.status import lookup
 from pacsys.types import Reading
 
@@ -89,7 +86,7 @@ def device_error(label: str, facility: int, error: int, message: str | None) -> 
 
 def format_scalar(value: Any, precision: int | None = None) -> str:
     """One number, bool or string; floats shortest round-trip unless ``precision`` is given."""
-    if isinstance(value, np.generic):
+    if is_numpy_scalar(value):
         value = value.item()
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -117,8 +114,8 @@ def format_value(value: Any, *, full: bool = False, precision: int | None = None
     """A value on one line; arrays and long byte strings compacted unless ``full``."""
     if value is None:
         return "-"
-    if isinstance(value, np.ndarray | list | tuple):
-        items = value.ravel().tolist() if isinstance(value, np.ndarray) else list(value)
+    if is_ndarray(value) or isinstance(value, list | tuple):
+        items = value.ravel().tolist() if is_ndarray(value) else list(value)
         if not full and len(items) > SHORT_ARRAY and precision is None:
             precision = PREVIEW_DIGITS  # a preview: short numbers keep the line readable
         return _compact([format_scalar(v, precision) for v in items], full)
@@ -137,9 +134,9 @@ def format_value(value: Any, *, full: bool = False, precision: int | None = None
 
 def jsonable(value: Any) -> Any:
     """A JSON-ready copy: arrays -> lists, bytes -> hex string, numpy scalars -> Python."""
-    if isinstance(value, np.ndarray):
+    if is_ndarray(value):
         return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
+    if is_numpy_scalar(value):
         return jsonable(value.item())
     if isinstance(value, bytes | bytearray):
         return bytes(value).hex()
@@ -253,6 +250,8 @@ def render_csv(
     records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, header: bool = True
 ) -> str:
     """CSV with the given columns; arrays as space-separated values in one cell."""
+    import csv
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if header:
@@ -277,6 +276,8 @@ def redact_url(value: Any) -> Any:
     """``value`` with any URL password masked (``amqp://guest:***@host``); others unchanged."""
     if not isinstance(value, str):
         return value
+    from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(value)
     if not parts.password:
         return value

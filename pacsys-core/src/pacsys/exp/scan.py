@@ -8,13 +8,13 @@ the scan, the data collected so far travels with it as ``exc.scan_result``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import attrs
 import numpy as np
 
 from pacsys.backends import Backend
@@ -104,7 +104,7 @@ def _average(drf: str, readings: list[Reading]) -> Reading:
             mean = float(np.mean([to_float(v) for v in values]))
         except TypeError as exc:
             raise TypeError(f"Cannot average non-numeric readings for {drf}: {exc}") from None
-    return attrs.evolve(ok[-1], value=mean)
+    return dataclasses.replace(ok[-1], value=mean)
 
 
 class _Run:

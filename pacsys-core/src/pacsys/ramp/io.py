@@ -6,11 +6,10 @@ Writes are read back and compared byte for byte unless ``verify=False``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import attrs
 
 from pacsys.errors import DeviceError
 from pacsys.ramp.addressing import BYTES_PER_POINT, bare_name, check_slot, slot_drf
@@ -186,7 +185,7 @@ def _verified(
         for i, reading in zip(pending, readings, strict=True):
             same = reading.ok and reading.value == settings[i][1]
             message = results[i].message if same else _mismatch(reading, settings[i][1])
-            results[i] = attrs.evolve(
+            results[i] = dataclasses.replace(
                 results[i], verified=same, readback=reading.value, attempts=attempt, message=message
             )
             if not same:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -9,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import attrs
 import numpy as np
 
 from pacsys.backends import Backend, drf_list, subscription_drfs
@@ -260,7 +260,7 @@ class FakeBackend(Backend):
                 raise DeviceError(
                     drf, 1, -1, f"Cannot apply range to stored value: {exc}"
                 ) from None
-        return attrs.evolve(stored, drf=drf, value=value, timestamp=timestamp), 1
+        return dataclasses.replace(stored, drf=drf, value=value, timestamp=timestamp), 1
 
     def _missing(self, drf: str, base: str) -> tuple[Reading, int]:
         device = base.split(".", 1)[0]

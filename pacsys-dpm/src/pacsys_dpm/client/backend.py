@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
@@ -37,7 +37,6 @@ from pacsys.types import (
     Reading,
     ReadingCallback,
     SubscriptionHandle,
-    Value,
     WriteResult,
 )
 from pacsys_dpm.client.connection import DPMConnection
@@ -56,6 +55,9 @@ from pacsys_dpm.protocol import (
 )
 from pacsys_dpm.protocol.settings import TIMEOUT_OUTCOME
 from pacsys_dpm.protocol.values import ERR_RETRY, FACILITY_ACNET
+
+if TYPE_CHECKING:
+    from pacsys.types import Value
 
 __all__ = ["DPMHTTPBackend"]
 

@@ -29,18 +29,26 @@ _ENVELOPE_LEN: Final = len(_ENVELOPE)
 
 
 class _IdTable:
-    """Message id -> struct spec for one set of message classes."""
+    """Message id -> message class for one set of message classes.
 
-    __slots__ = ("by_bytes", "by_id", "label")
+    Struct layouts are compiled on first use of each class (:func:`spec_of`), not
+    here, so importing the codec stays cheap.
+    """
+
+    __slots__ = ("by_bytes", "by_id", "fields_by_bytes", "label")
 
     def __init__(self, label: str, classes: Iterable[type[Message]]) -> None:
         self.label = label
-        self.by_id = {cls.MESSAGE_ID: spec_of(cls) for cls in classes}
+        self.by_id: dict[int, type[Message]] = {cls.MESSAGE_ID: cls for cls in classes}
         # Minimal 3-byte encodings (almost every id) skip integer parsing.
         self.by_bytes = {
-            encoded: spec
-            for message_id, spec in self.by_id.items()
+            encoded: cls
+            for message_id, cls in self.by_id.items()
             if len(encoded := wire.encode_int(message_id)) == 3
+        }
+        # Minimal encodings (2 or 3 bytes) for the fields-only fast lane.
+        self.fields_by_bytes = {
+            wire.encode_int(message_id): cls for message_id, cls in self.by_id.items()
         }
 
 
@@ -48,14 +56,6 @@ _REQUESTS: Final = _IdTable("request", REQUEST_TYPES.values())
 _REPLIES: Final = _IdTable("reply", REPLY_TYPES.values())
 _ANY: Final = _IdTable("message", [*REQUEST_TYPES.values(), *REPLY_TYPES.values()])
 _MessageFields = tuple[type, tuple[Any, ...]]
-_FIELD_READERS: Final[dict[str, dict[bytes, tuple[type, Any]]]] = {
-    table.label: {  # keyed by the minimal encoding of the message id (2 or 3 bytes)
-        wire.encode_int(message_id): (spec.cls, spec.fast_fields)
-        for message_id, spec in table.by_id.items()
-        if spec.fast_fields is not None
-    }
-    for table in (_REQUESTS, _REPLIES)
-}
 _PREFIXES: Final[dict[type, bytes]] = {
     cls: _ENVELOPE + wire.encode_int(cls.MESSAGE_ID)
     for cls in (*REQUEST_TYPES.values(), *REPLY_TYPES.values())
@@ -98,21 +98,18 @@ def decode_reply(body: bytes | bytearray | memoryview) -> Reply:
     return _decode(body, _REPLIES)  # type: ignore[return-value]
 
 
-_PACKERS: Final[dict[type, tuple[bytes, Any]]] = {
-    cls: (prefix, spec_of(cls).pack) for cls, prefix in _PREFIXES.items() if spec_of(cls).pack
-}
-
-
 def encode_fields(cls: type[Message], *values: Any) -> bytes:
     """``encode_message(cls(*values))`` without building the message (same bytes, same errors).
 
     For hot paths that already hold the field values (the server's data replies).
     """
-    packer = _PACKERS.get(cls)
-    if packer is not None:
-        encoded = packer[1](*values)
-        if encoded is not None:
-            return packer[0] + encoded
+    prefix = _PREFIXES.get(cls)
+    if prefix is not None:
+        pack = spec_of(cls).pack
+        if pack is not None:
+            encoded = pack(*values)
+            if encoded is not None:
+                return prefix + encoded
     return encode_message(cls(*values))
 
 
@@ -121,44 +118,47 @@ def decode_reply_fields(body: bytes) -> _MessageFields | None:
 
     A fast lane that skips building the message object: None does not mean the
     body is bad, only that :func:`decode_reply` must decode it (and report any
-    error). Absent optional fields are None; values are as read, before attrs
+    error). Absent optional fields are None; values are as read, before the struct
     converters (arrays are already read-only ndarrays).
     """
-    return _fields(body, _FIELD_READERS[REPLY])
+    return _fields(body, _REPLIES)
 
 
 def decode_request_fields(body: bytes) -> _MessageFields | None:
     """The request twin of :func:`decode_reply_fields`."""
-    return _fields(body, _FIELD_READERS[REQUEST])
+    return _fields(body, _REQUESTS)
 
 
-def _fields(body: bytes, readers: dict[bytes, tuple[type, Any]]) -> _MessageFields | None:
+def _fields(body: bytes, table: _IdTable) -> _MessageFields | None:
     if not body.startswith(_ENVELOPE) or len(body) <= _ENVELOPE_LEN:
         return None
     end = _ENVELOPE_LEN + 1 + body[_ENVELOPE_LEN] - wire.INT_BASE  # after the message id
-    entry = readers.get(body[_ENVELOPE_LEN:end])
-    if entry is None:
+    cls = table.fields_by_bytes.get(body[_ENVELOPE_LEN:end])
+    if cls is None:
+        return None
+    read = spec_of(cls).fast_fields
+    if read is None:
         return None
     try:
-        result = entry[1](body, end)
+        result = read(body, end)
     except (IndexError, struct.error, DPMProtocolError):
         return None
-    return None if result is None else (entry[0], result[0])
+    return None if result is None else (cls, result[0])
 
 
 def _decode(body: bytes | bytearray | memoryview, table: _IdTable) -> Message:
     buf = body if type(body) is bytes else bytes(body)
     try:
         pos = _ENVELOPE_LEN if buf.startswith(_ENVELOPE) else _read_envelope(buf)
-        spec = table.by_bytes.get(buf[pos : pos + 3])
-        if spec is None:
+        cls = table.by_bytes.get(buf[pos : pos + 3])
+        if cls is None:
             message_id, pos = wire.read_int(buf, pos)
-            spec = table.by_id.get(message_id)
-            if spec is None:
+            cls = table.by_id.get(message_id)
+            if cls is None:
                 raise DPMProtocolError(f"unknown {table.label} type {message_id}")
         else:
             pos += 3
-        message, _ = read_struct(buf, pos, spec)
+        message, _ = read_struct(buf, pos, spec_of(cls))
     except (IndexError, struct.error):
         raise DPMProtocolError(f"truncated message ({len(buf)} bytes)") from None
     return message  # type: ignore[no-any-return]

@@ -14,6 +14,7 @@ its usual, field-naming error.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,15 +73,10 @@ _INLINE = {
 }
 
 
-def build_fast_packer(fields: Sequence[tuple[str, bytes, str, Encoder, bool]]) -> FastPacker:
-    """Compile a packer: field values (positional, wire order) -> struct bytes, or None.
-
-    ``fields`` lists (attribute, id bytes, kind name, kind writer, optional) in
-    wire order; optional fields come last (attrs requires it) and default to
-    None. None means "defer to the general encoder" (a required field is None, a
-    value is out of range or of an unexpected type...).
-    """
-    names: dict[str, Any] = {
+@functools.cache
+def _shared_names() -> dict[str, Any]:
+    """Constants every packer uses (built once, on the first packer)."""
+    return {
         "SMALL": tuple(wire.encode_int(v) for v in range(-128, 128)),
         "INT_TAGS": tuple(bytes((wire.INT_BASE | width,)) for width in range(9)),
         "STRING1": tuple(bytes((wire.STRING_BASE | 1, n)) for n in range(128)),
@@ -88,6 +84,19 @@ def build_fast_packer(fields: Sequence[tuple[str, bytes, str, Encoder, bool]]) -
         "TRUE": bytes((wire.TRUE_TAG,)),
         "FALSE": bytes((wire.FALSE_TAG,)),
         "pack_double": struct.Struct(">d").pack,
+    }
+
+
+def build_fast_packer(fields: Sequence[tuple[str, bytes, str, Encoder, bool]]) -> FastPacker:
+    """Compile a packer: field values (positional, wire order) -> struct bytes, or None.
+
+    ``fields`` lists (attribute, id bytes, kind name, kind writer, optional) in
+    wire order; optional fields come last (structs require it) and default to
+    None. None means "defer to the general encoder" (a required field is None, a
+    value is out of range or of an unexpected type...).
+    """
+    names: dict[str, Any] = {
+        **_shared_names(),
         "HEADERS": tuple(wire.encode_array_header(n) for n in range(2 * len(fields) + 1)),
     }
     has_optional = any(optional for *_, optional in fields)

@@ -8,9 +8,8 @@ frames or refuses with :func:`http_error_response`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
-
-import attrs
 
 from .errors import DPMProtocolError
 
@@ -39,7 +38,7 @@ def http_error_response(code: int, reason: str) -> bytes:
     )
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class RequestHead:
     """A parsed handshake head; header names are lower-cased."""
 

@@ -1,4 +1,4 @@
-"""DPM messages (docs/protocols/dpm.md §3.3-§3.5) as frozen attrs classes.
+"""DPM messages (docs/protocols/dpm.md §3) as frozen structs (:mod:`.frozen`).
 
 Every request class ends in ``Request`` and every reply class in ``Reply``,
 because requests and replies with the same name have different ids and
@@ -8,19 +8,17 @@ Optional fields default to ``None`` and are then left out of the struct.
 
 Values are not range-checked on construction (that happens on encoding) so
 that decoding stays cheap. Double arrays are read-only float64 ndarrays,
-int64 arrays read-only int64 ndarrays, other sequences tuples.
+int64 arrays read-only int64 ndarrays, other sequences tuples; numpy is
+imported when the first array message is built, not with this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
-
-import attrs
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import DPMEncodeError
+from .frozen import Struct, struct
 from .ids import REPLY, REPLY_IDS, REQUEST, REQUEST_IDS, Direction
 from .schema import (
     BINARY,
@@ -37,8 +35,12 @@ from .schema import (
     wire_field,
 )
 
-Float64Array = npt.NDArray[np.float64]
-Int64Array = npt.NDArray[np.int64]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Float64Array = npt.NDArray[np.float64]
+    Int64Array = npt.NDArray[np.int64]
 
 # --------------------------------------------------------------------------- converters
 
@@ -50,12 +52,14 @@ def _read_only(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return array
 
 
-def _as_array(dtype: type[np.generic]) -> Callable[[Any], npt.NDArray[Any]]:
+def _as_array(dtype: str) -> Callable[[Any], npt.NDArray[Any]]:
     def convert(value: Any) -> npt.NDArray[Any]:
+        import numpy as np
+
         try:
             array = np.asarray(value, dtype=dtype)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise DPMEncodeError(f"expected a 1-D sequence of {dtype.__name__}: {exc}") from exc
+            raise DPMEncodeError(f"expected a 1-D sequence of {dtype}: {exc}") from exc
         if array.ndim != 1:
             raise DPMEncodeError(f"expected a 1-D sequence, got shape {array.shape}")
         return _read_only(array)
@@ -63,16 +67,15 @@ def _as_array(dtype: type[np.generic]) -> Callable[[Any], npt.NDArray[Any]]:
     return convert
 
 
-_f64_array = _as_array(np.float64)
-_i64_array = _as_array(np.int64)
+_f64_array = _as_array("float64")
+_i64_array = _as_array("int64")
 
 
 def _arrays_equal(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:
     """Same shape and values; NaN equals NaN."""
+    import numpy as np
+
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-
-
-_ARRAY_EQ = attrs.cmp_using(eq=_arrays_equal)
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -90,7 +93,7 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- bases
 
 
-class Message:
+class Message(Struct):
     """Base of every DPM message; ``NAME``/``MESSAGE_ID``/``DIRECTION`` identify it."""
 
     __slots__ = ()
@@ -142,32 +145,32 @@ _reply = _registrar(REPLY, REPLY_IDS, REPLY_TYPES)
 # --------------------------------------------------------------------------- setting structs
 
 
-@attrs.frozen
-class RawSetting:
+@struct
+class RawSetting(Struct):
     """Raw bytes to write to entry ``ref_id``."""
 
     ref_id: int = wire_field(INT64)
     data: bytes = wire_field(BINARY, converter=_as_bytes)
 
 
-@attrs.frozen
-class ScaledSetting:
+@struct
+class ScaledSetting(Struct):
     """Engineering-unit values to write (one element for a scalar)."""
 
     ref_id: int = wire_field(INT64)
-    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_arrays_equal)
 
 
-@attrs.frozen
-class TextSetting:
+@struct
+class TextSetting(Struct):
     """Text values to write (one element for a text scalar)."""
 
     ref_id: int = wire_field(INT64)
     data: tuple[str, ...] = wire_field(STRING_ARRAY, converter=_as_tuple)
 
 
-@attrs.frozen
-class SettingStatus:
+@struct
+class SettingStatus(Struct):
     """Outcome of one setting in the ApplySettings reply (0 = success)."""
 
     ref_id: int = wire_field(INT64)
@@ -178,13 +181,13 @@ class SettingStatus:
 
 
 @_request("ServiceDiscovery")
-@attrs.frozen
+@struct
 class ServiceDiscoveryRequest(Request):
     """Ask which DPMs exist (ACNET only; ignored over TCP)."""
 
 
 @_request("OpenList")
-@attrs.frozen
+@struct
 class OpenListRequest(Request):
     """Open a list (ACNET only; over TCP the list is opened implicitly)."""
 
@@ -192,7 +195,7 @@ class OpenListRequest(Request):
 
 
 @_request("AddToList")
-@attrs.frozen
+@struct
 class AddToListRequest(Request):
     """Add or replace entry ``ref_id`` with a DRF request or a ``#KEY:VALUE`` property."""
 
@@ -202,7 +205,7 @@ class AddToListRequest(Request):
 
 
 @_request("RemoveFromList")
-@attrs.frozen
+@struct
 class RemoveFromListRequest(Request):
     """Remove one entry (effective at the next StartList)."""
 
@@ -211,7 +214,7 @@ class RemoveFromListRequest(Request):
 
 
 @_request("StartList")
-@attrs.frozen
+@struct
 class StartListRequest(Request):
     """Start or restart acquisition of every entry."""
 
@@ -220,7 +223,7 @@ class StartListRequest(Request):
 
 
 @_request("StopList")
-@attrs.frozen
+@struct
 class StopListRequest(Request):
     """Stop acquisition; entries are kept."""
 
@@ -228,7 +231,7 @@ class StopListRequest(Request):
 
 
 @_request("ClearList")
-@attrs.frozen
+@struct
 class ClearListRequest(Request):
     """Remove all entries."""
 
@@ -236,7 +239,7 @@ class ClearListRequest(Request):
 
 
 @_request("Authenticate")
-@attrs.frozen
+@struct
 class AuthenticateRequest(Request):
     """A GSS-API token round; an empty token asks for the service name."""
 
@@ -245,7 +248,7 @@ class AuthenticateRequest(Request):
 
 
 @_request("EnableSettings")
-@attrs.frozen
+@struct
 class EnableSettingsRequest(Request):
     """Prove the GSS context with a MIC over ``message``."""
 
@@ -255,7 +258,7 @@ class EnableSettingsRequest(Request):
 
 
 @_request("ApplySettings")
-@attrs.frozen
+@struct
 class ApplySettingsRequest(Request):
     """Write settings to entries of the list; absent arrays are ``None``."""
 
@@ -276,7 +279,7 @@ class ApplySettingsRequest(Request):
 
 
 @_reply("ServiceDiscovery")
-@attrs.frozen
+@struct
 class ServiceDiscoveryReply(Reply):
     """One DPM answering discovery (ACNET only)."""
 
@@ -285,7 +288,7 @@ class ServiceDiscoveryReply(Reply):
 
 
 @_reply("OpenList")
-@attrs.frozen
+@struct
 class OpenListReply(Reply):
     """The list of this connection; always the first frame over TCP."""
 
@@ -293,7 +296,7 @@ class OpenListReply(Reply):
 
 
 @_reply("AddToList")
-@attrs.frozen
+@struct
 class AddToListReply(Reply):
     """Acknowledgement of one AddToList (non-zero status: that entry failed)."""
 
@@ -303,7 +306,7 @@ class AddToListReply(Reply):
 
 
 @_reply("RemoveFromList")
-@attrs.frozen
+@struct
 class RemoveFromListReply(Reply):
     """Acknowledgement of one RemoveFromList (ACNET only)."""
 
@@ -313,7 +316,7 @@ class RemoveFromListReply(Reply):
 
 
 @_reply("StartList")
-@attrs.frozen
+@struct
 class StartListReply(Reply):
     """Answer to StartList."""
 
@@ -322,7 +325,7 @@ class StartListReply(Reply):
 
 
 @_reply("ListStatus")
-@attrs.frozen
+@struct
 class ListStatusReply(Reply):
     """Heartbeat of an idle list."""
 
@@ -331,7 +334,7 @@ class ListStatusReply(Reply):
 
 
 @_reply("Status")
-@attrs.frozen
+@struct
 class StatusReply(Reply):
     """Error or warning in place of data (``ref_id`` 0: the whole list or job)."""
 
@@ -342,7 +345,7 @@ class StatusReply(Reply):
 
 
 @_reply("DeviceInfo")
-@attrs.frozen
+@struct
 class DeviceInfoReply(Reply):
     """Metadata of an entry, sent before its data."""
 
@@ -355,7 +358,7 @@ class DeviceInfoReply(Reply):
 
 
 @_reply("Scalar")
-@attrs.frozen
+@struct
 class ScalarReply(Reply):
     """One double value."""
 
@@ -367,7 +370,7 @@ class ScalarReply(Reply):
 
 
 @_reply("ScalarArray")
-@attrs.frozen
+@struct
 class ScalarArrayReply(Reply):
     """An array of doubles."""
 
@@ -375,11 +378,11 @@ class ScalarArrayReply(Reply):
     timestamp: int = wire_field(INT64)
     cycle: int = wire_field(INT64)
     status: int = wire_field(INT16)
-    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_arrays_equal)
 
 
 @_reply("Raw")
-@attrs.frozen
+@struct
 class RawReply(Reply):
     """Raw bytes."""
 
@@ -391,7 +394,7 @@ class RawReply(Reply):
 
 
 @_reply("Text")
-@attrs.frozen
+@struct
 class TextReply(Reply):
     """A Latin-1 string."""
 
@@ -403,7 +406,7 @@ class TextReply(Reply):
 
 
 @_reply("TextArray")
-@attrs.frozen
+@struct
 class TextArrayReply(Reply):
     """A list of Latin-1 strings."""
 
@@ -415,7 +418,7 @@ class TextArrayReply(Reply):
 
 
 @_reply("TimedScalarArray")
-@attrs.frozen
+@struct
 class TimedScalarArrayReply(Reply):
     """Doubles with a µs timestamp each (logger chunks; empty ``data`` ends the request)."""
 
@@ -423,12 +426,12 @@ class TimedScalarArrayReply(Reply):
     timestamp: int = wire_field(INT64)
     cycle: int = wire_field(INT64)
     status: int = wire_field(INT16)
-    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_ARRAY_EQ)  # noqa: RUF009
-    micros: Int64Array = wire_field(INT64_ARRAY, converter=_i64_array, eq=_ARRAY_EQ)  # noqa: RUF009
+    data: Float64Array = wire_field(DOUBLE_ARRAY, converter=_f64_array, eq=_arrays_equal)
+    micros: Int64Array = wire_field(INT64_ARRAY, converter=_i64_array, eq=_arrays_equal)
 
 
 @_reply("AnalogAlarm")
-@attrs.frozen
+@struct
 class AnalogAlarmReply(Reply):
     """Analog alarm block (no status field)."""
 
@@ -446,7 +449,7 @@ class AnalogAlarmReply(Reply):
 
 
 @_reply("DigitalAlarm")
-@attrs.frozen
+@struct
 class DigitalAlarmReply(Reply):
     """Digital alarm block (no status field)."""
 
@@ -464,7 +467,7 @@ class DigitalAlarmReply(Reply):
 
 
 @_reply("BasicStatus")
-@attrs.frozen
+@struct
 class BasicStatusReply(Reply):
     """Basic status bits; an attribute the device does not define is ``None``."""
 
@@ -483,7 +486,7 @@ BASIC_STATUS_BITS: tuple[str, ...] = ("on", "ready", "remote", "positive", "ramp
 
 
 @_reply("ApplySettings")
-@attrs.frozen
+@struct
 class ApplySettingsReply(Reply):
     """One result per setting of the ApplySettings request."""
 
@@ -491,7 +494,7 @@ class ApplySettingsReply(Reply):
 
 
 @_reply("Authenticate")
-@attrs.frozen
+@struct
 class AuthenticateReply(Reply):
     """Service name and, while the GSS context is incomplete, a continuation token."""
 

@@ -1,11 +1,12 @@
 """Schema-driven struct codec (docs/protocols/dpm.md §2.4).
 
-Message and setting classes are attrs classes whose fields carry a
-:class:`FieldMeta` (wire kind and wire name) in their metadata. This module
-compiles each class once into a :class:`StructSpec` with precomputed field-id
-bytes and an id -> reader table, then encodes instances and decodes structs
-from it. Attribute order is wire order; optional fields default to ``None`` and
-are left out of the struct when ``None``.
+Message and setting classes are frozen structs (:mod:`.frozen`) whose fields
+declare their wire kind and wire name. This module compiles each class, on its
+first use, into a :class:`StructSpec` with precomputed field-id bytes and an
+id -> reader table, then encodes instances and decodes structs from it.
+Attribute order is wire order; optional fields default to ``None`` and are
+left out of the struct when ``None``. The generated fast paths of a class
+(:mod:`.fastpath`, :mod:`.fastwrite`) are compiled on their first call.
 """
 
 from __future__ import annotations
@@ -14,27 +15,43 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-import attrs
-
 from . import wire
 from .errors import DPMEncodeError, DPMProtocolError
 from .fastpath import build_fast_reader
 from .fastwrite import build_fast_writer
+from .frozen import wire_field
 from .ids import FIELD_IDS
+
+__all__ = [
+    "Kind",
+    "StructSpec",
+    "encode_struct",
+    "encode_struct_in_order",
+    "read_struct",
+    "read_struct_any_order",
+    "spec_of",
+    "struct_array",
+    "wire_field",
+]
 
 Reader = Callable[[bytes, int], tuple[Any, int]]
 Encoder = Callable[[Any], bytes]
 
 
-@attrs.frozen
 class Kind:
     """A wire type: its schema name, its writer and its reader."""
 
-    name: str
-    encode: Encoder = attrs.field(repr=False)
-    read: Reader = attrs.field(repr=False)
-    element: type | None = None
-    """Struct class of an ``array<struct>`` kind."""
+    __slots__ = ("element", "encode", "name", "read")
+
+    def __init__(self, name: str, encode: Encoder, read: Reader, element: type | None = None):
+        self.name = name
+        self.encode = encode
+        self.read = read
+        self.element = element
+        """Struct class of an ``array<struct>`` kind."""
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name!r})"
 
 
 def _ranged_int(low: int, high: int, bits: int) -> Encoder:
@@ -87,48 +104,23 @@ def struct_array(cls: type) -> Kind:
     return Kind(f"array<{cls.__name__}>", encode, read, cls)
 
 
-METADATA_KEY: Final = "pacsys_dpm"
-
-
-@attrs.frozen
-class FieldMeta:
-    """Wire description of one attrs field."""
-
-    kind: Kind
-    wire_name: str | None = None
-    """Schema field name when it differs from the attribute name (e.g. ``MIC``)."""
-
-
-def wire_field(
-    kind: Kind,
-    *,
-    wire_name: str | None = None,
-    optional: bool = False,
-    converter: Callable[[Any], Any] | None = None,
-    eq: Any = None,
-) -> Any:
-    """An attrs field carrying its wire description; optional fields default to ``None``."""
-    metadata = {METADATA_KEY: FieldMeta(kind, wire_name)}
-    hashable = None if eq is None else False
-    if optional:
-        if converter is not None:
-            converter = attrs.converters.optional(converter)
-        return attrs.field(
-            default=None, converter=converter, metadata=metadata, eq=eq, hash=hashable
-        )
-    return attrs.field(converter=converter, metadata=metadata, eq=eq, hash=hashable)
-
-
-@attrs.frozen
 class FieldSpec:
     """One compiled struct field."""
 
-    attr: str
-    wire_name: str
-    field_id: int
-    id_bytes: bytes
-    kind: Kind
-    optional: bool
+    __slots__ = ("attr", "field_id", "id_bytes", "kind", "optional", "wire_name")
+
+    def __init__(
+        self, attr: str, wire_name: str, field_id: int, id_bytes: bytes, kind: Kind, optional: bool
+    ) -> None:
+        self.attr = attr
+        self.wire_name = wire_name
+        self.field_id = field_id
+        self.id_bytes = id_bytes
+        self.kind = kind
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({self.attr!r}, {self.wire_name!r}, {self.field_id}, {self.kind!r})"
 
 
 _MISSING: Final = object()
@@ -155,19 +147,17 @@ class StructSpec:
     def __init__(self, cls: type) -> None:
         self.cls = cls
         fields: list[FieldSpec] = []
-        for attribute in attrs.fields(cls):
-            meta: FieldMeta = attribute.metadata[METADATA_KEY]
-            wire_name = meta.wire_name or attribute.name
+        for declared in cls.__wire_fields__:  # type: ignore[attr-defined]
+            wire_name = declared.wire_name or declared.name
             field_id = FIELD_IDS[wire_name]
-            optional = attribute.default is None
             fields.append(
                 FieldSpec(
-                    attribute.name,
+                    declared.name,
                     wire_name,
                     field_id,
                     wire.encode_int(field_id),
-                    meta.kind,
-                    optional,
+                    declared.kind,
+                    declared.optional,
                 )
             )
         self.fields: tuple[FieldSpec, ...] = tuple(fields)
@@ -179,19 +169,47 @@ class StructSpec:
             f.id_bytes: self.by_id[f.field_id] for f in fields if len(f.id_bytes) == 3
         }
         self.template: list[Any] = [None if f.optional else _MISSING for f in fields]
-        required = [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if not f.optional]
-        optional = [(f.id_bytes, f.kind.name, f.kind.read) for f in fields if f.optional]
-        self.fast = build_fast_reader(cls, required, optional)
-        self.fast_fields = build_fast_reader(None, required, optional)
-        self.write, pack = build_fast_writer(
-            cls, [(f.attr, f.id_bytes, f.kind.name, f.kind.encode, f.optional) for f in fields]
-        )
-        # Packing raw values skips attrs converters, so only classes without any may.
-        plain = all(a.converter is None for a in attrs.fields(cls))
-        self.pack = pack if plain else None
         self.required_mask = sum(1 << i for i, f in enumerate(fields) if not f.optional)
         self.min_count = 2 * sum(not f.optional for f in fields)
         self.max_count = 2 * len(fields)
+        # The generated fast paths are compiled on first call (each stub replaces itself).
+        # A reader needs 3-byte field ids; packing raw values skips the converters, so
+        # only classes without any get a packer. None: no fast path.
+        readable = all(len(f.id_bytes) == 3 for f in fields)
+        plain = all(f.converter is None for f in cls.__wire_fields__)  # type: ignore[attr-defined]
+        self.fast: Any = self._first_fast if readable else None
+        self.fast_fields: Any = self._first_fast_fields if readable else None
+        self.write: Any = self._first_write
+        self.pack: Any = self._first_pack if plain else None
+
+    def _readers(self, cls: type | None) -> Any:
+        required = [(f.id_bytes, f.kind.name, f.kind.read) for f in self.fields if not f.optional]
+        optional = [(f.id_bytes, f.kind.name, f.kind.read) for f in self.fields if f.optional]
+        return build_fast_reader(cls, required, optional)
+
+    def _first_fast(self, buf: bytes, pos: int) -> Any:
+        self.fast = self._readers(self.cls)
+        return self.fast(buf, pos)
+
+    def _first_fast_fields(self, buf: bytes, pos: int) -> Any:
+        self.fast_fields = self._readers(None)
+        return self.fast_fields(buf, pos)
+
+    def _writers(self) -> None:
+        self.write, pack = build_fast_writer(
+            self.cls,
+            [(f.attr, f.id_bytes, f.kind.name, f.kind.encode, f.optional) for f in self.fields],
+        )
+        if self.pack is not None:
+            self.pack = pack
+
+    def _first_write(self, obj: Any) -> bytes | None:
+        self._writers()
+        return self.write(obj)  # type: ignore[no-any-return]
+
+    def _first_pack(self, *values: Any) -> bytes | None:
+        self._writers()
+        return self.pack(*values)  # type: ignore[no-any-return]
 
 
 _SPECS: dict[type, StructSpec] = {}

@@ -6,19 +6,23 @@ complete tagged ``bytes``; readers take ``(buf, pos)`` and return
 slicing (slices never raise on their own); a read of a single byte past the end
 raises ``IndexError``, which the message decoder turns into
 :class:`DPMProtocolError`. Arrays of doubles and int64 are decoded in bulk with
-numpy strided views instead of a per-element loop.
+numpy strided views instead of a per-element loop; numpy is imported by the
+array readers and writers only, so scalar traffic never loads it.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import numpy.typing as npt
+from pacsys._arrays import loaded_numpy
 
 from .errors import DPMEncodeError, DPMProtocolError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 # High nibble of each variable-width tag; the low nibble is a byte count 1..8.
 INT_BASE: Final = 0x10
@@ -36,8 +40,8 @@ INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _DOUBLE = struct.Struct(">d")
 _pack_double = _DOUBLE.pack
 _unpack_double = _DOUBLE.unpack_from
-_BE_F64: Final = np.dtype(">f8")
-_BE_I64: Final = np.dtype(">i8")
+_BE_F64: Final = ">f8"
+_BE_I64: Final = ">i8"
 
 # Minimal encodings of -128..127, the most common integers on the wire.
 _SMALL_INTS: Final = tuple(bytes((INT_BASE | 1, v & 0xFF)) for v in range(-128, 128))
@@ -93,7 +97,8 @@ def encode_double(value: float) -> bytes:
 
 def encode_bool(value: bool) -> bytes:
     """``0x71`` for true, ``0x70`` for false; only real booleans are accepted."""
-    if not isinstance(value, (bool, np.bool_)):
+    np = loaded_numpy()  # a numpy bool can only exist once numpy is loaded
+    if not isinstance(value, bool) and not (np is not None and isinstance(value, np.bool_)):
         raise DPMEncodeError(f"expected a bool, got {type(value).__name__}")
     return b"\x71" if value else b"\x70"
 
@@ -124,6 +129,8 @@ def encode_array_header(count: int) -> bytes:
 
 def encode_double_array(values: npt.ArrayLike) -> bytes:
     """Array of tagged doubles, built in one numpy pass (9 bytes per element)."""
+    import numpy as np
+
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -258,6 +265,8 @@ def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 def read_double_array(buf: bytes, pos: int) -> tuple[npt.NDArray[np.float64], int]:
     """Array of doubles as a read-only native float64 ndarray (one bulk copy)."""
+    import numpy as np
+
     count, start = read_size(buf, pos, ARRAY_BASE)
     end = start + 9 * count
     if end > len(buf):
@@ -277,6 +286,8 @@ def read_int64_array(buf: bytes, pos: int) -> tuple[npt.NDArray[np.int64], int]:
     When every element has the same width (the usual case, e.g. timestamps in
     µs) the array is converted in bulk; otherwise element by element.
     """
+    import numpy as np
+
     count, start = read_size(buf, pos, ARRAY_BASE)
     if count == 0:
         return _frozen(np.empty(0, dtype=np.int64)), start
@@ -298,6 +309,8 @@ def read_int64_array(buf: bytes, pos: int) -> tuple[npt.NDArray[np.int64], int]:
 
 def _bulk_ints(buf: bytes, offset: int, count: int, width: int) -> npt.NDArray[np.int64]:
     """Sign-extend ``count`` big-endian integers of ``width`` bytes, ``width+1`` apart."""
+    import numpy as np
+
     stride = width + 1
     if width == 8:
         view = np.ndarray((count,), dtype=_BE_I64, buffer=buf, offset=offset, strides=(stride,))

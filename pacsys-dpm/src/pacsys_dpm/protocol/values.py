@@ -8,13 +8,15 @@ error number and message text.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from pacsys.acnet.status import parse_error, status_message
 from pacsys.backends import timestamp_from_millis
 from pacsys.types import DeviceMeta, Reading, ValueType
+
+if TYPE_CHECKING:
+    import numpy as np
+
 from pacsys_dpm.codec import (
     BASIC_STATUS_BITS,
     AnalogAlarmReply,
@@ -175,6 +177,8 @@ def error_reading(
 
 def concat_timed(chunks: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
     """Concatenate logger chunks of (data, micros) into one timed dict."""
+    import numpy as np
+
     if not chunks:
         return {"data": np.empty(0, np.float64), "micros": np.empty(0, np.int64)}
     return {
@@ -185,6 +189,8 @@ def concat_timed(chunks: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.nd
 
 def stack_records(records: list[tuple[np.ndarray, int]]) -> dict[str, np.ndarray]:
     """Array-device logger records (one ScalarArray each, µs timestamp) -> 2-D timed dict."""
+    import numpy as np
+
     if not records:
         return {"data": np.empty((0, 0), np.float64), "micros": np.empty(0, np.int64)}
     width = max(len(r[0]) for r in records)
