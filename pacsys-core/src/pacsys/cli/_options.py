@@ -9,13 +9,15 @@ error, 2 usage error, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import logging
 import os
 import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pacsys.backends import Backend
@@ -27,8 +29,10 @@ __all__ = [
     "EXIT_DEVICE",
     "EXIT_OK",
     "EXIT_USAGE",
+    "StopRequest",
     "UsageError",
     "add_connection_options",
+    "on_stop_signals",
     "open_backend",
     "parse_drfs",
     "print_error",
@@ -285,8 +289,50 @@ def silence_stdout() -> None:
         pass
 
 
-def _sigterm_as_interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+class StopRequest:
+    """SIGINT (Ctrl-C) and SIGTERM as a request to stop, which a tool's loop polls.
+
+    The handler only sets :attr:`requested`: raising inside library code, or taking a lock
+    there (``Event.set``), from a signal handler can leave a lock held or deadlock.  A
+    second signal, while the first is still unanswered, raises KeyboardInterrupt.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def is_set(self) -> bool:
+        """Whether a stop was requested (as ``threading.Event.is_set``)."""
+        return self.requested
+
+
+@contextlib.contextmanager
+def on_stop_signals(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """``handler`` for SIGINT and SIGTERM in the main thread; the previous ones after.
+
+    Installed even when SIGINT arrived ignored (a background job of a non-interactive
+    shell), where Python would not raise KeyboardInterrupt: Ctrl-C must always stop a tool.
+    Elsewhere than the main thread (tests running a tool in a thread) nothing is installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for signum in previous:
+            signal.signal(signum, handler)
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old if old is not None else signal.SIG_DFL)
 
 
 def report_exception(prog: str, exc: BaseException) -> int:
@@ -328,13 +374,9 @@ def run_tool(
     """
     args = parser.parse_intermixed_args(argv)
     _setup_logging(getattr(args, "debug", False))
-    previous = None
     try:
-        previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    except ValueError:  # not the main thread (tests running main() in a thread)
-        previous = None
-    try:
-        code = body(args)
+        with on_stop_signals(_interrupt):
+            code = body(args)
         sys.stdout.flush()
         return code
     except UsageError as exc:
@@ -355,6 +397,3 @@ def run_tool(
         if getattr(args, "debug", False):
             traceback.print_exc()
         return report_exception(prog, exc)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)

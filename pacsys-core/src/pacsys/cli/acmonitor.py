@@ -1,6 +1,6 @@
 """``acmonitor``: stream ACNET devices and print each reading with its time (like ``camonitor``).
 
-Runs until ``-n`` readings, ``--duration`` seconds, or Ctrl-C (a clean exit, status 0).
+Runs until ``-n`` readings, ``--duration`` seconds, or Ctrl-C/SIGTERM (a clean exit, status 0).
 When the stream fails it says so on stderr and subscribes again (``--no-reconnect`` to stop).
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -25,8 +24,10 @@ from pacsys.cli._format import (
 from pacsys.cli._options import (
     EXIT_DEVICE,
     EXIT_OK,
+    StopRequest,
     UsageError,
     add_connection_options,
+    on_stop_signals,
     open_backend,
     parse_drfs,
     print_error,
@@ -152,111 +153,133 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--reconnect-delay must be 0 or more")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Stream until a stop condition or Ctrl-C, subscribing again after failures."""
-    _validate(args)
-    requests = parse_drfs(args.drfs)
-    drfs = [stream_drf(request, args.event) for request in requests]
-    labels = dict(zip(drfs, args.drfs, strict=True))
-    printer = Printer(args, labels)
-    deadline = None if args.duration is None else time.monotonic() + args.duration
-    state = {"seen": 0, "errors": 0}
-    reported: set[str] = set()
+class Monitor:
+    """The streaming loop: prints readings until ``-n``, ``--duration`` or a stop request.
 
-    def remaining() -> float | None:
-        return None if deadline is None else deadline - time.monotonic()
+    Ctrl-C and SIGTERM only set ``stop.requested`` (see :class:`StopRequest`); every wait
+    here lasts at most :data:`POLL` seconds, so the request is answered within that time
+    wherever it arrives: while waiting, printing, pausing before a reconnect or subscribing.
+    """
 
-    def done() -> bool:
-        left = remaining()
-        return (args.count is not None and state["seen"] >= args.count) or (
-            left is not None and left <= 0
-        )
+    def __init__(
+        self, args: argparse.Namespace, drfs: list[str], printer: Printer, stop: StopRequest
+    ) -> None:
+        self._args = args
+        self._drfs = drfs
+        self._printer = printer
+        self._stop = stop
+        self._deadline = None if args.duration is None else time.monotonic() + args.duration
+        self._reported: set[str] = set()
+        self.seen = 0
+        self.errors = 0
 
-    ended = False
-    try:
-        with open_backend(args) as backend:
-            handle = backend.subscribe(drfs)
-            attempt = 0
-            while not done():
+    def remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def done(self) -> bool:
+        """A stop request, ``-n`` readings shown, or ``--duration`` over."""
+        if self._stop.requested:
+            return True
+        if self._args.count is not None and self.seen >= self._args.count:
+            return True
+        left = self.remaining()
+        return left is not None and left <= 0
+
+    def run(self, backend: Any) -> int:
+        """Stream until done, subscribing again after failures; the exit status."""
+        handle = backend.subscribe(self._drfs)
+        attempt = 0
+        ended = False
+        try:
+            while not self.done():
                 try:
-                    if _pump(handle, printer, state, reported, remaining, done):
+                    if self._pump(handle):
                         attempt = 0  # data flows again: the next failure backs off afresh
                 except BrokenPipeError:
                     raise  # stdout closed (e.g. piped to head): not a stream failure
                 except Exception as exc:
                     handle.stop()
-                    if args.no_reconnect:
+                    if self._args.no_reconnect:
                         return report_exception(PROG, exc)
                     attempt += 1
                     print_error(PROG, f"stream lost ({type(exc).__name__}: {exc}); reconnecting")
-                    handle = _resubscribe(backend, drfs, args, remaining, attempt)
+                    handle = self._resubscribe(backend, attempt)
                     if handle is None:
                         break
                     print_error(PROG, "reconnected")
                     continue
-                if handle.stopped and not done():
+                if handle.stopped and not self.done():
                     if handle.exc is not None:
                         continue  # the next _pump raises it
                     print_error(PROG, "stream ended by the server")
                     ended = True
                     break
+        finally:
             if handle is not None:
                 handle.stop()
-    except KeyboardInterrupt:
+        return EXIT_DEVICE if self.errors or ended else EXIT_OK
+
+    def _pump(self, handle: Any) -> int:
+        """Print readings for up to POLL seconds (or until done); how many."""
+        left = self.remaining()
+        window = POLL if left is None else max(0.0, min(POLL, left))
+        if window == 0:
+            return 0
+        shown = 0
+        for reading, _ in handle.readings(timeout=window):
+            shown += 1
+            self._printer.show(reading)
+            self.seen += 1
+            if reading.is_error:
+                self.errors += 1
+                if reading.drf not in self._reported:
+                    self._reported.add(reading.drf)
+                    code, error = reading.facility_code, reading.error_code
+                    print_error(PROG, device_error(reading.drf, code, error, reading.message))
+            if self.done():
+                return shown
+        if handle.exc is not None:
+            raise handle.exc
+        return shown
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` in steps of at most POLL; False when done first."""
+        end = time.monotonic() + seconds
+        while not self.done():
+            left = end - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(POLL, left))
+        return False
+
+    def _resubscribe(self, backend: Any, attempt: int) -> Any:
+        """Subscribe again after a growing pause (capped at 30 s); None when done first."""
+        delay = min(self._args.reconnect_delay * (2 ** min(attempt - 1, 5)), 30.0)
+        while True:
+            left = self.remaining()
+            if left is not None and left <= delay:
+                return None
+            if not self._pause(delay):
+                return None
+            try:
+                return backend.subscribe(self._drfs)
+            except Exception as exc:
+                print_error(PROG, f"reconnect failed ({type(exc).__name__}: {exc}); retrying")
+                delay = min(delay * 2 or 0.5, 30.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Stream until a stop condition, Ctrl-C or SIGTERM (status 0), reconnecting after failures."""
+    _validate(args)
+    requests = parse_drfs(args.drfs)
+    drfs = [stream_drf(request, args.event) for request in requests]
+    printer = Printer(args, dict(zip(drfs, args.drfs, strict=True)))
+    stop = StopRequest()
+    try:
+        with on_stop_signals(stop), open_backend(args) as backend:
+            return Monitor(args, drfs, printer, stop).run(backend)
+    except KeyboardInterrupt:  # a second Ctrl-C before the first was answered
         return EXIT_OK
-    return EXIT_DEVICE if state["errors"] or ended else EXIT_OK
-
-
-def _pump(
-    handle: Any,
-    printer: Printer,
-    state: dict[str, int],
-    reported: set[str],
-    remaining: Any,
-    done: Any,
-) -> int:
-    """Print readings for up to POLL seconds (or until a stop condition); how many."""
-    left = remaining()
-    window = POLL if left is None else max(0.0, min(POLL, left))
-    if window == 0:
-        return 0
-    shown = 0
-    for reading, _ in handle.readings(timeout=window):
-        shown += 1
-        printer.show(reading)
-        state["seen"] += 1
-        if reading.is_error:
-            state["errors"] += 1
-            if reading.drf not in reported:
-                reported.add(reading.drf)
-                code, error = reading.facility_code, reading.error_code
-                print_error(PROG, device_error(reading.drf, code, error, reading.message))
-        if done():
-            return shown
-    if handle.exc is not None:
-        raise handle.exc
-    return shown
-
-
-def _resubscribe(
-    backend: Any,
-    drfs: list[str],
-    args: argparse.Namespace,
-    remaining: Any,
-    attempt: int,
-) -> Any:
-    """Subscribe again after a growing pause (capped at 30 s); None when time ran out."""
-    delay = min(args.reconnect_delay * (2 ** min(attempt - 1, 5)), 30.0)
-    while True:
-        left = remaining()
-        if left is not None and left <= delay:
-            return None
-        threading.Event().wait(delay)  # an interruptible pause (Ctrl-C ends it)
-        try:
-            return backend.subscribe(drfs)
-        except Exception as exc:
-            print_error(PROG, f"reconnect failed ({type(exc).__name__}: {exc}); retrying")
-            delay = min(delay * 2 or 0.5, 30.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 import threading
-from collections.abc import Iterator
+import time
 from typing import Any, TextIO
 
 from pacsys.cli._format import redact_url
+from pacsys.cli._options import StopRequest, on_stop_signals
 from pacsys.hookspecs import ServerSpec
 
 __all__ = ["add_parser", "run", "serve"]
+
+#: How often the serving loop looks for a stop request (Ctrl-C, SIGTERM, ``stop``).
+POLL = 0.25
 
 EPILOG = """examples:
   pacsys serve                          every installed adapter on its default port
@@ -81,28 +84,12 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM set ``stop`` (main thread only); old handlers come back after."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.signal(signum, lambda *_: stop.set())
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def serve(
     backend: Any,
     specs: list[ServerSpec],
     values: dict[str, Any],
     *,
-    stop: threading.Event,
+    stop: threading.Event | StopRequest,
     out: TextIO | None = None,
     ready: threading.Event | None = None,
 ) -> int:
@@ -137,8 +124,8 @@ def serve(
         print("\nServing; press Ctrl-C to stop.", file=out, flush=True)
         if ready is not None:
             ready.set()
-        while not stop.wait(0.5):  # bounded waits keep signal handlers responsive
-            pass
+        while not stop.is_set():  # polled: a signal handler only sets a flag
+            time.sleep(POLL)
         print("Stopping...", file=out, flush=True)
     print("Stopped.", file=out, flush=True)
     return 0
@@ -168,12 +155,12 @@ def run(
     except (CatalogueError, OSError) as exc:
         print(f"pacsys serve: {exc}", file=sys.stderr)
         return 2
-    stop = stop or threading.Event()
+    request = StopRequest()
     values = {s.name: getattr(args, _dest(s)) for s in specs}
-    with backend, _stop_on_signals(stop):
+    with backend, on_stop_signals(request):
         where = f"shipped + {args.catalogue}" if args.catalogue else "shipped"
         print(
             f"pacsys simulator: {len(backend.catalogue)} devices (catalogue: {where})",
             file=out if out is not None else sys.stdout,
         )
-        return serve(backend, specs, values, stop=stop, out=out, ready=ready)
+        return serve(backend, specs, values, stop=stop or request, out=out, ready=ready)
