@@ -52,8 +52,8 @@ class _Handle(FakeSubscriptionHandle):
 
     hook: Callable[[], None] = staticmethod(lambda: None)
 
-    def _iterate(self, timeout: float | None) -> Any:
-        for item in super()._iterate(timeout):
+    def _iterate(self, timeout: float | None, count: int | None = None) -> Any:
+        for item in super()._iterate(timeout, count):
             with self._cond:
                 self.hook()
             yield item
