@@ -51,7 +51,7 @@ def test_ticket_lost_after_construction(
 ) -> None:
     assert dmq_backend.read("M:OUTTMP") == 72.5
     monkeypatch.setenv("KRB5CCNAME", f"FILE:{tmp_path / 'gone'}")
-    dmq_backend._auth._credentials = None  # forget the cached handle: must re-acquire
+    object.__setattr__(dmq_backend._auth, "_credentials", None)  # forget it: must re-acquire
     with pytest.raises(ReadError) as info:
         dmq_backend.read("M:OUTTMP")
     assert isinstance(info.value.__cause__, AuthenticationError)

@@ -428,6 +428,9 @@ def test_stream_reconnects_when_server_returns(fake: FakeBackend, serve: Any, cl
     assert isinstance(errors[0], DeviceError)
     assert "UNAVAILABLE" in errors[0].message or "CANCELLED" in errors[0].message
     assert not sub.stopped
+    # The server ends the old backend subscription as its RPC winds down (asynchronously in
+    # aio mode): wait for that, or the check below would see the old one.
+    assert fake.wait_for_no_subscription("M:OUTTMP@p,1000", timeout=10)
     server.start()  # same object, same port
     assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=40)
     fake.emit_reading("M:OUTTMP@p,1000", 2.0)

@@ -446,6 +446,14 @@ class FakeBackend(Backend):
             self._forget(handle)
             handle.fail(exc)
 
+    def wait_for_no_subscription(self, drf: str, timeout: float = 1.0) -> bool:
+        """Wait until no active subscription lists ``drf`` (its subscribers stopped them)."""
+        with self._subs_changed:
+            return self._subs_changed.wait_for(
+                lambda: not any(drf in h.drfs for h in self._subscriptions if not h.stopped),
+                timeout,
+            )
+
     def wait_for_subscription(self, drf: str, timeout: float = 1.0, count: int = 1) -> bool:
         """Wait until ``count`` active subscriptions list exactly ``drf``."""
         with self._subs_changed:
