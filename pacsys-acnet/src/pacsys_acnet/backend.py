@@ -21,12 +21,11 @@ from pacsys.backends import (
     Backend,
     check_positive,
     drf_list,
-    subscription_drfs,
+    parsed_subscription,
     summarize_drfs,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.drf3 import parse_request
 from pacsys.errors import ReadError
 from pacsys.types import (
     BackendCapability,
@@ -267,17 +266,10 @@ class AcnetBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         self._check_open()
-        drfs = subscription_drfs(drfs, callback, on_error)
-        for drf in drfs:
-            parse_request(drf)  # ValueError before any I/O; sent as given
-        handle = BufferedSubscriptionHandle(
-            drfs,
-            list(range(1, len(drfs) + 1)),
-            dispatcher=self._dispatcher,
-            callback=callback,
-            on_error=on_error,
-            on_stop=self._stop_stream,
+        handle = parsed_subscription(
+            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
         )
+        drfs = handle.drfs
         entries = _Entries(drfs)
 
         def on_message(message: Any) -> None:

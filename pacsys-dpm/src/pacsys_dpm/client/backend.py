@@ -18,7 +18,7 @@ from pacsys.backends import (
     Backend,
     check_positive,
     drf_list,
-    subscription_drfs,
+    parsed_subscription,
     summarize_drfs,
     validate_alarm_dict,
 )
@@ -249,17 +249,10 @@ class DPMHTTPBackend(Backend):
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
         self._check_open()
-        drfs = subscription_drfs(drfs, callback, on_error)
-        for drf in drfs:
-            parse_request(drf)  # ValueError before any I/O; sent as given
-        handle = BufferedSubscriptionHandle(
-            drfs,
-            list(range(1, len(drfs) + 1)),
-            dispatcher=self._dispatcher,
-            callback=callback,
-            on_error=on_error,
-            on_stop=self._stop_stream,
+        handle = parsed_subscription(
+            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
         )
+        drfs = handle.drfs
         worker = StreamWorker(
             handle,
             self._host,
