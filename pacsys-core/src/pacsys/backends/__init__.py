@@ -19,17 +19,12 @@ from pacsys.types import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from pacsys.backends.dispatch import CallbackDispatcher
-    from pacsys.backends.subscription import BufferedSubscriptionHandle
     from pacsys.types import Value
 
 __all__ = [
     "Backend",
     "check_positive",
     "drf_list",
-    "parsed_subscription",
     "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
@@ -170,34 +165,6 @@ def subscription_drfs(
         raise ValueError("drfs cannot be empty")
     validate_callbacks(callback, on_error)
     return items
-
-
-def parsed_subscription(
-    drfs: Iterable[str],
-    callback: ReadingCallback | None,
-    on_error: ErrorCallback | None,
-    *,
-    dispatcher: CallbackDispatcher,
-    on_stop: Callable[[BufferedSubscriptionHandle], None],
-) -> BufferedSubscriptionHandle:
-    """The handle of a ``subscribe`` call whose DRFs go out as given, one ref each (1..n).
-
-    Every DRF is parsed first, so a malformed one is a ValueError before any I/O.
-    """
-    from pacsys.backends.subscription import BufferedSubscriptionHandle
-    from pacsys.drf3 import parse_request
-
-    items = subscription_drfs(drfs, callback, on_error)
-    for drf in items:
-        parse_request(drf)
-    return BufferedSubscriptionHandle(
-        items,
-        list(range(1, len(items) + 1)),
-        dispatcher=dispatcher,
-        callback=callback,
-        on_error=on_error,
-        on_stop=on_stop,
-    )
 
 
 def timestamp_from_millis(ms: int | float) -> datetime | None:

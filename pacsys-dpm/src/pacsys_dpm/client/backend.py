@@ -18,12 +18,11 @@ from pacsys.backends import (
     Backend,
     check_positive,
     drf_list,
-    parsed_subscription,
     summarize_drfs,
     validate_alarm_dict,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.drf3 import parse_request
 from pacsys.drf3.properties import DRF_PROPERTY
