@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pacsys.hookspecs import AuthSpec, BackendSpec, PolicySpec, hookimpl
+from pacsys.hookspecs import AuthSpec, BackendSpec, MetadataSourceSpec, PolicySpec, hookimpl
 from pacsys.types import BackendCapability
 
 
@@ -47,3 +47,15 @@ def pacsys_policies() -> list[PolicySpec]:
     from pacsys.policies import BUILTIN_POLICY_SPECS
 
     return list(BUILTIN_POLICY_SPECS)
+
+
+@hookimpl
+def pacsys_metadata_sources() -> list[MetadataSourceSpec]:
+    return [
+        MetadataSourceSpec(
+            "sim",
+            "pacsys.metadata_sources:own_metadata",
+            "The simulator's catalogue (a backend that is a MetadataSource answers for itself)",
+            per_backend=True,
+        )
+    ]

@@ -167,6 +167,38 @@ class ServerSpec:
         return resolve_factory(self.factory)
 
 
+@dataclasses.dataclass(frozen=True)
+class MetadataSourceSpec:
+    """A source of device metadata (DevDB records) for ``Device.info()`` and ``acinfo``.
+
+    Two kinds.  A *backend* source (``per_backend=True``) is called as ``factory(backend)`` for
+    the backend in use and returns a :class:`pacsys.metadata.MetadataSource` that answers for
+    it, or None when it has nothing for that backend (how the simulator answers for itself).
+    A *shared* source is one client per process, built as ``factory(**kwargs)`` with
+    ``settings`` mapping keyword arguments to global settings as in :class:`BackendSpec`; it
+    offers ``get_device_info(names, timeout=None)`` and ``close()`` (pacsys-grpc's DevDB client)
+    and ``pacsys.shutdown()`` closes it.  Backend sources are asked first; of the shared ones,
+    the highest ``priority`` is used.
+    """
+
+    name: str
+    factory: Factory
+    description: str = ""
+    per_backend: bool = False
+    settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    priority: int = 0
+    distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
+        _convert(self, "settings", dict)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ValueError(f"priority must be an int, got {self.priority!r}")
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
 @runtime_checkable
 class ServedEndpoint(Protocol):
     """What a server factory returns: a context manager that serves until exited."""
@@ -204,11 +236,16 @@ class PacsysHookSpecs:
     def pacsys_servers(self) -> list[ServerSpec]:  # type: ignore[empty-body]
         """Return the server adapters this plugin provides (for ``pacsys serve``)."""
 
+    @hookspec
+    def pacsys_metadata_sources(self) -> list[MetadataSourceSpec]:  # type: ignore[empty-body]
+        """Return the device-metadata sources this plugin provides (DevDB, a catalogue)."""
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AuthSpec",
     "BackendSpec",
+    "MetadataSourceSpec",
     "PacsysHookSpecs",
     "PolicySpec",
     "ServedEndpoint",

@@ -25,6 +25,7 @@ from pacsys.hookspecs import (
     PROJECT_NAME,
     AuthSpec,
     BackendSpec,
+    MetadataSourceSpec,
     PacsysHookSpecs,
     PolicySpec,
     ServerSpec,
@@ -83,7 +84,7 @@ class PluginInfo:
         return self.error is None
 
 
-SpecT = TypeVar("SpecT", BackendSpec, AuthSpec, PolicySpec)
+SpecT = TypeVar("SpecT", BackendSpec, AuthSpec, PolicySpec, ServerSpec, MetadataSourceSpec)
 
 
 class Registry:
@@ -295,6 +296,12 @@ class Registry:
     def servers(self) -> dict[str, ServerSpec]:
         """Server adapters by name, for ``pacsys serve``."""
         return self._by_primary_name("server", "pacsys_servers", ServerSpec)
+
+    def metadata_sources(self) -> dict[str, MetadataSourceSpec]:
+        """Device-metadata sources by name, in registration order (built-ins first)."""
+        return self._by_primary_name(
+            "metadata source", "pacsys_metadata_sources", MetadataSourceSpec
+        )
 
 
 def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import path and loaded only when used.
 
 from __future__ import annotations
 
-from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
+from pacsys.hookspecs import BackendSpec, MetadataSourceSpec, ServerSpec, hookimpl
 from pacsys.types import BackendCapability
 
 _CAPABILITIES = (
@@ -46,6 +46,19 @@ def pacsys_servers() -> list[ServerSpec]:
             option_kwarg="port",
             option_type=int,
             default=50051,
+            distribution="pacsys-grpc",
+        )
+    ]
+
+
+@hookimpl
+def pacsys_metadata_sources() -> list[MetadataSourceSpec]:
+    return [
+        MetadataSourceSpec(
+            "devdb",
+            "pacsys_grpc.devdb:DevDBClient",
+            "DevDB over gRPC: scaling, limits, status bits, control commands, alarms",
+            settings={"host": "devdb_host", "port": "devdb_port"},
             distribution="pacsys-grpc",
         )
     ]
