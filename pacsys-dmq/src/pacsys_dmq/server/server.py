@@ -151,6 +151,7 @@ class DMQServer:
         self._orphans: list[tuple[str, str]] = []  # (exchange, INIT id) of jobs a loss ended
         self._connected = threading.Condition()
         self._connections = 0
+        self._failed_reconnections = 0
         self._closing = threading.Event()
         self._reconnector: threading.Thread | None = None
         self._start_timeout = 10.0
@@ -293,6 +294,12 @@ class DMQServer:
         with self._connected:
             return self._connections
 
+    @property
+    def failed_reconnections(self) -> int:
+        """Reconnection attempts that failed so far."""
+        with self._connected:
+            return self._failed_reconnections
+
     def wait_connected(self, count: int, timeout: float) -> bool:
         """Wait until the server has made ``count`` broker connections (True) or timeout."""
         with self._connected:
@@ -361,6 +368,8 @@ class DMQServer:
             try:
                 self._connect(self._start_timeout)
             except Exception as exc:
+                with self._connected:
+                    self._failed_reconnections += 1
                 log.warning(
                     "DMQ server reconnection %d to %s failed (%s); next in %.1f s",
                     attempt,
