@@ -44,6 +44,7 @@ from pacsys_dmq.protocol import (
 )
 from pacsys_dmq.protocol.server_jobs import status_sample
 from pacsys_dmq.server.backlog import StreamBacklog
+from pacsys_dmq.server.link import BrokerLink
 from pacsys_dmq.server.outbox import Outbox, run_on_pool
 
 __all__ = ["DEFAULT_AMQP_URL", "DEFAULT_PRINCIPAL", "DMQServer"]
@@ -128,9 +129,6 @@ class DMQServer:
         self.init_key = init_key
         self.read_only = read_only
         self.read_timeout = read_timeout
-        self.reconnect = reconnect
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
         self.stream_buffer = stream_buffer
         self._engine = ServerProtocol(
             accept=self._accept if self.keytab is not None else None,
@@ -141,20 +139,24 @@ class DMQServer:
         self._streams: dict[Any, Any] = {}  # backend subscriptions by job (loop thread)
         self._backend_dropped: dict[Any, int] = {}  # their drop counts already counted
         self._backlog = StreamBacklog(MAX_WAITING_READINGS)
-        self._lock = threading.Lock()
-        self._outbox = Outbox(lambda: self._loop)
+        self._outbox = Outbox(lambda: self._link.loop)
         self._drop_warning = RateLimitedLogger(log, 10.0)
-        self._loop: AmqpLoop | None = None
         self._actions: BrokerActions | None = None
         self._reads: concurrent.futures.ThreadPoolExecutor | None = None
         self._writes: concurrent.futures.ThreadPoolExecutor | None = None
         self._orphans: list[tuple[str, str]] = []  # (exchange, INIT id) of jobs a loss ended
-        self._connected = threading.Condition()
-        self._connections = 0
-        self._failed_reconnections = 0
-        self._closing = threading.Event()
-        self._reconnector: threading.Thread | None = None
-        self._start_timeout = 10.0
+        self._link = BrokerLink(
+            self._parameters,
+            name="pacsys-dmq-server-io",
+            prepare=self._prepare,
+            setup=self._bind_init_queue,
+            tick=lambda now: self._run(self._engine.tick(now)),
+            on_lost=self._on_lost,
+            on_down=self._on_down,
+            reconnect=reconnect,
+            reconnect_delay=reconnect_delay,
+            max_reconnect_delay=max_reconnect_delay,
+        )
         self._stopped = threading.Event()
         self._stopped.set()
         self.init_queue: str | None = None
@@ -194,56 +196,25 @@ class DMQServer:
         self._writes = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="pacsys-dmq-server-write"
         )
-        self._closing.clear()
-        self._start_timeout = timeout
         try:
-            self._connect(timeout)
+            self._link.start(timeout)
         except Exception as exc:
             self._shutdown_pools()
-            if isinstance(exc, ConnectionError):
-                raise
             raise ConnectionError(f"DMQ server cannot connect to {self.address}: {exc}") from exc
         self._stopped.clear()
         log.info("DMQ server on %s (INIT queue %s)", self.address, self.init_queue)
         return self
 
-    def _connect(self, timeout: float) -> None:
-        """Open a connection and bind a new INIT queue; tell orphaned jobs' clients."""
+    def _prepare(self, loop: AmqpLoop) -> None:
+        """Before a loop starts: the broker actions that run on it."""
         engine = self._engine
-        actions = BrokerActions(
+        self._actions = BrokerActions(
             lambda: loop.connection,
             ready=lambda job: engine.ready(job, _now_ms()),
             receive=lambda job, message: engine.receive(job, message, time.monotonic(), _now_ms()),
             lost=lambda job, _reason: engine.lost(job),
             on_event=self._on_event,
         )
-        loop = AmqpLoop(
-            self._parameters,
-            name="pacsys-dmq-server-io",
-            tick=lambda now: self._run(engine.tick(now)),
-            on_lost=self._on_lost,
-        )
-        try:
-            loop.start(timeout)
-        except Exception as exc:
-            raise ConnectionError(f"DMQ server cannot connect to {self.address}: {exc}") from exc
-        with self._lock:
-            self._actions = actions
-        try:
-            loop.call(lambda: self._bind_init_queue(loop.connection), timeout)
-        except Exception:
-            loop.stop(timeout)
-            raise
-        with self._lock:
-            abandoned = self._closing.is_set()
-            if not abandoned:
-                self._loop = loop
-        if abandoned:
-            loop.stop(timeout)
-            return
-        with self._connected:
-            self._connections += 1
-            self._connected.notify_all()
 
     def _bind_init_queue(self, connection: pika.BlockingConnection) -> None:
         """(Loop thread) the INIT queue, then the notices owed from a lost connection."""
@@ -261,12 +232,7 @@ class DMQServer:
 
     def stop(self, timeout: float = 3.0) -> None:
         """Dispose every job (stopping backend subscriptions) and close the connection."""
-        self._closing.set()
-        reconnector = self._reconnector
-        if reconnector is not None and reconnector is not threading.current_thread():
-            reconnector.join(self._start_timeout + timeout)
-        with self._lock:
-            loop, self._loop = self._loop, None
+        loop = self._link.stop(timeout)
         if loop is not None:
             if loop.alive:
                 try:
@@ -275,6 +241,9 @@ class DMQServer:
                     log.debug("disposing jobs on stop: %s", exc)
             loop.stop(timeout)
             self._dispose_all()
+        self._on_down()
+
+    def _on_down(self) -> None:
         self._shutdown_pools()
         self._stopped.set()
 
@@ -289,21 +258,22 @@ class DMQServer:
         return self._stopped.wait(timeout)
 
     @property
+    def reconnect(self) -> bool:
+        return self._link.reconnect
+
+    @property
     def connections(self) -> int:
         """Broker connections made so far (1 after start, one more per reconnection)."""
-        with self._connected:
-            return self._connections
+        return self._link.connections
 
     @property
     def failed_reconnections(self) -> int:
         """Reconnection attempts that failed so far."""
-        with self._connected:
-            return self._failed_reconnections
+        return self._link.failed_reconnections
 
     def wait_connected(self, count: int, timeout: float) -> bool:
         """Wait until the server has made ``count`` broker connections (True) or timeout."""
-        with self._connected:
-            return self._connected.wait_for(lambda: self._connections >= count, timeout)
+        return self._link.wait_connected(count, timeout)
 
     def __enter__(self) -> DMQServer:
         return self.start()
@@ -339,57 +309,21 @@ class DMQServer:
     # --- broker loss ------------------------------------------------------------------------
 
     def _on_lost(self, exc: BaseException) -> None:
-        """(Dying loop thread) end every job, remember whom to tell, then reconnect."""
+        """(Dying loop thread) end every job and remember whom to tell once reconnected."""
         log.error("DMQ server lost its broker connection: %s", exc)
         self._orphans.extend(
             (job.exchange, job.init_message_id) for job in self._engine.jobs.values()
         )
         self._dispose_all()
-        with self._lock:
-            self._loop = None
-            closing = self._closing.is_set()
         self._outbox.clear()
         self._backlog.reset()
-        if closing or not self.reconnect:
-            self._shutdown_pools()
-            self._stopped.set()
-            return
-        self._reconnector = threading.Thread(
-            target=self._reconnect, name="pacsys-dmq-server-reconnect", daemon=True
-        )
-        self._reconnector.start()
-
-    def _reconnect(self) -> None:
-        """Connect again until it works or the server stops; capped exponential backoff."""
-        delay = self.reconnect_delay
-        attempt = 0
-        while not self._closing.is_set():
-            attempt += 1
-            try:
-                self._connect(self._start_timeout)
-            except Exception as exc:
-                with self._connected:
-                    self._failed_reconnections += 1
-                log.warning(
-                    "DMQ server reconnection %d to %s failed (%s); next in %.1f s",
-                    attempt,
-                    self.address,
-                    exc,
-                    delay,
-                )
-            else:
-                log.info("DMQ server reconnected (INIT queue %s)", self.init_queue)
-                return
-            if self._closing.wait(delay):
-                return
-            delay = min(delay * 2, self.max_reconnect_delay)
 
     # --- the engine, on the I/O thread ------------------------------------------------------
 
     def _run(self, outputs: list[Output]) -> None:
         actions = self._actions
-        assert actions is not None
-        actions.run(outputs)
+        if actions is not None:
+            actions.run(outputs)
 
     def _on_init(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
         message = delivered_message(method, properties, body)
