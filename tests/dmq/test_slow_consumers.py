@@ -14,6 +14,7 @@ from pacsys.types import Reading, ValueType
 from pacsys_dmq.codec.status import ACNET_QUEFULL, FACILITY_ACNET
 from pacsys_dmq.protocol import StreamData
 from pacsys_dmq.server import DMQServer
+from pacsys_dmq.server.backlog import StreamBacklog
 from pacsys_dmq.testing import ProtocolPair
 
 ARRAY = "G:AMANDA@p,1000"
@@ -36,6 +37,24 @@ def test_the_engine_announces_a_loss_once_per_entry() -> None:
         assert (reading.facility_code, reading.error_code) == DROPPED
         assert reading.message == "7 readings dropped: client or broker too slow"
     assert pair.server.stream_lost(server_job + 100, 1, pair.time_ms) == []  # unknown job
+
+
+def test_backlog_bounds_waiting_readings_and_counts_losses() -> None:
+    backlog = StreamBacklog(max_waiting=2)
+    assert backlog.admit("a") and backlog.admit("a")
+    assert not backlog.admit("a")  # a third one would wait: dropped
+    assert backlog.admit("b")  # per job
+    backlog.taken("a")
+    assert backlog.admit("a")
+    backlog.drop("b", 3)
+    backlog.drop("b", 0)
+    assert backlog.dropped == 4
+    assert (backlog.take_lost("a"), backlog.take_lost("a")) == (1, 0)  # announced once
+    assert backlog.take_lost("b") == 3
+    backlog.drop("a")
+    backlog.reset()
+    assert backlog.take_lost("a") == 0 and backlog.dropped == 5
+    assert backlog.admit("a") and backlog.admit("a")
 
 
 @pytest.mark.rabbitmq

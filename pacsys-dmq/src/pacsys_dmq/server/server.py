@@ -5,7 +5,9 @@ It binds a private queue to ``amq.topic`` with key ``I`` and hands each INIT to 
 out the engine's broker actions on the AMQP I/O thread and its backend work on worker
 pools (reads and subscriptions on several threads, writes on one, in order). With a
 ``keytab`` every INIT token and MIC (and every SETTING MIC) is verified; without one,
-tokens and signatures are accepted as opaque bytes.
+tokens and signatures are accepted as opaque bytes. A lost broker connection ends every
+job; the server connects again with backoff and tells those jobs' clients; stream readings
+it cannot pass on in time are dropped visibly (``docs/protocols/dmq.md`` §16).
 """
 
 from __future__ import annotations
