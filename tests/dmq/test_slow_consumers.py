@@ -204,3 +204,39 @@ def test_a_slow_subscriber_does_not_stall_other_clients(
             assert server.dropped_readings == 0  # the broker held the backlog
         finally:
             release.set()
+
+
+@pytest.mark.rabbitmq
+def test_a_subscriber_that_never_reads_loses_only_counted_readings(
+    rabbitmq_vhost: str,
+    dmq_user: str,
+    amqp_url: Callable[..., Any],
+    make_backend: Callable[..., Any],
+    seeded_fake: Callable[..., Any],
+    wait_for: Callable[..., Any],
+) -> None:
+    from pacsys.backends.subscription import MAX_BUFFERED
+
+    fake = seeded_fake()
+    emitted = 0
+    with (
+        DMQServer(fake, amqp_url(rabbitmq_vhost)) as server,
+        make_backend(rabbitmq_vhost) as client,
+    ):
+        handle = client.subscribe(["M:OUTTMP@p,1000"])  # buffered, and nobody iterates it
+        assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=5)
+        while emitted < 3 * MAX_BUFFERED and not handle.dropped:
+            for _ in range(500):
+                fake.emit_reading("M:OUTTMP@p,1000", float(emitted))
+                emitted += 1
+        # every reading is either in the buffer or counted as dropped (here or by the server)
+        wait_for(
+            lambda: handle.dropped + server.dropped_readings >= emitted - MAX_BUFFERED, timeout=60
+        )
+        assert not handle.stopped
+        kept = [reading for reading, _ in handle.readings(timeout=0)]
+        if server.dropped_readings == 0:  # the usual case: the client's buffer is the limit
+            assert handle.dropped == emitted - MAX_BUFFERED
+            assert [r.value for r in kept] == [float(i) for i in range(MAX_BUFFERED)]
+        else:
+            assert 0 < len(kept) <= MAX_BUFFERED
