@@ -91,7 +91,12 @@ class BrokerLink:
         self._connect(timeout)
 
     def _connect(self, timeout: float) -> None:
-        loop = AmqpLoop(self._parameters, name=self._name, tick=self._tick, on_lost=self._lost)
+        loop = AmqpLoop(
+            self._parameters,
+            name=self._name,
+            tick=self._tick,
+            on_lost=lambda exc: self._lost(loop, exc),
+        )
         self._prepare(loop)
         try:
             loop.start(timeout)
@@ -104,8 +109,11 @@ class BrokerLink:
             raise
         with self._lock:
             abandoned = self._closing.is_set()
-            if not abandoned:
+            died = not loop.alive  # lost during set-up: this attempt failed
+            if not (abandoned or died):
                 self._loop = loop
+        if died:
+            raise ConnectionError("connection lost while setting up")
         if abandoned:
             loop.stop(timeout)
             return
@@ -113,11 +121,19 @@ class BrokerLink:
             self._connections += 1
             self._changed.notify_all()
 
-    def _lost(self, exc: BaseException) -> None:
-        """(The dying loop's thread) tell the server, then reconnect or give up."""
+    def _lost(self, loop: AmqpLoop, exc: BaseException) -> None:
+        """(The dying loop's thread) tell the server, then reconnect or give up.
+
+        A loop lost before it became the live one is the attempt's own failure: the
+        attempt retries, so no second reconnector starts.
+        """
         with self._lock:
-            self._loop = None
+            current = self._loop is loop
+            if current:
+                self._loop = None
         self._on_lost_cb(exc)
+        if not current:
+            return
         if self._closing.is_set() or not self.reconnect:
             self._on_down()
             return
