@@ -18,7 +18,7 @@ import pika
 
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.types import WriteResult
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
+from pacsys_dmq.codec.status import ACNET_QUEFULL, ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.driver import BrokerActions
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import (
@@ -42,6 +42,8 @@ log = logging.getLogger("pacsys_dmq.client")
 ABORT_WAIT = 2.0
 """How long a timed-out call waits for the I/O thread to cancel its work."""
 CLOSE_JOIN = 3.0
+SERVER_DROPPED = (FACILITY_ACNET, ACNET_QUEFULL)
+"""The status of a reading that stands for stream readings the server dropped."""
 
 Signed = tuple[AmqpMessage, Signer] | str
 """A new write session's signed INIT and signer, or why none could be made."""
@@ -130,7 +132,10 @@ class ClientDriver:
             with self._lock:
                 stream = self._streams.get(event.job)
             if stream is not None:
-                stream.handle.deliver(event.reading)
+                reading = event.reading
+                if (reading.facility_code, reading.error_code) == SERVER_DROPPED:
+                    stream.handle.count_dropped(1)  # at least one; the reading says how many
+                stream.handle.deliver(reading)
         elif isinstance(event, ReadDone):
             read = self._reads.pop(event.job, None)
             if read is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ACNET_QUEFULL",
     "ACNET_REQTMO",
     "ACNET_RETRY",
     "DMQ_CHANNEL_NOT_READY",
@@ -35,3 +36,5 @@ DMQ_SECURITY_VIOLATION = -99
 # Error numbers of facility 1 (ACNET) that DMQ clients synthesise.
 ACNET_RETRY = -1
 ACNET_REQTMO = -6
+# Of facility 1 that our DMQ server sends: stream readings were dropped for this job.
+ACNET_QUEFULL = -7

@@ -26,11 +26,13 @@ from pacsys_dmq.codec.routing import JOB_STATUS_KEY, reply_key, setting_drf
 from pacsys_dmq.codec.sdd import INT16_RANGE
 from pacsys_dmq.codec.server_mapping import reading_to_reply, setting_to_value
 from pacsys_dmq.codec.status import (
+    ACNET_QUEFULL,
     DMQ_INVALID_DATA_TYPE,
     DMQ_INVALID_REQUEST,
     DMQ_SECURITY_VIOLATION,
     DMQ_SETTING_DISABLED,
     DMQ_SYSTEM_ERROR,
+    FACILITY_ACNET,
     FACILITY_DMQ,
 )
 from pacsys_dmq.protocol.events import (
@@ -206,6 +208,23 @@ class ServerJob:
         for entry, i in first.items():
             reply = reading_to_reply(reading, ref_id=_ref(i), time_ms=time_ms)
             self.publish(reply_key(entry), reply)
+
+    def announce_loss(self, count: int, time_ms: int) -> None:
+        """``count`` stream readings were dropped: (1, -7) on the key of each streamed entry."""
+        text = f"{count} readings dropped: client or broker too slow"
+        first: dict[str, int] = {}
+        for indexes in self._stream_index.values():
+            for i in indexes:
+                first.setdefault(self.entries[i], i)
+        for entry, i in first.items():
+            notice = ErrorSample(
+                facility_code=FACILITY_ACNET,
+                error_number=ACNET_QUEFULL,
+                time=time_ms,
+                message=text,
+                ref_id=_ref(i),
+            )
+            self.publish(reply_key(entry), notice)
 
     # --- writes --------------------------------------------------------------------------------
 
