@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import httpx
 
 from pacsys.backends import Backend, check_positive, drf_list
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import DeviceError, ReadError
 from pacsys.types import (
     BackendCapability,
@@ -136,16 +136,13 @@ class ACLBackend(Backend):
     def timeout(self) -> float:
         return self._timeout
 
-    def _budget(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- HTTP ------------------------------------------------------------------------
 
-    def _fetch(self, script: str, deadline: float, budget: float) -> str:
+    def _fetch(self, script: str, deadline: Deadline, budget: float) -> str:
         """GET ``?acl=<script>`` within the deadline; body text or :class:`_Failure`."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if deadline.expired:
             raise _Failure(ERR_TIMEOUT, BUDGET_MESSAGE)
+        remaining = deadline.remaining()
         url = build_url(self._base_url, script)
         log.debug("GET %s (%.3fs left)", url, remaining)
         try:
@@ -165,9 +162,9 @@ class ACLBackend(Backend):
 
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
-        budget = self._budget(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         plans = [plan_read(drf) for drf in drf_list(drfs)]
-        deadline = time.monotonic() + budget
+        deadline = Deadline.after(budget)
         results: list[Reading | None] = [None] * len(plans)
         batch: list[int] = []
         for index, plan in enumerate(plans):
@@ -193,7 +190,7 @@ class ACLBackend(Backend):
         plans: list[ReadPlan],
         batch: list[int],
         results: list[Reading | None],
-        deadline: float,
+        deadline: Deadline,
         budget: float,
     ) -> None:
         if len(batch) == 1:
@@ -217,7 +214,7 @@ class ACLBackend(Backend):
         for i in batch:
             results[i] = self._read_single(plans[i], deadline, budget)
 
-    def _read_single(self, plan: ReadPlan, deadline: float, budget: float) -> Reading:
+    def _read_single(self, plan: ReadPlan, deadline: Deadline, budget: float) -> Reading:
         try:
             lines = split_body(self._fetch(plan.commands[0], deadline, budget))
         except _Failure as failure:
@@ -226,7 +223,7 @@ class ACLBackend(Backend):
             return _error(plan.drf, ERR_FAILED, "Empty response from ACL")
         return reading_from_line(plan, lines[0])
 
-    def _read_status(self, plan: ReadPlan, deadline: float, budget: float) -> Reading:
+    def _read_status(self, plan: ReadPlan, deadline: Deadline, budget: float) -> Reading:
         status: dict[str, bool] = {}
         for command, (word, key) in zip(plan.commands, STATUS_ATTRIBUTES, strict=True):
             try:
@@ -251,9 +248,9 @@ class ACLBackend(Backend):
         self._check_open()
         if not isinstance(acl_command, str) or not acl_command.strip():
             raise ValueError("acl_command must be a non-empty string")
-        budget = self._budget(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         try:
-            return self._fetch(acl_command, time.monotonic() + budget, budget)
+            return self._fetch(acl_command, Deadline.after(budget), budget)
         except _Failure as failure:
             error = DeviceError("", 0, failure.error_code, failure.message)
             if failure.error_code == ERR_TIMEOUT:

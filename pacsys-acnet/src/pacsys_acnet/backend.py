@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from typing import Any
 
 from pacsys.acnet.errors import AcnetError
@@ -26,6 +25,7 @@ from pacsys.backends import (
 )
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
 from pacsys.types import (
     BackendCapability,
@@ -189,8 +189,8 @@ class AcnetBackend(Backend):
         wire = [read_drf(drf) for drf in drfs]  # ValueError before any I/O
         if not drfs:
             return []
-        budget = self._timeout if timeout is None else check_positive(timeout)
-        deadline = time.monotonic() + budget
+        budget = checked_timeout(timeout, self._timeout)
+        deadline = Deadline.after(budget)
         with self._lock:
             read = self._idle.pop() if self._idle else None
         try:
@@ -219,7 +219,7 @@ class AcnetBackend(Backend):
 
     @staticmethod
     def _read(
-        read: _ReadList, drfs: list[str], wire: list[str], deadline: float
+        read: _ReadList, drfs: list[str], wire: list[str], deadline: Deadline
     ) -> list[Reading] | None:
         """One read on a list: its readings in order, or None when the deadline passed."""
         dpm_list = read.list
@@ -234,10 +234,9 @@ class AcnetBackend(Backend):
         dpm_list.start()
         with read.cond:
             while len(read.readings) < len(drfs) and read.ended is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                if deadline.expired:
                     return None
-                read.cond.wait(left)
+                read.cond.wait(deadline.remaining())
             if read.ended is not None:
                 raise AcnetError(read.ended, "DPM list ended during the read")
             readings = [read.readings[i + 1] for i in range(len(drfs))]

@@ -27,6 +27,7 @@ from pacsys.auth import JWTAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
@@ -200,9 +201,6 @@ class GRPCBackend(Backend):
                 self._fast_stub = daq_pb2_grpc.DAQStub(self._fast_channel)
             return self._fast_stub
 
-    def _op_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- reads ---------------------------------------------------------------------------
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
@@ -211,14 +209,12 @@ class GRPCBackend(Backend):
         self._check_open()
         if not drfs:
             return []
-        deadline = self._op_timeout(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         prepared = [_prepare_read(drf) for drf in drfs]
         server_ends = all(_server_ends(p) for p in prepared)
         stub = self._get_fast_stub() if server_ends else self._get_stub()
         collector = _OneShotCollector(drfs, prepared)
-        call = stub.Read(
-            daq_pb2.ReadingList(drf=prepared), timeout=deadline, metadata=self._metadata
-        )
+        call = stub.Read(daq_pb2.ReadingList(drf=prepared), timeout=budget, metadata=self._metadata)
         try:
             for reply in call:
                 if collector.add(reply) and not server_ends:
@@ -260,7 +256,7 @@ class GRPCBackend(Backend):
             raise AuthenticationError(
                 "gRPC writes need a JWT: pass auth=JWTAuth(token=...) or set PACSYS_JWT_TOKEN"
             )
-        deadline = self._op_timeout(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         results: list[WriteResult | None] = [None] * len(pairs)
         sent: list[tuple[int, str, daq_pb2.Setting]] = []
         for position, pair in enumerate(pairs):
@@ -276,7 +272,7 @@ class GRPCBackend(Backend):
             request = daq_pb2.SettingList(setting=[setting for _, _, setting in sent])
             drfs = [drf for _, drf, _ in sent]
             try:
-                reply = self._get_stub().Set(request, timeout=deadline, metadata=self._metadata)
+                reply = self._get_stub().Set(request, timeout=budget, metadata=self._metadata)
             except grpc.RpcError as exc:
                 code, details = exc.code(), exc.details()
                 replies = [

@@ -21,6 +21,7 @@ from pacsys.auth import KerberosAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3.parser import parse_request
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
@@ -197,9 +198,6 @@ class DMQBackend(Backend):
 
     # --- connection -------------------------------------------------------------------------
 
-    def _call_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout, "timeout")
-
     def _connection_parameters(self, remaining: float) -> pika.ConnectionParameters:
         return pika.ConnectionParameters(
             host=self._host,
@@ -213,7 +211,7 @@ class DMQBackend(Backend):
             client_properties={"connection_name": self._name},
         )
 
-    def _connect(self, deadline: float) -> AmqpLoop:
+    def _connect(self, deadline: Deadline) -> AmqpLoop:
         self._check_open()
         try:
             return self._driver.connect(deadline, f"{self._name}-io")
@@ -236,7 +234,7 @@ class DMQBackend(Backend):
         if not drfs:
             return []
         prepared = [ensure_immediate_event(drf) for drf in drfs]
-        deadline = time.monotonic() + self._call_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         loop = self._connect(deadline)
         try:
             init = self._signed_init(encode_message(ReadingRequest(tuple(prepared))))
@@ -273,7 +271,7 @@ class DMQBackend(Backend):
         drfs = subscription_drfs(drfs, callback, on_error)
         for drf in drfs:
             parse_request(drf)
-        deadline = time.monotonic() + self._timeout
+        deadline = Deadline.after(self._timeout)
         loop = self._connect(deadline)
         init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
         job = init.reply_to
@@ -320,7 +318,7 @@ class DMQBackend(Backend):
             drfs.append(drf)
             groups.setdefault(init_drf, []).append((index, body))
         check_credentials(self._auth)
-        deadline = time.monotonic() + self._call_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         loop = self._connect(deadline)
         return self._driver.write(loop, drfs, groups, self._sign_session, deadline)
 

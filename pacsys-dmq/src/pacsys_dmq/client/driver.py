@@ -17,6 +17,7 @@ from typing import Any
 import pika
 
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline
 from pacsys.types import WriteResult
 from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.driver import BrokerActions
@@ -98,7 +99,7 @@ class ClientDriver:
                 return loop
             if loop is not None:
                 loop.stop(CLOSE_JOIN)  # its last word (on_lost) is out before a new loop starts
-            remaining = max(deadline - time.monotonic(), 0.05)
+            remaining = Deadline(deadline).remaining(0.05)
             engine = self.engine
             actions = BrokerActions(
                 lambda: new_loop.connection,
@@ -185,7 +186,7 @@ class ClientDriver:
             read.done.set()
 
         loop.submit(start, never_started)
-        if read.done.wait(max(deadline - time.monotonic(), 0)):
+        if read.done.wait(Deadline(deadline).remaining()):
             assert read.outcome is not None
             return read.outcome, False
         self._on_loop(loop, lambda: self._run(self.engine.cancel_read(job)))
@@ -217,7 +218,7 @@ class ClientDriver:
             lambda: self._run(self.engine.start_stream(init, drfs, time.monotonic())),
             never_started,
         )
-        if not stream.ready.wait(max(deadline - time.monotonic(), 0)):
+        if not stream.ready.wait(Deadline(deadline).remaining()):
             handle.stop()
             raise RuntimeError("Timeout waiting for subscription setup")
         if stream.setup_error is not None:
@@ -263,7 +264,7 @@ class ClientDriver:
             return needed
 
         try:
-            needed = loop.call(start, max(deadline - time.monotonic(), ABORT_WAIT))
+            needed = loop.call(start, Deadline(deadline).remaining(ABORT_WAIT))
         except ConnectionError as exc:  # the loop is gone: nothing was started
             return [WriteResult(drf, FACILITY_ACNET, ACNET_RETRY, str(exc)) for drf in drfs]
         except TimeoutError:
@@ -281,7 +282,7 @@ class ClientDriver:
                 lambda: self._run(self.engine.sign_sessions(writes, signed, time.monotonic())),
                 lambda exc: None,
             )
-        if not writes.done.wait(max(deadline - time.monotonic(), 0)):
+        if not writes.done.wait(Deadline(deadline).remaining()):
             self._on_loop(loop, lambda: self._run(self.engine.cancel_writes(writes)))
         if writes.results is None:  # not even the cancel ran
             return [WriteResult(drf, FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE) for drf in drfs]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from pacsys.backends import (
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.config import DEFAULTS, read_environment
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.properties import DRF_PROPERTY
 from pacsys.drf_utils import prepare_for_write
@@ -176,9 +176,6 @@ class DPMHTTPBackend(Backend):
         state = " closed" if self._closed else ""
         return f"<DPMHTTPBackend {self._host}:{self._port}{state}>"
 
-    def _effective_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- reads -----------------------------------------------------------------------------
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
@@ -187,8 +184,8 @@ class DPMHTTPBackend(Backend):
         plan = ReadPlan(drfs)  # ValueError before any I/O
         if not drfs:
             return []
-        budget = self._effective_timeout(timeout)
-        deadline = time.monotonic() + budget  # bounds every step, connecting included
+        budget = checked_timeout(timeout, self._timeout)
+        deadline = Deadline.after(budget)  # bounds every step, connecting included
         retried = False
         while True:
             try:
@@ -207,7 +204,7 @@ class DPMHTTPBackend(Backend):
             except DPMConnectionError as exc:
                 self._pool.discard(conn)
                 nothing_yet = read is None or all(r is None for r in read.readings)
-                if reused and nothing_yet and not retried and time.monotonic() < deadline:
+                if reused and nothing_yet and not retried and not deadline.expired:
                     log.debug("Pooled DPM connection failed (%s); retrying on a new one", exc)
                     retried = True
                     continue
@@ -224,7 +221,7 @@ class DPMHTTPBackend(Backend):
         self._return(conn, read, deadline)
         return read.result(budget)
 
-    def _return(self, conn: DPMConnection, read: ReadOp, deadline: float) -> None:
+    def _return(self, conn: DPMConnection, read: ReadOp, deadline: Deadline) -> None:
         """After a clean read the list is cleared, and the connection pooled if reusable."""
         if not read.clean:
             self._pool.discard(conn)
@@ -333,7 +330,7 @@ class DPMHTTPBackend(Backend):
         drf_list(drfs)
         wire = [prepare_for_write(drf) for drf in drfs]
         structs = [make_setting(i + 1, value) for i, (_, value) in enumerate(pairs)]
-        deadline = time.monotonic() + self._effective_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         auth, principal = self._credentials()
         outcomes = self._run_write(auth, principal, wire, structs, deadline)
         return [
@@ -342,7 +339,7 @@ class DPMHTTPBackend(Backend):
         ]
 
     def _run_write(
-        self, auth: Any, principal: str, wire: list[str], structs: list[Any], deadline: float
+        self, auth: Any, principal: str, wire: list[str], structs: list[Any], deadline: Deadline
     ) -> list[Outcome]:
         count = len(wire)
         for attempt in (0, 1):
@@ -351,7 +348,7 @@ class DPMHTTPBackend(Backend):
             except TimeoutError:
                 return [TIMEOUT_OUTCOME] * count
             except _TRANSPORT_ERRORS as exc:
-                if attempt == 0 and time.monotonic() < deadline:
+                if attempt == 0 and not deadline.expired:
                     continue
                 return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count
             try:
@@ -360,7 +357,7 @@ class DPMHTTPBackend(Backend):
                 )
             except SetupFailed as exc:
                 self._writes.release(conn, target, False)
-                if attempt == 0 and time.monotonic() < deadline:
+                if attempt == 0 and not deadline.expired:
                     log.debug("DPM write setup failed (%s); retrying on a new connection", exc)
                     continue
                 return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count

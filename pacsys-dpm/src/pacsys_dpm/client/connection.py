@@ -14,6 +14,7 @@ import socket
 import time
 from typing import Protocol
 
+from pacsys.deadline import Deadline
 from pacsys_dpm.protocol import ClientProtocol, DPMConnectionError, DPMProtocolError
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DPMConnection", "DPMConnectionError"]
@@ -54,9 +55,8 @@ class DPMConnection:
     ) -> DPMConnection:
         """Connect, send the handshake and wait for the OpenList reply, all by ``deadline``
         (default: ``timeout`` from now)."""
-        if deadline is None:
-            deadline = time.monotonic() + timeout
-        budget = max(deadline - time.monotonic(), 0.001)
+        deadline = Deadline.after(timeout) if deadline is None else Deadline(deadline)
+        budget = deadline.remaining(0.001)
         try:
             sock = socket.create_connection((host, port), timeout=budget)
         except OSError as exc:
@@ -92,7 +92,7 @@ class DPMConnection:
         """Write everything the protocol has queued, by ``deadline`` (None: a default bound)."""
         while data := self.protocol.data_to_send():
             if deadline is None:
-                deadline = time.monotonic() + DEFAULT_CONNECT_TIMEOUT
+                deadline = Deadline.after(DEFAULT_CONNECT_TIMEOUT)
             try:
                 self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 self._sock.sendall(data)

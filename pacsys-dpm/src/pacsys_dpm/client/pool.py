@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 
 __all__ = ["ConnectionPool", "PoolClosedError", "PoolExhaustedError"]
@@ -117,7 +118,7 @@ class ConnectionPool:
 
     def close(self, drain_timeout: float = 2.0) -> None:
         """Close idle connections now; wait up to ``drain_timeout`` for borrowed ones."""
-        deadline = time.monotonic() + drain_timeout
+        deadline = Deadline.after(drain_timeout)
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -125,8 +126,8 @@ class ConnectionPool:
         for conn in idle:
             conn.close()
         with self._cond:
-            while self._in_use and (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
+            while self._in_use and not deadline.expired:
+                self._cond.wait(deadline.remaining())
             busy = list(self._in_use)
             self._in_use.clear()
         for conn in busy:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 from pacsys_dpm.protocol import DPMConnectionError, DPMProtocolError
 
@@ -103,10 +103,10 @@ class StreamWorker:
                 return
             self._conn = conn
         stream = conn.protocol.stream(self.handle.drfs, self._heartbeat_timeout)
-        conn.flush(time.monotonic() + self._connect_timeout)
+        conn.flush(Deadline.after(self._connect_timeout))
         deliver = self.handle.deliver
         while not self._stopping.is_set():
-            if not conn.receive(time.monotonic() + stream.heartbeat_timeout):
+            if not conn.receive(Deadline.after(stream.heartbeat_timeout)):
                 raise stream.silence_error()
             for reading in stream.take():
                 if (reading.facility_code, reading.error_code) == SERVER_DROPPED:
