@@ -25,7 +25,7 @@ def test_a_passed_deadline_is_expired_and_check_names_the_operation() -> None:
     assert deadline.expired
     assert deadline.remaining() == 0.0
     assert deadline.remaining(0.05) == 0.05
-    with pytest.raises(TimeoutError, match="^write timed out$"):
+    with pytest.raises(TimeoutError, match=r"^write timed out$"):
         deadline.check("write")
 
 
@@ -61,5 +61,5 @@ def test_checked_timeout_uses_the_default_or_checks_the_value() -> None:
     for bad in (0, -1, math.nan, math.inf, True, "3"):
         with pytest.raises(ValueError, match="timeout must be a positive finite number"):
             checked_timeout(bad, 5.0)
-    with pytest.raises(ValueError, match="^connect_timeout must be"):
+    with pytest.raises(ValueError, match=r"^connect_timeout must be"):
         checked_timeout(0, 5.0, "connect_timeout")

@@ -8,14 +8,14 @@ building in :mod:`pacsys_acl.request`; this module only does HTTP and bookkeepin
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import httpx
 
-from pacsys.backends import Backend, check_positive, drf_list
+from pacsys.backends import Backend, drf_list
+from pacsys.backends.params import env_str
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import DeviceError, ReadError
 from pacsys.types import (
@@ -105,7 +105,7 @@ class ACLBackend(Backend):
         verify_ssl: bool = True,
     ) -> None:
         if base_url is None:
-            base_url = os.environ.get(URL_ENV) or DEFAULT_URL
+            base_url = env_str(URL_ENV, DEFAULT_URL)
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
         if not base_url.strip():
@@ -113,7 +113,7 @@ class ACLBackend(Backend):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self._base_url = base_url
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._client = httpx.Client(verify=verify_ssl, follow_redirects=False)
         self._lock = threading.Lock()
         self._closed = False

@@ -10,7 +10,6 @@ the reads and subscriptions using it; the next call connects again.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
@@ -18,12 +17,12 @@ from pacsys.acnet.errors import AcnetError
 from pacsys.acnet.status import ACNET_REQTMO, parse_error
 from pacsys.backends import (
     Backend,
-    check_positive,
     drf_list,
     parsed_subscription,
     summarize_drfs,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
@@ -115,13 +114,9 @@ class AcnetBackend(Backend):
         dpm_node: str | None = None,
         dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
     ) -> None:
-        self._host = host or os.environ.get(HOST_ENV) or c.ACSYS_PROXY_HOST
-        raw_port = port if port is not None else os.environ.get(PORT_ENV) or c.ACNET_TCP_PORT
-        try:
-            self._port = int(raw_port)
-        except ValueError:
-            raise ValueError(f"{PORT_ENV} must be an integer, got {raw_port!r}") from None
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._host = check_host(host or env_str(HOST_ENV, c.ACSYS_PROXY_HOST))
+        self._port = check_port(port if port is not None else env_int(PORT_ENV, c.ACNET_TCP_PORT))
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._dpm_node = dpm_node or DEFAULT_DPM_NODE
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)

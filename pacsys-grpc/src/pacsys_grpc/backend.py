@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -24,8 +23,9 @@ from typing import Any
 import grpc
 
 from pacsys.auth import JWTAuth
-from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
+from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
@@ -43,7 +43,6 @@ from pacsys.types import (
     WriteResult,
 )
 from pacsys_grpc import mapping
-from pacsys_grpc._params import check_host, check_port, env_port
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
@@ -120,12 +119,12 @@ class GRPCBackend(Backend):
         dispatch_mode: DispatchMode = DispatchMode.WORKER,
     ) -> None:
         if host is None:
-            host = os.environ.get("PACSYS_GRPC_HOST") or DEFAULT_HOST
+            host = env_str("PACSYS_GRPC_HOST", DEFAULT_HOST)
         self._host = check_host(host)
         if port is None:
-            port = env_port("PACSYS_GRPC_PORT", DEFAULT_PORT)
-        self._port = check_port(port, lowest=1)
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+            port = env_int("PACSYS_GRPC_PORT", DEFAULT_PORT)
+        self._port = check_port(port)
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         if auth is not None and not isinstance(auth, JWTAuth):
             raise ValueError(
                 f"gRPC backend auth must be JWTAuth or None, got {type(auth).__name__}"

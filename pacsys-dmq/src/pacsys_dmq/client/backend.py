@@ -9,7 +9,6 @@ context whose token and MICs travel in AMQP headers.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +19,13 @@ import pika
 from pacsys.auth import KerberosAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.params import (
+    check_host,
+    check_port,
+    check_positive_int,
+    env_int,
+    env_str,
+)
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3.parser import parse_request
@@ -64,18 +70,6 @@ MAX_WRITE_SESSIONS = 1024
 AMQP_HEARTBEAT = 15
 
 
-def _env_port() -> int | None:
-    raw = os.environ.get("PACSYS_DMQ_PORT", "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(
-            f"Environment variable PACSYS_DMQ_PORT must be an integer, got {raw!r}"
-        ) from None
-
-
 class DMQBackend(Backend):
     """ACNET through DMQ: ``read``/``get``/``get_many``/``subscribe``/``write`` over AMQP.
 
@@ -105,30 +99,19 @@ class DMQBackend(Backend):
             raise AuthenticationError(
                 f"DMQ backend requires KerberosAuth for all operations (got {got})"
             )
-        host = host if host is not None else os.environ.get("PACSYS_DMQ_HOST") or DEFAULT_HOST
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError("host cannot be empty")
-        port = port if port is not None else (_env_port() or DEFAULT_PORT)
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be between 1 and 65535, got {port}")
-        self._timeout = check_positive(DEFAULT_TIMEOUT if timeout is None else timeout, "timeout")
+        host = check_host(host if host is not None else env_str("PACSYS_DMQ_HOST", DEFAULT_HOST))
+        port = check_port(port if port is not None else env_int("PACSYS_DMQ_PORT", DEFAULT_PORT))
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         ttl = DEFAULT_SESSION_TTL if write_session_ttl is None else write_session_ttl
         session_ttl = check_positive(ttl, "write_session_ttl")
         timing = Timing(
             check_positive(heartbeat_interval, "heartbeat_interval"),
             check_positive(server_timeout, "server_timeout"),
         )
-        if (
-            isinstance(max_write_sessions, bool)
-            or not isinstance(max_write_sessions, int)
-            or max_write_sessions <= 0
-        ):
-            raise ValueError(
-                f"max_write_sessions must be a positive integer, got {max_write_sessions}"
-            )
+        check_positive_int(max_write_sessions, "max_write_sessions")
         self._host = host
         self._port = port
-        self._vhost = vhost if vhost is not None else os.environ.get("PACSYS_DMQ_VHOST") or "/"
+        self._vhost = vhost if vhost is not None else env_str("PACSYS_DMQ_VHOST", "/")
         self._auth = auth
         self._service = service
         self._dispatcher = CallbackDispatcher(DispatchMode(dispatch_mode))

@@ -8,12 +8,12 @@ protocol fault marks the connection dead; a dead connection is never reused.
 from __future__ import annotations
 
 import logging
-import os
 import select
 import socket
 import time
 from typing import Protocol
 
+from pacsys.backends.params import env_flag
 from pacsys.deadline import Deadline
 from pacsys_dpm.protocol import ClientProtocol, DPMConnectionError, DPMProtocolError
 
@@ -23,7 +23,7 @@ log = logging.getLogger("pacsys_dpm.connection")
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 _RECV_SIZE = 256 * 1024
-_TRACE = os.environ.get("PACSYS_DPM_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}
+_TRACE = env_flag("PACSYS_DPM_TRACE")
 
 
 class _Conversation(Protocol):

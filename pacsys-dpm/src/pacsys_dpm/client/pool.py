@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from pacsys.backends.params import check_host, check_port, check_positive_int
 from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 
@@ -32,12 +33,9 @@ class ConnectionPool:
     """Up to ``pool_size`` connections to ``host:port``, created lazily."""
 
     def __init__(self, host: str, port: int, pool_size: int = 4) -> None:
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError("host must be a non-empty string")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size <= 0:
-            raise ValueError(f"pool_size must be a positive integer, got {pool_size!r}")
+        check_host(host)
+        check_port(port)
+        check_positive_int(pool_size, "pool_size")
         self.host = host
         self.port = port
         self.pool_size = pool_size
