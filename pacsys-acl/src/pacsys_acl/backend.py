@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 import httpx
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT
 from pacsys.backends import Backend, drf_list
 from pacsys.backends.params import env_str
 from pacsys.deadline import Deadline, checked_timeout
@@ -46,8 +47,7 @@ __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_URL", "URL_ENV", "ACLBackend"]
 log = logging.getLogger("pacsys_acl.backend")
 
 
-ERR_FAILED = -1
-ERR_TIMEOUT = -6
+ERR_FAILED = ERR_RETRY  # ACL's generic failure, facility 0 (docs/protocols/acl.md)
 READ_ONLY_MESSAGE = "ACL backend is read-only: writes are not supported"
 NO_STREAM_MESSAGE = "ACL backend cannot stream: subscriptions are not supported"
 BUDGET_MESSAGE = "ACL request timeout: budget exhausted"

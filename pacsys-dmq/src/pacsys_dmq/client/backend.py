@@ -16,6 +16,7 @@ from typing import Any
 
 import pika
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.auth import KerberosAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
@@ -52,7 +53,6 @@ from pacsys_dmq.client.security import (
 from pacsys_dmq.codec.codec import encode_message
 from pacsys_dmq.codec.mapping import reply_to_reading, value_to_setting
 from pacsys_dmq.codec.messages import ReadingRequest, SettingRequest
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import AmqpMessage, ClientProtocol, Timing, build_init
 from pacsys_dmq.protocol.resolve import JobFailure
@@ -339,10 +339,10 @@ def _filled(
 
 
 def _failed(drf: str, message: str) -> Reading:
-    return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_RETRY, message=message)
+    return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ERR_RETRY, message=message)
 
 
 def _timeout_reading(drf: str) -> Reading:
     return Reading(
-        drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_REQTMO, message=TIMEOUT_MESSAGE
+        drf=drf, facility_code=FACILITY_ACNET, error_code=ERR_TIMEOUT, message=TIMEOUT_MESSAGE
     )

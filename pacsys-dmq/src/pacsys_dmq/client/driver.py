@@ -16,10 +16,10 @@ from typing import Any
 
 import pika
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline
 from pacsys.types import WriteResult
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.driver import BrokerActions
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import (
@@ -266,7 +266,7 @@ class ClientDriver:
         try:
             needed = loop.call(start, Deadline(deadline).remaining(ABORT_WAIT))
         except ConnectionError as exc:  # the loop is gone: nothing was started
-            return [WriteResult(drf, FACILITY_ACNET, ACNET_RETRY, str(exc)) for drf in drfs]
+            return [WriteResult(drf, FACILITY_ACNET, ERR_RETRY, str(exc)) for drf in drfs]
         except TimeoutError:
             needed = []  # the loop is stuck: start may still run, the cancel below follows it
         if needed:
@@ -285,7 +285,7 @@ class ClientDriver:
         if not writes.done.wait(Deadline(deadline).remaining()):
             self._on_loop(loop, lambda: self._run(self.engine.cancel_writes(writes)))
         if writes.results is None:  # not even the cancel ran
-            return [WriteResult(drf, FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE) for drf in drfs]
+            return [WriteResult(drf, FACILITY_ACNET, ERR_TIMEOUT, TIMEOUT_MESSAGE) for drf in drfs]
         return list(writes.results)
 
     def _abandon(self, writes: _Writes, failed: Mapping[str, Signed]) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from pacsys.acnet.status import FACILITY_DMQ
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf3.parser import parse_request
 from pacsys.errors import AuthenticationError
@@ -31,7 +32,6 @@ from pacsys_dmq.codec.status import (
     DMQ_SECURITY_VIOLATION,
     DMQ_SETTING_DISABLED,
     DMQ_SYSTEM_ERROR,
-    FACILITY_DMQ,
 )
 from pacsys_dmq.protocol.events import (
     AmqpMessage,

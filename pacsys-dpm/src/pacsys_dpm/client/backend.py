@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
     Backend,
@@ -54,7 +55,6 @@ from pacsys_dpm.protocol import (
     make_setting,
 )
 from pacsys_dpm.protocol.settings import TIMEOUT_OUTCOME
-from pacsys_dpm.protocol.values import ERR_RETRY, FACILITY_ACNET
 
 if TYPE_CHECKING:
     from pacsys.types import Value
