@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import ClassVar
 
 import httpx
 
@@ -98,6 +99,8 @@ class ACLBackend(Backend):
     (default 5 s) bounds each call as a whole.  No auth, no writes, no streaming.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = BackendCapability.READ | BackendCapability.BATCH
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -123,10 +126,6 @@ class ACLBackend(Backend):
         return f"ACLBackend({self._base_url!r}, timeout={self._timeout}, {state})"
 
     # --- properties ------------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return BackendCapability.READ | BackendCapability.BATCH
 
     @property
     def base_url(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 from pacsys.acnet.errors import AcnetError
 from pacsys.acnet.status import ACNET_REQTMO, parse_error
@@ -106,6 +106,10 @@ class AcnetBackend(Backend):
     Read-only: no writes.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
+    )
+
     def __init__(
         self,
         host: str | None = None,
@@ -126,10 +130,6 @@ class AcnetBackend(Backend):
         self._idle: list[_ReadList] = []
         self._streams: dict[BufferedSubscriptionHandle, Any] = {}
         self._closed = False
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
 
     @property
     def host(self) -> str:

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 
@@ -110,6 +110,14 @@ class GRPCBackend(Backend):
     dce08.fnal.gov:50051); ``auth`` must be a JWTAuth or None (then ``PACSYS_JWT_TOKEN``).
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+        | BackendCapability.AUTH_JWT
+    )
+
     def __init__(
         self,
         host: str | None = None,
@@ -161,10 +169,9 @@ class GRPCBackend(Backend):
 
     @property
     def capabilities(self) -> BackendCapability:
-        caps = BackendCapability.READ | BackendCapability.STREAM | BackendCapability.BATCH
-        if self._auth is not None:
-            caps |= BackendCapability.WRITE | BackendCapability.AUTH_JWT
-        return caps
+        if self._auth is None:  # no JWT: no writes
+            return self.CAPABILITIES & ~(BackendCapability.WRITE | BackendCapability.AUTH_JWT)
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:

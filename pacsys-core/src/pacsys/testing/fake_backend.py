@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -101,6 +101,13 @@ class FakeBackend(Backend):
     72.5
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+    )
+
     def __init__(self, dispatch_mode: DispatchMode = DispatchMode.DIRECT) -> None:
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
@@ -116,15 +123,6 @@ class FakeBackend(Backend):
         self._closed = False
 
     # --- Backend properties --------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return (
-            BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH
-        )
 
     @property
     def authenticated(self) -> bool:

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pika
 
@@ -79,6 +79,13 @@ class DMQBackend(Backend):
     ``max_write_sessions`` are the protocol's constants, adjustable for tests.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+    )
+
     def __init__(
         self,
         host: str | None = None,
@@ -127,15 +134,6 @@ class DMQBackend(Backend):
         self._closed = False
 
     # --- properties -----------------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return (
-            BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH
-        )
 
     @property
     def authenticated(self) -> bool:

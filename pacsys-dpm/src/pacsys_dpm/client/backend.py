@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.auth import Auth, KerberosAuth
@@ -95,6 +95,14 @@ class DPMHTTPBackend(Backend):
     ``role`` is sent as ``#ROLE:<role>`` with every write.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.BATCH
+        | BackendCapability.STREAM
+        | BackendCapability.WRITE
+        | BackendCapability.AUTH_KERBEROS
+    )
+
     def __init__(
         self,
         host: str | None = None,
@@ -157,10 +165,9 @@ class DPMHTTPBackend(Backend):
 
     @property
     def capabilities(self) -> BackendCapability:
-        caps = BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
-        if self._auth is not None:
-            caps |= BackendCapability.WRITE | BackendCapability.AUTH_KERBEROS
-        return caps
+        if self._auth is None:  # no Kerberos: no writes
+            return self.CAPABILITIES & ~(BackendCapability.WRITE | BackendCapability.AUTH_KERBEROS)
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:
