@@ -23,6 +23,7 @@ from pacsys.backends import (
     validate_alarm_dict,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.deadline import Deadline, checked_timeout
@@ -92,7 +93,9 @@ class DPMHTTPBackend(Backend):
     ``PACSYS_POOL_SIZE``/``PACSYS_TIMEOUT``, then the defaults (acsys-proxy.fnal.gov,
     6802, 4, 5.0 s). ``auth=None`` makes the backend read-only; leaving ``auth`` out
     (as the global backend does) acquires Kerberos credentials at the first write.
-    ``role`` is sent as ``#ROLE:<role>`` with every write.
+    ``role`` is sent as ``#ROLE:<role>`` with every write.  ``reconnect`` decides what a
+    subscription does when its connection drops: stop (None, the default) or resubscribe
+    under the :class:`~pacsys.backends.reconnect.ReconnectPolicy`.
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
@@ -114,6 +117,7 @@ class DPMHTTPBackend(Backend):
         dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
         *,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         env = read_environment()
         self._host = host if host is not None else env.get("dpm_host", DEFAULTS["dpm_host"])
@@ -122,6 +126,7 @@ class DPMHTTPBackend(Backend):
         timeout = timeout if timeout is not None else env.get("default_timeout", 5.0)
         self._timeout = check_positive(timeout)
         self._heartbeat_timeout = check_positive(heartbeat_timeout, "heartbeat_timeout")
+        self._reconnect = check_reconnect(reconnect)
         if role is not None and (not isinstance(role, str) or not role.strip()):
             raise ValueError("role must be a non-empty string or None")
         if (auth is not None and auth is not LAZY_KERBEROS) and (
@@ -264,6 +269,7 @@ class DPMHTTPBackend(Backend):
             connect_timeout=self._timeout,
             heartbeat_timeout=self._heartbeat_timeout,
             on_exit=self._stream_ended,
+            reconnect=self._reconnect,
         )
         with self._streams_lock:
             self._check_open()
