@@ -16,7 +16,6 @@ import functools
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from pacsys.auth import JWTAuth
 from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import check_host, check_port, env_int, env_str
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect, run_stream
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
@@ -74,9 +74,6 @@ FAST_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("SingleThreadedUnaryStream", 1),
 )
 
-BACKOFF_INITIAL = 1.0
-BACKOFF_MAX = 30.0
-HEALTHY_STREAM_SECONDS = 30.0
 
 _stream_ids = itertools.count(1)
 _DRF_CACHE_SIZE = 4096
@@ -108,6 +105,9 @@ class GRPCBackend(Backend):
 
     ``host``/``port`` default to ``PACSYS_GRPC_HOST``/``PACSYS_GRPC_PORT`` (else
     dce08.fnal.gov:50051); ``auth`` must be a JWTAuth or None (then ``PACSYS_JWT_TOKEN``).
+    ``reconnect``: what a stream does on UNAVAILABLE or CANCELLED (the connection dropped):
+    stop (None, the default) or resubscribe under the ReconnectPolicy
+    (docs/protocols/semantics.md §6.4).
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
@@ -125,6 +125,8 @@ class GRPCBackend(Backend):
         auth: JWTAuth | None = None,
         timeout: float | None = None,
         dispatch_mode: DispatchMode = DispatchMode.WORKER,
+        *,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         if host is None:
             host = env_str("PACSYS_GRPC_HOST", DEFAULT_HOST)
@@ -147,6 +149,7 @@ class GRPCBackend(Backend):
         self._fast_channel: grpc.Channel | None = None
         self._fast_stub: daq_pb2_grpc.DAQStub | None = None
         self._streams: list[_Stream] = []
+        self._reconnect = check_reconnect(reconnect)
         self._closed = False
 
     # --- properties ----------------------------------------------------------------------
@@ -331,7 +334,7 @@ class GRPCBackend(Backend):
             on_error=on_error,
             on_stop=self._on_handle_stop,
         )
-        stream = _Stream(stub, handle, self.target, self._metadata)
+        stream = _Stream(stub, handle, self.target, self._metadata, self._reconnect)
         with self._lock:
             self._check_open()
             self._streams.append(stream)
@@ -436,8 +439,10 @@ class _Stream:
         handle: BufferedSubscriptionHandle,
         target: str,
         metadata: tuple[tuple[str, str], ...],
+        reconnect: ReconnectPolicy | None,
     ) -> None:
         self.handle = handle
+        self._reconnect = reconnect
         self._stub = stub
         self._target = target
         self._metadata = metadata
@@ -478,41 +483,32 @@ class _Stream:
             return self._call
 
     def _run(self) -> None:
-        backoff = BACKOFF_INITIAL
+        run_stream(
+            self.handle,
+            self._reconnect,
+            self._stopping,
+            self._attempt,
+            recoverable=lambda exc: (
+                isinstance(exc, grpc.RpcError) and mapping.is_retryable_stream_status(exc.code())
+            ),
+            describe=self._describe,
+        )
+
+    def _describe(self, exc: BaseException) -> DeviceError:
+        if isinstance(exc, grpc.RpcError):
+            return self._error(exc.code(), exc.details())
+        return self._error(None, str(exc))  # a bug or a malformed reply: fatal, never silent
+
+    def _attempt(self) -> None:
+        """One ``Read`` call: deliver until the server ends it, it fails or we stop."""
+        call = self._open()
+        if call is None:
+            return
         drfs = self.handle.drfs
         count = len(drfs)
-        while not self._stopping.is_set():
-            call = self._open()
-            if call is None:
-                return
-            opened = time.monotonic()
-            try:
-                for reply in call:
-                    index = reply.index
-                    if index >= count:
-                        continue
-                    for reading in mapping.readings_from_reply(drfs[index], reply):
-                        self.handle.deliver(reading)
-            except grpc.RpcError as exc:
-                if self._stopping.is_set():
-                    return
-                code = exc.code()
-                error = self._error(code, exc.details())
-                if not mapping.is_retryable_stream_status(code):
-                    self.handle.fail(error)
-                    return
-                if time.monotonic() - opened >= HEALTHY_STREAM_SECONDS:
-                    backoff = BACKOFF_INITIAL
-                log.info("Stream to %s lost (%s); retrying in %.0f s", self._target, code, backoff)
-                self.handle.report(error)
-                if self._stopping.wait(backoff):
-                    return
-                backoff = min(backoff * 2, BACKOFF_MAX)
+        for reply in call:
+            index = reply.index
+            if index >= count:
                 continue
-            except Exception as exc:  # a bug or a malformed reply: fatal, never silent
-                if not self._stopping.is_set():
-                    self.handle.fail(self._error(None, str(exc)))
-                return
-            if not self._stopping.is_set():
-                self.handle.mark_stopped()  # the server ended the stream: done for good
-            return
+            for reading in mapping.readings_from_reply(drfs[index], reply):
+                self.handle.deliver(reading)
