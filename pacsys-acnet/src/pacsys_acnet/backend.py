@@ -23,6 +23,7 @@ from pacsys.backends import (
 )
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import check_host, check_port, env_int, env_str
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
@@ -43,6 +44,7 @@ from pacsys_acnet.codec.dpm import (
     device_meta,
     read_drf,
 )
+from pacsys_acnet.subscription import AcnetStream
 from pacsys_dpm.codec import DeviceInfoReply
 
 __all__ = ["AcnetBackend"]
@@ -103,7 +105,8 @@ class AcnetBackend(Backend):
 
     ``host``/``port`` default to ``$PACSYS_ACNET_HOST``/``$PACSYS_ACNET_PORT``, then
     acsys-proxy.fnal.gov:6802; ``timeout`` (default 5 s) bounds each read as a whole.
-    Read-only: no writes.
+    Read-only: no writes.  ``reconnect``: a subscription whose list ends (acnetd gone) stops
+    (None, the default) or opens a new list under the ReconnectPolicy.
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
@@ -117,6 +120,8 @@ class AcnetBackend(Backend):
         timeout: float | None = None,
         dpm_node: str | None = None,
         dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
+        *,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         self._host = check_host(host or env_str(HOST_ENV, c.ACSYS_PROXY_HOST))
         self._port = check_port(port if port is not None else env_int(PORT_ENV, c.ACNET_TCP_PORT))
@@ -128,7 +133,8 @@ class AcnetBackend(Backend):
         self._connection: Any = None
         self._node = 0
         self._idle: list[_ReadList] = []
-        self._streams: dict[BufferedSubscriptionHandle, Any] = {}
+        self._streams: dict[BufferedSubscriptionHandle, AcnetStream] = {}
+        self._reconnect = check_reconnect(reconnect)
         self._closed = False
 
     @property
@@ -264,34 +270,21 @@ class AcnetBackend(Backend):
             drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
         )
         drfs = handle.drfs
-        entries = _Entries(drfs)
-
-        def on_message(message: Any) -> None:
-            found = entries.reading(message)
-            if found is not None:
-                handle.deliver(found[1])
-
-        def on_end(status: int) -> None:
-            if not handle.stopped:
-                handle.fail(AcnetError(status, f"DPM list of {summarize_drfs(drfs)} ended"))
-
-        dpm_list = self._open_list(on_message, on_end)
-        try:
-            dpm_list.add_entries([(i + 1, drf) for i, drf in enumerate(drfs)])
-            dpm_list.start()
-        except BaseException:
-            dpm_list.close()
-            raise
+        stream = AcnetStream(
+            handle, self._open_list, lambda: _Entries(drfs).reading, self._reconnect
+        )
+        stream.open()
         with self._lock:
-            self._streams[handle] = dpm_list
-        log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), dpm_list.list_id)
+            self._streams[handle] = stream
+        stream.start()
+        log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), stream.list_id)
         return handle
 
     def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
         with self._lock:
-            dpm_list = self._streams.pop(handle, None)
-        if dpm_list is not None:
-            dpm_list.close()  # cancelling the OpenList request ends the list
+            stream = self._streams.pop(handle, None)
+        if stream is not None:
+            stream.stop()
 
     def remove(self, handle: SubscriptionHandle) -> None:
         handle.stop()
