@@ -9,6 +9,7 @@ context whose token and MICs travel in AMQP headers.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from pacsys.backends.params import (
     env_int,
     env_str,
 )
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3.parser import parse_request
@@ -42,7 +44,7 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_dmq.client.driver import ClientDriver, Signed
+from pacsys_dmq.client.driver import ClientDriver, LostCallback, Signed
 from pacsys_dmq.client.security import (
     DEFAULT_SERVICE,
     JobSigner,
@@ -50,6 +52,7 @@ from pacsys_dmq.client.security import (
     local_host_address,
     new_context,
 )
+from pacsys_dmq.client.streams import DMQStream
 from pacsys_dmq.codec.codec import encode_message
 from pacsys_dmq.codec.mapping import reply_to_reading, value_to_setting
 from pacsys_dmq.codec.messages import ReadingRequest, SettingRequest
@@ -77,6 +80,9 @@ class DMQBackend(Backend):
     appsrv2.fnal.gov:5672); ``vhost`` to ``PACSYS_DMQ_VHOST`` (then ``/``). ``auth`` must be
     a :class:`~pacsys.auth.KerberosAuth`. ``heartbeat_interval``, ``server_timeout`` and
     ``max_write_sessions`` are the protocol's constants, adjustable for tests.
+    ``reconnect``: a subscription whose connection or server heartbeat is lost stops (None,
+    the default) or starts a new job under the ReconnectPolicy (docs/protocols/semantics.md
+    §6.4).
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
@@ -100,6 +106,7 @@ class DMQBackend(Backend):
         heartbeat_interval: float = 5.0,
         server_timeout: float = 30.0,
         max_write_sessions: int = MAX_WRITE_SESSIONS,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         if auth is None or not isinstance(auth, KerberosAuth):
             got = "no auth" if auth is None else type(auth).__name__
@@ -131,6 +138,9 @@ class DMQBackend(Backend):
             max_sessions=max_write_sessions,
         )
         self._driver = ClientDriver(engine, self._connection_parameters)
+        self._reconnect = check_reconnect(reconnect)
+        self._streams: set[DMQStream] = set()
+        self._streams_lock = threading.Lock()
         self._closed = False
 
     # --- properties -----------------------------------------------------------------------
@@ -252,27 +262,55 @@ class DMQBackend(Backend):
         drfs = subscription_drfs(drfs, callback, on_error)
         for drf in drfs:
             parse_request(drf)
-        deadline = Deadline.after(self._timeout)
-        loop = self._connect(deadline)
-        init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
-        job = init.reply_to
-        assert job is not None
+        stream = DMQStream(self._start_stream_job, self._driver.stop_stream, self._reconnect)
         handle = BufferedSubscriptionHandle(
             drfs,
             range(1, len(drfs) + 1),
             dispatcher=self._dispatcher,
             callback=callback,
             on_error=on_error,
-            on_stop=lambda _handle: self._driver.stop_stream(job),
+            on_stop=lambda _handle: self._stop_stream(stream),
         )
-        self._driver.subscribe(loop, init, drfs, handle, deadline)
+        stream.handle = handle
+        with self._streams_lock:
+            self._streams = {s for s in self._streams if s.handle and not s.handle.stopped}
+            self._streams.add(stream)
+        try:
+            stream.open(handle)
+        except BaseException:
+            self._forget(stream)
+            raise
         return handle
+
+    def _start_stream_job(
+        self, handle: BufferedSubscriptionHandle, on_end: LostCallback | None
+    ) -> str:
+        """Connect, sign and start one job for ``handle``; its id (raises on failure)."""
+        drfs = handle.drfs
+        deadline = Deadline.after(self._timeout)
+        loop = self._connect(deadline)
+        init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
+        job = init.reply_to
+        assert job is not None
+        self._driver.subscribe(loop, init, drfs, handle, deadline, on_end)
+        return job
+
+    def _forget(self, stream: DMQStream) -> None:
+        with self._streams_lock:
+            self._streams.discard(stream)
+
+    def _stop_stream(self, stream: DMQStream) -> None:
+        self._forget(stream)
+        stream.stop()
 
     def remove(self, handle: SubscriptionHandle) -> None:
         handle.stop()
 
     def stop_streaming(self) -> None:
-        for handle in self._driver.stream_handles():
+        handles = set(self._driver.stream_handles())
+        with self._streams_lock:
+            handles.update(s.handle for s in self._streams if s.handle is not None)
+        for handle in handles:
             handle.stop()
 
     # --- writes -----------------------------------------------------------------------------
@@ -325,6 +363,12 @@ class DMQBackend(Backend):
         if self._closed:
             return
         self._closed = True
+        with self._streams_lock:
+            streams, self._streams = list(self._streams), set()
+        for stream in streams:  # reconnecting ones may have no job for the driver to end
+            if stream.handle is not None:
+                stream.handle.mark_stopped()
+            stream.stop()
         self._driver.close()
         self._dispatcher.close()
 

@@ -54,9 +54,18 @@ class _Read:
         self.outcome: ReadDone | None = None
 
 
+class SubscriptionSetupTimeout(RuntimeError):
+    """The server did not start consuming a subscription's job within the call's timeout."""
+
+
+LostCallback = Callable[[BaseException | None], None]
+"""Told when a started subscription's job ends: its error, or None when it was stopped."""
+
+
 class _Stream:
-    def __init__(self, handle: BufferedSubscriptionHandle) -> None:
+    def __init__(self, handle: BufferedSubscriptionHandle, on_end: LostCallback | None) -> None:
         self.handle = handle
+        self.on_end = on_end
         self.ready = threading.Event()
         self.setup_error: BaseException | None = None
 
@@ -158,7 +167,13 @@ class ClientDriver:
         if event.error is not None and not event.started:
             stream.setup_error = event.error
             stream.ready.set()
-        elif event.error is not None:
+            if stream.on_end is None:
+                stream.handle.mark_stopped()
+            return
+        if stream.on_end is not None:
+            stream.on_end(event.error)  # the subscription decides: resubscribe or end
+            return
+        if event.error is not None:
             stream.handle.fail(event.error)
         stream.handle.mark_stopped()
 
@@ -202,11 +217,16 @@ class ClientDriver:
         drfs: list[str],
         handle: BufferedSubscriptionHandle,
         deadline: float,
+        on_end: LostCallback | None = None,
     ) -> None:
-        """Start a subscription and wait until it is consumed (raises on failure)."""
+        """Start a subscription and wait until it is consumed (raises on failure).
+
+        Without ``on_end`` a failure stops ``handle`` and a later end fails or stops it;
+        with it, neither touches the handle: ``on_end`` hears how the job ended.
+        """
         job = init.reply_to
         assert job is not None
-        stream = _Stream(handle)
+        stream = _Stream(handle, on_end)
         with self._lock:
             self._streams[job] = stream
 
@@ -219,12 +239,15 @@ class ClientDriver:
             never_started,
         )
         if not stream.ready.wait(Deadline(deadline).remaining()):
-            handle.stop()
-            raise RuntimeError("Timeout waiting for subscription setup")
+            self.stop_stream(job)
+            if on_end is None:
+                handle.stop()
+            raise SubscriptionSetupTimeout("Timeout waiting for subscription setup")
         if stream.setup_error is not None:
             with self._lock:
                 self._streams.pop(job, None)
-            handle.mark_stopped()
+            if on_end is None:
+                handle.mark_stopped()
             error = stream.setup_error
             raise ConnectionError(f"Subscription setup failed: {error}") from error
 
