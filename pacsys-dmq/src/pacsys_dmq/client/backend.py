@@ -81,8 +81,8 @@ class DMQBackend(Backend):
     a :class:`~pacsys.auth.KerberosAuth`. ``heartbeat_interval``, ``server_timeout`` and
     ``max_write_sessions`` are the protocol's constants, adjustable for tests.
     ``reconnect``: a subscription whose connection or server heartbeat is lost stops (None,
-    the default) or starts a new job under the ReconnectPolicy (docs/protocols/semantics.md
-    §6.4).
+    the default) or starts a new job under the ReconnectPolicy
+    (docs/protocols/semantics.md §6.4).
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
