@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
+from pacsys.acnet.status import ERR_QUEFULL, FACILITY_ACNET
 from pacsys.testing import FakeBackend
 from pacsys.types import Reading, ValueType
-from pacsys_dmq.codec.status import ACNET_QUEFULL, FACILITY_ACNET
 from pacsys_dmq.protocol import StreamData
 from pacsys_dmq.server import DMQServer
 from pacsys_dmq.server.backlog import StreamBacklog
 from pacsys_dmq.testing import ProtocolPair
 
 ARRAY = "G:AMANDA@p,1000"
-DROPPED = (FACILITY_ACNET, ACNET_QUEFULL)
+DROPPED = (FACILITY_ACNET, ERR_QUEFULL)
 
 
 def test_the_engine_announces_a_loss_once_per_entry() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pacsys.hookspecs import AuthSpec, BackendSpec, MetadataSourceSpec, PolicySpec, hookimpl
-from pacsys.types import BackendCapability
 
 
 @hookimpl
@@ -13,10 +12,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "sim",
             "pacsys.sim:SimBackend",
             "Simulated ACNET devices from a catalogue (offline; see docs/simulator.md)",
-            capabilities=BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH,
             aliases=("simulator",),
             auth_kinds=("kerberos", "jwt"),
             label="Simulator",

@@ -29,6 +29,7 @@ from pacsys.hookspecs import (
     PacsysHookSpecs,
     PolicySpec,
     ServerSpec,
+    with_distribution,
 )
 
 __all__ = [
@@ -209,7 +210,7 @@ class Registry:
                     )
                 spec = declared
                 if spec.distribution is None and info is not None and info.distribution:
-                    spec = dataclasses.replace(spec, distribution=info.distribution)
+                    spec = with_distribution(spec, info.distribution)
                 names = (spec.name, *getattr(spec, "aliases", ()))
                 for key in names:
                     by_name.setdefault(key, []).append(spec)

@@ -7,15 +7,6 @@ import path and loaded only when used.
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, MetadataSourceSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
-
-_CAPABILITIES = (
-    BackendCapability.READ
-    | BackendCapability.WRITE
-    | BackendCapability.STREAM
-    | BackendCapability.BATCH
-    | BackendCapability.AUTH_JWT
-)
 
 
 @hookimpl
@@ -25,7 +16,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "grpc",
             "pacsys_grpc.backend:GRPCBackend",
             "DAQ gRPC service: reads, streams; writes with a JWT",
-            capabilities=_CAPABILITIES,
             settings={"timeout": "default_timeout", "auth": "auth"},
             auth_kinds=("jwt",),
             label="gRPC",

@@ -6,7 +6,7 @@ import abc
 import math
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pacsys.types import (
     BackendCapability,
@@ -36,18 +36,22 @@ __all__ = [
 class Backend(abc.ABC):
     """A connection to ACNET data: read, write, stream.
 
-    Subclasses implement ``capabilities``, ``get_many`` and ``close``; ``read`` and ``get``
+    Subclasses declare ``CAPABILITIES`` (everything the class can do; its plugin's
+    BackendSpec reads it) and implement ``get_many`` and ``close``; ``capabilities`` is
+    ``CAPABILITIES`` unless an instance narrows it (no credentials: no writes); ``read`` and ``get``
     default to a one-element ``get_many`` (override them where a single read is cheaper).
     Writes and streaming are optional (the defaults raise NotImplementedError).  A backend
     is a context manager that closes itself on exit.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = BackendCapability.READ
     _dispatch_mode: DispatchMode = DispatchMode.WORKER
     _closed: bool = False  # subclasses set it in close()
 
     @property
-    @abc.abstractmethod
-    def capabilities(self) -> BackendCapability: ...
+    def capabilities(self) -> BackendCapability:
+        """What this instance can do: ``CAPABILITIES`` unless a subclass narrows it."""
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:

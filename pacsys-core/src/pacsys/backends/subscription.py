@@ -5,11 +5,11 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from pacsys.backends import subscription_drfs, summarize_drfs
 from pacsys.backends.dispatch import CallbackDispatcher, RateLimitedLogger
+from pacsys.deadline import Deadline
 from pacsys.drf3 import parse_request
 from pacsys.types import (
     ErrorCallback,
@@ -181,16 +181,15 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
             if self._exc is not None and (count is None or n < count):
                 raise self._exc
             return
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         remaining_count = count
         while remaining_count is None or remaining_count > 0:
             with self._cond:
                 while not self._buffer and not self._stopped:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
+                    if deadline.expired:
                         break
-                    self._cond.wait(remaining)
-                if deadline is not None and time.monotonic() >= deadline:
+                    self._cond.wait(deadline.wait_time())
+                if deadline.expired:
                     reading = None
                 elif self._buffer:
                     reading = self._buffer.popleft()

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from pacsys.acnet.status import ERR_QUEFULL, FACILITY_ACNET, FACILITY_DMQ
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf3.parser import parse_request
 from pacsys.errors import AuthenticationError
@@ -26,14 +27,11 @@ from pacsys_dmq.codec.routing import JOB_STATUS_KEY, reply_key, setting_drf
 from pacsys_dmq.codec.sdd import INT16_RANGE
 from pacsys_dmq.codec.server_mapping import reading_to_reply, setting_to_value
 from pacsys_dmq.codec.status import (
-    ACNET_QUEFULL,
     DMQ_INVALID_DATA_TYPE,
     DMQ_INVALID_REQUEST,
     DMQ_SECURITY_VIOLATION,
     DMQ_SETTING_DISABLED,
     DMQ_SYSTEM_ERROR,
-    FACILITY_ACNET,
-    FACILITY_DMQ,
 )
 from pacsys_dmq.protocol.events import (
     AmqpMessage,
@@ -219,7 +217,7 @@ class ServerJob:
         for entry, i in first.items():
             notice = ErrorSample(
                 facility_code=FACILITY_ACNET,
-                error_number=ACNET_QUEFULL,
+                error_number=ERR_QUEFULL,
                 time=time_ms,
                 message=text,
                 ref_id=_ref(i),

@@ -79,7 +79,7 @@ class SupervisedServer:
         if server_mode == "threaded" and is_async_backend(backend):
             raise ValueError("server_mode='threaded' needs a sync Backend")
         self._max_rpcs = check_positive_int(max_rpcs, "max_rpcs")
-        check_port(port)
+        check_port(port, lowest=0)
         self._host = check_host(host)
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("token must be a non-empty string or None")
