@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from pacsys.auth import JWTAuth
-from pacsys.backends.reconnect import ReconnectPolicy
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
 from pacsys.policies import DeviceAccessPolicy, Policy, PolicyDecision, RequestContext
 from pacsys.testing import FakeBackend
@@ -411,7 +410,7 @@ def test_server_end_of_stream_ends_subscription_quietly(
 def test_stream_reconnects_when_server_returns(fake: FakeBackend, serve: Any, client_for: Any):
     """Server stopped mid-stream: on_error hears UNAVAILABLE; same port back -> data again."""
     server = serve()
-    client = client_for(server, reconnect=ReconnectPolicy())
+    client = client_for(server)  # the default policy resubscribes, as the reference does
     errors: list[BaseException] = []
     lost = threading.Event()
 
@@ -443,9 +442,9 @@ def test_stream_reconnects_when_server_returns(fake: FakeBackend, serve: Any, cl
 def test_without_a_policy_a_lost_stream_ends_the_subscription(
     fake: FakeBackend, serve: Any, client_for: Any
 ) -> None:
-    """reconnect=None (the default): UNAVAILABLE is terminal, as on every transport."""
+    """reconnect=None: UNAVAILABLE is terminal, as on every transport."""
     server = serve()
-    client = client_for(server)
+    client = client_for(server, reconnect=None)
     errors: list[BaseException] = []
     lost = threading.Event()
 

@@ -100,14 +100,18 @@ def _list_directive(drf: str) -> bool:
     return len(drf) > 4 and drf.startswith("#") and drf[1] != ":"
 
 
+# gRPC streams resubscribe by default, as scripts written for the reference client expect.
+DEFAULT_RECONNECT = ReconnectPolicy()
+
+
 class GRPCBackend(Backend):
     """A Backend speaking the DAQ gRPC service.
 
     ``host``/``port`` default to ``PACSYS_GRPC_HOST``/``PACSYS_GRPC_PORT`` (else
     dce08.fnal.gov:50051); ``auth`` must be a JWTAuth or None (then ``PACSYS_JWT_TOKEN``).
     ``reconnect``: what a stream does on UNAVAILABLE or CANCELLED (the connection dropped):
-    stop (None, the default) or resubscribe under the ReconnectPolicy
-    (docs/protocols/semantics.md §6.4).
+    resubscribe under the ReconnectPolicy (the default: 1 s doubling to 30 s, as the reference
+    client does) or stop (None) (docs/protocols/semantics.md §6.4).
     """
 
     CAPABILITIES: ClassVar[BackendCapability] = (
@@ -126,7 +130,7 @@ class GRPCBackend(Backend):
         timeout: float | None = None,
         dispatch_mode: DispatchMode = DispatchMode.WORKER,
         *,
-        reconnect: ReconnectPolicy | None = None,
+        reconnect: ReconnectPolicy | None = DEFAULT_RECONNECT,
     ) -> None:
         if host is None:
             host = env_str("PACSYS_GRPC_HOST", DEFAULT_HOST)
