@@ -41,7 +41,7 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_grpc import mapping
+from pacsys_grpc import wire as mapping
 from pacsys_grpc._params import check_host, check_port, env_port
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
 

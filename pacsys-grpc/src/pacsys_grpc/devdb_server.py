@@ -18,7 +18,7 @@ from pacsys.metadata import MetadataSource
 from pacsys_grpc._aio_server import AioServerThread
 from pacsys_grpc._params import client_host
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
-from pacsys_grpc.devdb_mapping import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
+from pacsys_grpc.codec.devdb import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
 
 __all__ = ["DevDBServer", "DevDBServicer", "ThreadedDevDBServicer"]
 

@@ -26,7 +26,7 @@ from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import is_chunked_historical_drf
 from pacsys.policies import Policy, PolicyDecision, RequestContext, authorize
 from pacsys.types import Reading, WriteResult
-from pacsys_grpc import mapping
+from pacsys_grpc import wire as mapping
 from pacsys_grpc._proto.services import daq_pb2
 from pacsys_grpc.supervised.audit import AuditLog
 
