@@ -26,7 +26,6 @@ import grpc
 from pacsys.auth import JWTAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
@@ -44,6 +43,7 @@ from pacsys.types import (
 from pacsys_grpc import wire as mapping
 from pacsys_grpc._params import check_host, check_port, env_port
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc.subscription import GRPCSubscriptionHandle as BufferedSubscriptionHandle
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
 
