@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 import grpc
 
@@ -21,6 +22,7 @@ from pacsys_grpc.codec.statuses import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 
 __all__ = [
     "RETRYABLE_STREAM_CODES",
+    "Abort",
     "exception_to_rpc_status",
     "is_retryable_stream_status",
     "rpc_error_code",
@@ -32,6 +34,13 @@ __all__ = [
 
 RETRYABLE_STREAM_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED})
 """Stream failures after which a subscription reconnects instead of ending."""
+
+
+class Abort(NamedTuple):
+    """Server side: end the RPC with this status (each driver aborts in its own way)."""
+
+    code: grpc.StatusCode
+    details: str
 
 
 def is_retryable_stream_status(code: grpc.StatusCode) -> bool:

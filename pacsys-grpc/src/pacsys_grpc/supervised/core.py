@@ -31,6 +31,7 @@ from pacsys.drf_utils import is_chunked_historical_drf
 from pacsys.policies import Policy, PolicyDecision, RequestContext, authorize
 from pacsys.types import Reading, WriteResult
 from pacsys_grpc import codec, rpc_status
+from pacsys_grpc.rpc_status import Abort
 from pacsys_grpc.supervised.audit import AuditLog
 
 __all__ = [
@@ -81,13 +82,6 @@ def check_backend(backend: Any) -> Any:
     if isinstance(backend, Backend) or is_async_backend(backend):
         return backend
     raise TypeError(f"backend must be a pacsys Backend or async backend, got {type(backend)}")
-
-
-class Abort(NamedTuple):
-    """End the RPC with this status."""
-
-    code: grpc.StatusCode
-    details: str
 
 
 class Failed:
