@@ -157,3 +157,25 @@ def test_timed_array_with_an_impossible_time_is_an_error_reading() -> None:
     reading = codec.reading_from_oneshot_reply("M:X", _far_future_pair(), now=NOW)
     assert reading is not None and not reading.ok and reading.value is None
     assert reading.message == "Sample 0 has a timestamp out of range (9223372036855 s)"
+
+
+@given(st.lists(st.tuples(TEXT, values()), max_size=4))
+def test_any_setting_list_decodes_or_is_refused(items: list[tuple[str, device_pb2.Value]]) -> None:
+    """Server side: a SettingList gives (device, value) pairs, or EmptyValueError."""
+    request = daq_pb2.SettingList(setting=[daq_pb2.Setting(device=d, value=v) for d, v in items])
+    try:
+        pairs = codec.settings_from_request(request)
+    except codec.EmptyValueError:
+        assert any(value.WhichOneof("value") is None for _, value in items)
+        return
+    assert [device for device, _ in pairs] == [device for device, _ in items]
+
+
+@given(replies())
+@example(_far_future_pair())
+def test_any_decoded_reading_encodes_back(reply: daq_pb2.ReadingReply) -> None:
+    """Server side: whatever the client side made of a reply, the proxy can send it on."""
+    for reading in codec.readings_from_reply("M:X", reply, now=NOW):
+        out = codec.reading_to_replies(3, reading)
+        assert out and all(r.index == 3 for r in out)
+        daq_pb2.ReadingReply.FromString(out[0].SerializeToString())

@@ -49,6 +49,7 @@ from pacsys_grpc.codec import (
 )
 from pacsys_grpc.rpc_status import (
     RETRYABLE_STREAM_CODES,
+    Abort,
     exception_to_rpc_status,
     is_retryable_stream_status,
     rpc_error_code,
@@ -67,6 +68,7 @@ __all__ = [
     "NO_RESPONSE_MESSAGE",
     "NO_STATUS_MESSAGE",
     "RETRYABLE_STREAM_CODES",
+    "Abort",
     "EmptyValueError",
     "bearer_metadata",
     "exception_to_rpc_status",
