@@ -38,3 +38,21 @@ def test_clocked_decoders_take_an_explicit_now() -> None:
 def test_wire_offers_every_codec_and_status_name() -> None:
     for name in (*codec.__all__, *rpc_status.__all__):
         assert hasattr(wire, name), name
+
+
+def test_an_injected_clock_is_read_only_for_a_reply_without_time() -> None:
+    calls: list[int] = []
+
+    def clock() -> datetime:
+        calls.append(1)
+        return NOW
+
+    timed = daq_pb2.ReadingReply()
+    sample = timed.readings.reading.add(data={"scalar": 1.0})
+    sample.timestamp.seconds = 1_700_000_000
+    (reading,) = codec.readings_from_reply("M:X", timed, now=clock)
+    assert calls == [] and reading.timestamp != NOW
+    untimed = daq_pb2.ReadingReply()
+    untimed.readings.reading.add(data={"scalar": 1.0})
+    (reading,) = codec.readings_from_reply("M:X", untimed, now=clock)
+    assert calls == [1] and reading.timestamp == NOW

@@ -2,7 +2,7 @@
 clock supplied, plus the gRPC status rules of :mod:`pacsys_grpc.rpc_status`.
 
 The clocked functions take ``now`` like their codec counterparts but default it to the
-current UTC time, read once per call (per reply, not per sample).
+wall clock (:func:`utc_now`), which the codec reads only for a reply without a time.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from pacsys_grpc.codec import (
     write_result_to_status,
     write_results_from_reply,
 )
+from pacsys_grpc.codec.timestamps import Now
 from pacsys_grpc.rpc_status import (
     RETRYABLE_STREAM_CODES,
     Abort,
@@ -112,50 +113,46 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def reading_from_proto(
-    drf: str, sample: daq_pb2.Reading, *, now: datetime | None = None
-) -> Reading:
+def reading_from_proto(drf: str, sample: daq_pb2.Reading, *, now: Now | None = None) -> Reading:
     """:func:`pacsys_grpc.codec.reading_from_proto`, ``now`` defaulting to the wall clock."""
-    return codec.reading_from_proto(drf, sample, now=now or utc_now())
+    return codec.reading_from_proto(drf, sample, now=now or utc_now)
 
 
-def reading_from_status(
-    drf: str, status: status_pb2.Status, *, now: datetime | None = None
-) -> Reading:
+def reading_from_status(drf: str, status: status_pb2.Status, *, now: Now | None = None) -> Reading:
     """:func:`pacsys_grpc.codec.reading_from_status`, ``now`` defaulting to the wall clock."""
-    return codec.reading_from_status(drf, status, now=now or utc_now())
+    return codec.reading_from_status(drf, status, now=now or utc_now)
 
 
 def readings_from_reply(
-    drf: str, reply: daq_pb2.ReadingReply, *, now: datetime | None = None
+    drf: str, reply: daq_pb2.ReadingReply, *, now: Now | None = None
 ) -> list[Reading]:
     """:func:`pacsys_grpc.codec.readings_from_reply`, ``now`` defaulting to the wall clock."""
-    return codec.readings_from_reply(drf, reply, now=now or utc_now())
+    return codec.readings_from_reply(drf, reply, now=now or utc_now)
 
 
 def reading_from_oneshot_reply(
-    drf: str, reply: daq_pb2.ReadingReply, *, now: datetime | None = None
+    drf: str, reply: daq_pb2.ReadingReply, *, now: Now | None = None
 ) -> Reading | None:
     """:func:`pacsys_grpc.codec.reading_from_oneshot_reply`, ``now`` defaulting to the clock."""
-    return codec.reading_from_oneshot_reply(drf, reply, now=now or utc_now())
+    return codec.reading_from_oneshot_reply(drf, reply, now=now or utc_now)
 
 
 def timed_array_from_samples(
     drf: str,
     samples: Sequence[daq_pb2.Reading],
     *,
-    now: datetime | None = None,
+    now: Now | None = None,
     allow_arrays: bool = False,
 ) -> Reading:
     """:func:`pacsys_grpc.codec.timed_array_from_samples`, ``now`` defaulting to the clock."""
     return codec.timed_array_from_samples(
-        drf, samples, now=now or utc_now(), allow_arrays=allow_arrays
+        drf, samples, now=now or utc_now, allow_arrays=allow_arrays
     )
 
 
-def missing_reply_reading(drf: str, *, now: datetime | None = None) -> Reading:
+def missing_reply_reading(drf: str, *, now: Now | None = None) -> Reading:
     """:func:`pacsys_grpc.codec.missing_reply_reading`, ``now`` defaulting to the clock."""
-    return codec.missing_reply_reading(drf, now=now or utc_now())
+    return codec.missing_reply_reading(drf, now=now or utc_now)
 
 
 def rpc_failure_reading(

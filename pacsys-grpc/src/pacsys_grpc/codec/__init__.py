@@ -55,7 +55,7 @@ from pacsys_grpc.codec.statuses import (
     status_to_proto,
 )
 from pacsys_grpc.codec.timed import timed_array_from_samples
-from pacsys_grpc.codec.timestamps import sample_time, timestamp_to_proto
+from pacsys_grpc.codec.timestamps import Now, sample_time, timestamp_to_proto
 from pacsys_grpc.codec.values import EmptyValueError, value_from_proto, value_to_proto
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "NO_RESPONSE_MESSAGE",
     "NO_STATUS_MESSAGE",
     "EmptyValueError",
+    "Now",
     "bearer_metadata",
     "failure_reading",
     "failure_write_result",

@@ -1,12 +1,10 @@
 """Client side: ``ReadingReply`` messages -> pacsys Readings (docs/protocols/grpc.md §5.4).
 
-Pure: where a reply carries no time, the caller's ``now`` stands in (the driver passes the
-wall clock, tests a fixed instant).
+Pure: where a reply carries no time, the caller's ``now`` stands in (a datetime, or a clock
+called only then: the driver injects the wall clock, tests a fixed instant).
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from pacsys.types import Reading, ValueType
 from pacsys_grpc._proto.common import status_pb2
@@ -19,7 +17,7 @@ from pacsys_grpc.codec.statuses import (
     normalize_status_code,
 )
 from pacsys_grpc.codec.timed import timed_array_from_samples
-from pacsys_grpc.codec.timestamps import datetime_from_parts
+from pacsys_grpc.codec.timestamps import Now, datetime_from_parts, resolve_now
 from pacsys_grpc.codec.values import value_from_proto
 
 __all__ = [
@@ -33,7 +31,7 @@ __all__ = [
 _SCALAR = ValueType.SCALAR
 
 
-def reading_from_proto(drf: str, sample: daq_pb2.Reading, *, now: datetime) -> Reading:
+def reading_from_proto(drf: str, sample: daq_pb2.Reading, *, now: Now) -> Reading:
     """One sample as a Reading (docs/protocols/grpc.md §5.4.3); ``now`` replaces a missing time.
 
     A negative status is an error (data ignored), a positive one a warning that keeps the
@@ -42,7 +40,7 @@ def reading_from_proto(drf: str, sample: daq_pb2.Reading, *, now: datetime) -> R
     """
     stamp = sample.timestamp
     seconds, nanos = stamp.seconds, stamp.nanos
-    timestamp = datetime_from_parts(seconds, nanos) if seconds or nanos else now
+    timestamp = datetime_from_parts(seconds, nanos) if seconds or nanos else resolve_now(now)
     status = sample.status
     code = status.status_code
     if code > 127:
@@ -74,22 +72,23 @@ def reading_from_proto(drf: str, sample: daq_pb2.Reading, *, now: datetime) -> R
     )
 
 
-def reading_from_status(drf: str, status: status_pb2.Status, *, now: datetime) -> Reading:
+def reading_from_status(drf: str, status: status_pb2.Status, *, now: Now) -> Reading:
     """A status-only reply as an error Reading, even for code 0 (docs/protocols/grpc.md §5.4.2)."""
     code = normalize_status_code(status.status_code)
     message = status.message or STATUS_REPLY_FALLBACK
+    timestamp = resolve_now(now)
     if code == 0:
-        return failure_reading(drf, message, now)
+        return failure_reading(drf, message, timestamp)
     return Reading(
         drf=drf,
         facility_code=status.facility_code,
         error_code=code,
         message=message,
-        timestamp=now,
+        timestamp=timestamp,
     )
 
 
-def readings_from_reply(drf: str, reply: daq_pb2.ReadingReply, *, now: datetime) -> list[Reading]:
+def readings_from_reply(drf: str, reply: daq_pb2.ReadingReply, *, now: Now) -> list[Reading]:
     """Stream path: one Reading per sample, or one error Reading for a status reply.
 
     A reply with neither member, or with zero samples, gives an empty list.
@@ -103,7 +102,7 @@ def readings_from_reply(drf: str, reply: daq_pb2.ReadingReply, *, now: datetime)
 
 
 def reading_from_oneshot_reply(
-    drf: str, reply: daq_pb2.ReadingReply, *, now: datetime
+    drf: str, reply: daq_pb2.ReadingReply, *, now: Now
 ) -> Reading | None:
     """One-shot path: the slot's result, or None when the reply gives no result.
 
@@ -120,6 +119,6 @@ def reading_from_oneshot_reply(
     return timed_array_from_samples(drf, samples, now=now)
 
 
-def missing_reply_reading(drf: str, *, now: datetime) -> Reading:
+def missing_reply_reading(drf: str, *, now: Now) -> Reading:
     """The result of a slot the server never answered before ending the stream."""
-    return failure_reading(drf, NO_RESPONSE_MESSAGE, now)
+    return failure_reading(drf, NO_RESPONSE_MESSAGE, resolve_now(now))

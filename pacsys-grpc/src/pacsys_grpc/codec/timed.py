@@ -7,7 +7,6 @@ one ``Reading`` sample per element, the status on the first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,13 @@ import numpy as np
 from pacsys.types import Reading, ValueType
 from pacsys_grpc._proto.services import daq_pb2
 from pacsys_grpc.codec.statuses import failure_reading, status_from_proto, status_to_proto
-from pacsys_grpc.codec.timestamps import micros_to_proto, sample_micros, sample_time
+from pacsys_grpc.codec.timestamps import (
+    Now,
+    micros_to_proto,
+    resolve_now,
+    sample_micros,
+    sample_time,
+)
 from pacsys_grpc.codec.values import EmptyValueError
 
 __all__ = ["timed_array_from_samples", "timed_samples"]
@@ -48,7 +53,7 @@ def timed_array_from_samples(
     drf: str,
     samples: Sequence[daq_pb2.Reading],
     *,
-    now: datetime,
+    now: Now,
     allow_arrays: bool = False,
 ) -> Reading:
     """Samples as one TIMED_SCALAR_ARRAY Reading ``{"data": float64[n], "micros": int64[n]}``.
@@ -67,11 +72,11 @@ def timed_array_from_samples(
                 facility_code=facility,
                 error_code=code,
                 message=message,
-                timestamp=sample_time(sample) or now,
+                timestamp=sample_time(sample) or resolve_now(now),
             )
         if code > 0 and warning is None:
             warning = (facility, code, message)
-    timestamp = (sample_time(samples[0]) if samples else None) or now
+    timestamp = (sample_time(samples[0]) if samples else None) or resolve_now(now)
     try:
         values = [_sample_number(s, k, allow_arrays) for k, s in enumerate(samples)]
         data = _stack_samples(values)

@@ -1,10 +1,12 @@
 """Timestamps on the wire: ``google.protobuf.Timestamp`` <-> datetime and epoch microseconds.
 
-Pure: no clock is read here; a caller that needs "now" passes it in.
+Pure: no clock is read here.  A caller passes "now" in (:data:`Now`): a datetime, or a
+clock function the codec calls only when a reply carries no time of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -12,18 +14,28 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pacsys_grpc._proto.services import daq_pb2
 
 __all__ = [
+    "Now",
     "datetime_from_parts",
     "epoch_parts",
     "micros_to_proto",
+    "resolve_now",
     "sample_micros",
     "sample_time",
     "timestamp_to_proto",
 ]
 
+Now = datetime | Callable[[], datetime]
+"""The time a reply without one gets: a fixed datetime or a clock the caller injects."""
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UTC = timezone.utc
 _INT64 = range(-(2**63), 2**63)
 _from_timestamp = datetime.fromtimestamp
+
+
+def resolve_now(now: Now) -> datetime:
+    """``now`` itself, or what the injected clock says."""
+    return now if isinstance(now, datetime) else now()
 
 
 def datetime_from_parts(seconds: int, nanos: int) -> datetime | None:
