@@ -26,7 +26,6 @@ from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect, run_stream
-from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
@@ -42,8 +41,9 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_grpc import mapping
+from pacsys_grpc import wire as mapping
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc.subscription import GRPCSubscriptionHandle
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
 
@@ -330,7 +330,7 @@ class GRPCBackend(Backend):
             if not drf:
                 raise ValueError(f"Invalid DRF {drf!r}: must be a non-empty string")
         stub = self._get_stub()
-        handle = BufferedSubscriptionHandle(
+        handle = GRPCSubscriptionHandle(
             drfs,
             range(len(drfs)),
             dispatcher=self._dispatcher,
@@ -345,7 +345,7 @@ class GRPCBackend(Backend):
         stream.start()
         return handle
 
-    def _on_handle_stop(self, handle: BufferedSubscriptionHandle) -> None:
+    def _on_handle_stop(self, handle: GRPCSubscriptionHandle) -> None:
         with self._lock:
             streams = [s for s in self._streams if s.handle is handle]
             self._streams = [s for s in self._streams if s.handle is not handle]
@@ -440,7 +440,7 @@ class _Stream:
     def __init__(
         self,
         stub: daq_pb2_grpc.DAQStub,
-        handle: BufferedSubscriptionHandle,
+        handle: GRPCSubscriptionHandle,
         target: str,
         metadata: tuple[tuple[str, str], ...],
         reconnect: ReconnectPolicy | None,

@@ -40,7 +40,7 @@ from pacsys.metadata import (
     StatusBitDef,
 )
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
-from pacsys_grpc.devdb_mapping import (
+from pacsys_grpc.codec.devdb import (
     alarm_info_from_proto,
     alarm_text_from_proto,
     device_info_from_proto,
