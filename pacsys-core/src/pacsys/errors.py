@@ -30,6 +30,7 @@ __all__ = [
     "AcnetUnavailableError",
     "AuthenticationError",
     "DeviceError",
+    "MissingPackageError",
     "PacsysError",
     "ReadError",
     "ScalingError",
@@ -38,6 +39,28 @@ __all__ = [
 
 class PacsysError(Exception):
     """Base of every error pacsys raises on purpose."""
+
+
+class MissingPackageError(PacsysError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to install.
+
+    ``package`` is the import name (``"gssapi"``), ``install`` the pip argument that brings
+    it (``"'pacsys-dpm[kerberos]'"``). It is an ImportError too, so ``except ImportError``
+    still catches it.
+    """
+
+    def __init__(self, package: str, feature: str, install: str) -> None:
+        self.package = package
+        self.feature = feature
+        self.install = install
+        message = f"{feature} needs the {package} package: pip install {install}"
+        super().__init__(message, name=package)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.package, self.feature, self.install))
 
 
 class DeviceError(PacsysError):

@@ -122,6 +122,13 @@ def _over_dpm(stack: contextlib.ExitStack, sim: Backend, out: TextIO) -> Backend
     servers = registry.servers()
     if "dpm" not in servers or "dpm" not in registry.backend_names():
         return None
+    try:
+        import gssapi  # noqa: F401 - only checks that Kerberos can be used
+    except ImportError:
+        from pacsys.auth import missing_gssapi
+
+        print(f"(no Kerberos for DPM writes: {missing_gssapi()})", file=sys.stderr)
+        return None
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pacsys-demo-")))
     keytab = _kerberos_realm(stack, workdir)
     if keytab is None:
