@@ -208,3 +208,29 @@ def test_subprocess_stops_cleanly_on_signal(signum: int) -> None:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "Stopped." in out
+
+
+def test_known_options_of_missing_adapters_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A DPM-only install: the README's command line names the gRPC and ACL adapters too.
+    monkeypatch.setenv("PACSYS_PLUGINS", "dpm")
+    from pacsys import registry
+
+    saved = registry._registry
+    registry.reset_registry()
+    try:
+        argv = ["serve", "--dpm-port", "26802", "--grpc-port", "25051", "--acl-port", "20080"]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        with pytest.raises(SystemExit):
+            main(["serve", "--help"])
+        help_text = capsys.readouterr().out
+    finally:
+        registry._registry = saved
+    assert err == [
+        "pacsys serve: --grpc-port needs pacsys-grpc, --acl-port needs pacsys-acl "
+        "(not installed): pip install pacsys-grpc pacsys-acl"
+    ]
+    assert "--dmq-url" in help_text and "needs pacsys-dmq" in help_text
+    assert "needs pacsys-dpm" not in help_text
