@@ -76,8 +76,15 @@ class DeviceError(PacsysError):
         super().__init__(drf, facility_code, error_code, message)
 
     def __str__(self) -> str:
+        """``drf: message (facility=F, error=E)``, without repeating what the message holds.
+
+        Status texts already end with the codes, and some backends start them with the DRF.
+        """
         text = self.message if self.message else "error"
-        return f"{self.drf}: {text} (facility={self.facility_code}, error={self.error_code})"
+        if self.drf and not text.startswith(self.drf):
+            text = f"{self.drf}: {text}"
+        codes = f"(facility={self.facility_code}, error={self.error_code})"
+        return text if codes in text else f"{text} {codes}"
 
     def __repr__(self) -> str:
         return (
