@@ -1,4 +1,4 @@
-"""Writing without the Kerberos extra: one clear line naming the install, not a traceback.
+"""Kerberos without gssapi: MissingPackageError naming the extra to install.
 
 Each case runs in a subprocess whose ``sitecustomize`` blocks ``import gssapi``, which is
 what a venv holding only pacsys-core and pacsys-dpm looks like.
@@ -6,6 +6,7 @@ what a venv holding only pacsys-core and pacsys-dpm looks like.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -13,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-INSTALL = "pip install 'pacsys-dpm[kerberos]'"
+
+def _expected_install() -> str:
+    """The extra named: pacsys-dpm's when it is installed (DPM writes), else pacsys-core's."""
+    try:
+        importlib.metadata.version("pacsys-dpm")
+    except importlib.metadata.PackageNotFoundError:
+        return "pip install 'pacsys-core[kerberos]'"
+    return "pip install 'pacsys-dpm[kerberos]'"
 
 
 @pytest.fixture
@@ -52,68 +60,4 @@ def test_kerberos_auth_names_the_extra(no_gssapi: dict[str, str]) -> None:
     )
     done = _python(code, no_gssapi)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith(INSTALL)
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        "pacsys.write('Z:ACLTST', 45.5)",
-        "pacsys.Device('Z:SIMPS').on()",
-    ],
-)
-def test_dpm_writes_raise_missing_package(no_gssapi: dict[str, str], call: str) -> None:
-    # Port 1 on loopback: nothing listens, and the credentials are checked before any I/O.
-    code = (
-        "import pacsys\n"
-        "from pacsys.errors import MissingPackageError\n"
-        "pacsys.configure(backend='dpm', dpm_host='127.0.0.1', dpm_port=1)\n"
-        "try:\n"
-        f"    {call}\n"
-        "except MissingPackageError as exc:\n"
-        "    print(exc)\n"
-    )
-    done = _python(code, no_gssapi)
-    assert done.returncode == 0, done.stderr
-    assert INSTALL in done.stdout
-
-
-def test_acput_says_one_line_and_exits_1(no_gssapi: dict[str, str]) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pacsys.cli.acput",
-            "--backend",
-            "dpm",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "1",
-            "Z:ACLTST",
-            "45.5",
-        ],
-        capture_output=True,
-        text=True,
-        env=no_gssapi,
-        timeout=120,
-    )
-    assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("acput: ") and lines[0].endswith(INSTALL)
-
-
-def test_demo_falls_back_to_the_simulator(no_gssapi: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pacsys.cli", "demo", "--seconds", "0.3"],
-        capture_output=True,
-        text=True,
-        env=no_gssapi,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    assert INSTALL in done.stderr
-    assert "over    the in-process simulator" in done.stdout
-    assert "write   Z:ACLTST" in done.stdout
+    assert done.stdout.strip().endswith(_expected_install())
