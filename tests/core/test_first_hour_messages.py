@@ -91,8 +91,9 @@ def test_backend_names_are_case_insensitive_with_a_hint() -> None:
     pacsys.configure(backend="SIM")
     assert pacsys._simple.current_settings().value("backend") == "sim"
     assert pacsys.read("M:OUTTMP") is not None
-    with pytest.raises(ValueError, match=r"\(did you mean 'sim'\?\)$"):
-        pacsys.configure(backend="smi")
+    for typo in ("smi", "SMI"):
+        with pytest.raises(ValueError, match=r"\(did you mean 'sim'\?\)$"):
+            pacsys.configure(backend=typo)
 
 
 @pytest.mark.parametrize(

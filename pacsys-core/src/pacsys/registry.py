@@ -252,7 +252,7 @@ class Registry:
         distribution = KNOWN_TRANSPORTS.get(key)
         if distribution is not None:
             raise TransportNotInstalledError(key, distribution, self._why_missing(distribution))
-        close = difflib.get_close_matches(key, sorted(found), n=1)
+        close = difflib.get_close_matches(key.lower(), sorted(found), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"Invalid backend {name!r}, must be one of {sorted(found)}{hint}")
 
