@@ -86,9 +86,9 @@ def test_a_bare_string_is_not_taken_for_a_list_of_drfs(make: str) -> None:
     from pacsys.testing import FakeBackend
 
     with FakeBackend() if make == "fake" else SimBackend() as backend:
-        with pytest.raises(TypeError, match="got a single string"):
+        with pytest.raises(TypeError, match="drfs must be a list of DRF strings, not a single"):
             backend.get_many("M:OUTTMP")  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="got a single string"):
+        with pytest.raises(TypeError, match="drfs must be a list of DRF strings, not a single"):
             backend.subscribe("M:OUTTMP@p,1000")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="DRF must be a string, got int"):
             backend.get_many(["M:OUTTMP", 7])  # type: ignore[list-item]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -24,7 +25,25 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         main(["--version"])
     assert excinfo.value.code == 0
-    assert capsys.readouterr().out.strip() == f"pacsys {pacsys.__version__}"
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"pacsys {pacsys.__version__} (pacsys-core ")
+    for dist in ("pacsys-dpm", "pacsys-grpc"):  # listed exactly when installed
+        try:
+            assert f"{dist} {importlib.metadata.version(dist)}" in out
+        except importlib.metadata.PackageNotFoundError:
+            assert dist not in out
+
+
+def test_help_and_demo_help_agree_on_what_the_demo_uses() -> None:
+    from pacsys.cli import demo
+
+    top = run("--help").stdout
+    own = " ".join(run("demo", "--help").stdout.split())
+    assert f"pacsys demo               {demo.HELP}" in top
+    assert "in-process simulator" not in top  # it is the fallback, not what the demo uses
+    assert "over DPM" in demo.HELP and "over DPM/TCP" in own
+    for fallback in ("pacsys-dpm,", "gssapi", "KDC tools", "--in-process"):
+        assert fallback in own, fallback
 
 
 def test_plugins_json_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None:

@@ -208,3 +208,27 @@ def test_subprocess_stops_cleanly_on_signal(signum: int) -> None:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "Stopped." in out
+
+
+def test_known_options_of_missing_adapters_say_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No adapter plugin loaded (as with pacsys-core alone): the options are still recognised.
+    monkeypatch.setenv("PACSYS_PLUGINS", "")
+    from pacsys import registry
+
+    saved = registry._registry
+    registry.reset_registry()
+    try:
+        assert main(["serve", "--grpc-port", "25051", "--acl-port", "20080"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        with pytest.raises(SystemExit):
+            main(["serve", "--help"])
+        help_text = capsys.readouterr().out
+    finally:
+        registry._registry = saved
+    assert err == [
+        "pacsys serve: --grpc-port needs pacsys-grpc, --acl-port needs pacsys-acl "
+        "(not installed): pip install pacsys-grpc pacsys-acl"
+    ]
+    assert "--dmq-url" in help_text and "needs pacsys-dmq" in help_text

@@ -228,7 +228,8 @@ def test_denied_read_raises_read_error(serve: Any, client_for: Any) -> None:
     client = client_for(serve(policies=[DeviceAccessPolicy(["G:*"], mode="deny")]))
     with pytest.raises(ReadError) as excinfo:
         client.get_many(["M:OUTTMP", "G:AMANDA"])
-    assert all(r.error_code == -1 for r in excinfo.value.readings)
+    # A policy refusal is a privilege error (DIO_NOPRIV), not ACNET_RETRY: retrying cannot help.
+    assert all((r.facility_code, r.error_code) == (14, -59) for r in excinfo.value.readings)
     assert "PERMISSION_DENIED: Device G:AMANDA is denied" in excinfo.value.readings[0].message
 
 
@@ -297,7 +298,8 @@ def test_write_rpc_failure_is_a_result(serve: Any, client_for: Any, jwt: JWTAuth
     client = client_for(serve(), auth=jwt)  # no policy: every write denied
     result = client.write("M:OUTTMP", 1.0)
     assert isinstance(result, WriteResult) and not result.ok
-    assert (result.facility_code, result.error_code) == (1, -1)
+    # A refused setting reads as DPM refuses one (DPM_PRIV), with the policy's reason.
+    assert (result.facility_code, result.error_code) == (17, -17)
     assert "PERMISSION_DENIED: No policy explicitly allows write operations" in result.message
 
 

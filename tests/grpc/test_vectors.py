@@ -709,13 +709,16 @@ def test_rpc_status_rules(code: grpc.StatusCode) -> None:
     assert rpc_status.rpc_error_code(code) == expected
     retryable = code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
     assert rpc_status.is_retryable_stream_status(code) is retryable
+    # A refusal is a privilege error, not a retryable one: DIO_NOPRIV reading, DPM_PRIV write.
+    refused = code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED)
+    read_status = (14, -59) if refused else (1, expected)
+    write_status = (17, -17) if refused else (1, expected)
     reading = rpc_status.rpc_failure_reading("M:X", "h:1", code, "boom", now=NOW)
-    assert (reading.facility_code, reading.error_code, reading.timestamp) == (1, expected, NOW)
+    assert (reading.facility_code, reading.error_code, reading.timestamp) == (*read_status, NOW)
     assert reading.message == f"gRPC error (h:1): {code.name}: boom"
     result = rpc_status.rpc_failure_write_result("M:X.SETTING@N", "h:1", code, "boom")
     assert (result.facility_code, result.error_code, result.message) == (
-        1,
-        expected,
+        *write_status,
         reading.message,
     )
 

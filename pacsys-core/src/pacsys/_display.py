@@ -14,7 +14,7 @@ from typing import Any
 
 from pacsys._arrays import loaded_numpy
 
-__all__ = ["field_repr", "html_table", "status_text", "time_text", "value_text"]
+__all__ = ["field_repr", "html_table", "scalar_text", "status_text", "time_text", "value_text"]
 
 EDGE = 3
 """Elements shown at each end of a summarised array or list."""
@@ -49,6 +49,16 @@ def value_text(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k!r}: {value_text(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def scalar_text(value: Any) -> str:
+    """:func:`value_text`, with a long float shortened to 6 significant digits (``str``)."""
+    np = loaded_numpy()
+    if np is not None and isinstance(value, np.floating):
+        value = value.item()
+    if isinstance(value, float):
+        return _element_text(value)
+    return value_text(value)
 
 
 def _sequence_text(items: list[Any] | tuple[Any, ...]) -> str:
@@ -94,10 +104,18 @@ def time_text(when: datetime) -> str:
     return f"{text}{when:%z}"
 
 
-def status_text(error_code: int, facility_code: int, message: str | None) -> str:
-    """``ok``, or ``warning: …``/``error: …`` with the status message."""
+def status_text(
+    error_code: int, facility_code: int, message: str | None, drf: str | None = None
+) -> str:
+    """``ok``, or ``warning: …``/``error: …`` with the status message.
+
+    A message starting with ``drf`` (some backends name the device) drops that prefix,
+    since the line already starts with the DRF.
+    """
     if error_code == 0:
         return "ok"
+    if message and drf and message.startswith(f"{drf}: "):
+        message = message[len(drf) + 2 :]
     kind = "warning" if error_code > 0 else "error"
     return f"{kind}: {message or f'facility={facility_code}, error={error_code}'}"
 

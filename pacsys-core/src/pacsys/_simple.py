@@ -179,6 +179,7 @@ def configure(
     with _lock:
         if "backend" in passed and passed["backend"] is not None:
             _backend_spec(passed["backend"])  # unknown / not installed -> clear error
+            passed["backend"] = get_registry().backend_key(passed["backend"])  # "GRPC" -> grpc
         if isinstance(passed.get("auth"), str):
             passed["auth"] = _auth_from_name(passed["auth"])
         elif "auth" in passed:
@@ -249,8 +250,14 @@ def _check_combination(settings: Settings, *, explicit_backend: bool) -> None:
 
 
 def to_drf(device: DeviceSpec) -> str:
-    """A DRF string for a str (unchanged) or a Device (its canonical DRF)."""
+    """A DRF string for a str (checked, unchanged) or a Device (its canonical DRF).
+
+    A malformed DRF is a ValueError naming it, before any backend is created.
+    """
     if isinstance(device, str):
+        from pacsys.drf_utils import parse_named
+
+        parse_named(device)
         return device
     from pacsys.device import Device
 
@@ -274,7 +281,18 @@ def _backend_for(devices: Iterable[DeviceSpec]) -> Backend:
     return next(iter(distinct.values()))
 
 
-def _prepare(devices: Iterable[DeviceSpec]) -> tuple[list[DeviceSpec], list[str]]:
+def _prepare(devices: Iterable[DeviceSpec], name: str) -> tuple[list[DeviceSpec], list[str]]:
+    """The devices of a list parameter (``name``) and their DRFs; one bare device refused."""
+    from pacsys.device import Device
+
+    if isinstance(devices, str | bytes | Device):
+        kind, one = (
+            ("Device", "device") if isinstance(devices, Device) else ("string", repr(devices))
+        )
+        raise TypeError(
+            f"{name} must be a list of devices (DRF strings or Devices), not a single "
+            f"{kind}: pass [{one}]"
+        )
     items = list(devices)
     return items, [to_drf(d) for d in items]
 
@@ -300,13 +318,13 @@ def get(device: DeviceSpec, timeout: float | None = None) -> Reading:
 
 def get_many(devices: Iterable[DeviceSpec], timeout: float | None = None) -> list[Reading]:
     """Readings in input order; ``timeout`` bounds the whole batch."""
-    items, drfs = _prepare(devices)
+    items, drfs = _prepare(devices, "devices")
     return _backend_for(items).get_many(drfs, timeout=timeout)
 
 
 def read_many(devices: Iterable[DeviceSpec], timeout: float | None = None) -> list[Value]:
     """Values in input order; ReadError if any device has no usable value."""
-    items, drfs = _prepare(devices)
+    items, drfs = _prepare(devices, "devices")
     return _backend_for(items).read_many(drfs, timeout=timeout)
 
 
@@ -327,6 +345,11 @@ def write(device: DeviceSpec, value: Value, timeout: float | None = None) -> Wri
 
 def write_many(settings: WriteSettings, timeout: float | None = None) -> list[WriteResult]:
     """Write several values; a list of (device, value) pairs or a dict, results in order."""
+    if isinstance(settings, str | bytes):
+        raise TypeError(
+            f"settings must be a list of (device, value) pairs or a dict, not a single string: "
+            f"pass [({settings!r}, value)]"
+        )
     pairs = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
     for pair in pairs:
         if not isinstance(pair, tuple) or len(pair) != 2:
@@ -342,7 +365,7 @@ def subscribe(
     on_error: ErrorCallback | None = None,
 ) -> SubscriptionHandle:
     """Start streaming; iterate ``handle.readings()`` or pass a callback."""
-    items, strings = _prepare(drfs)
+    items, strings = _prepare(drfs, "drfs")
     return _backend_for(items).subscribe(strings, callback=callback, on_error=on_error)
 
 

@@ -13,9 +13,21 @@ import json
 import os
 from typing import Any, ClassVar
 
-from pacsys.errors import AuthenticationError
+from pacsys.errors import AuthenticationError, MissingPackageError
 
-__all__ = ["Auth", "JWTAuth", "KerberosAuth", "jwt_from_environment"]
+__all__ = ["Auth", "JWTAuth", "KerberosAuth", "jwt_from_environment", "missing_gssapi"]
+
+
+def missing_gssapi(feature: str = "Kerberos authentication") -> MissingPackageError:
+    """The error for Kerberos without gssapi, naming the extra of an installed distribution.
+
+    pacsys-dpm and pacsys-core both have a ``kerberos`` extra; DPM is where a new user
+    first needs Kerberos, so its extra is named when pacsys-dpm is installed.
+    """
+    from pacsys._provided import distribution_version
+
+    dist = "pacsys-dpm" if distribution_version("pacsys-dpm") is not None else "pacsys-core"
+    return MissingPackageError("gssapi", feature, f"'{dist}[kerberos]'")
 
 
 class Auth(abc.ABC):
@@ -114,7 +126,8 @@ class KerberosAuth(Auth):
         try:
             import gssapi
         except ImportError as exc:
-            raise ImportError("KerberosAuth needs the gssapi package: pip install gssapi") from exc
+            absent = isinstance(exc, ModuleNotFoundError) and exc.name == "gssapi"
+            raise missing_gssapi() from (None if absent else exc)
         try:
             desired = (
                 gssapi.Name(self.name, gssapi.NameType.kerberos_principal) if self.name else None

@@ -34,6 +34,7 @@ from pacsys.drf3 import (
     parse_property,
     parse_request,
 )
+from pacsys.drf_utils import parse_named
 from pacsys.errors import DeviceError
 from pacsys.metadata_sources import backend_source
 from pacsys.types import (
@@ -98,7 +99,7 @@ class Device:
             raise ValueError("device_str must not be None")
         if not isinstance(drf, str):
             raise TypeError(f"Expected a DRF string, got {type(drf).__name__}")
-        request = parse_request(drf)
+        request = parse_named(drf)
         self._setup(request, backend, request.field if request.field_explicit else None)
 
     def _setup(

@@ -10,6 +10,7 @@ from pacsys.drf3.events import DEFAULT_EVENT, IMMEDIATE_EVENT, NEVER_EVENT, pars
 from pacsys.drf3.extras import CHUNKED_HISTORICAL_EXTRAS, HISTORICAL_EXTRAS
 from pacsys.drf3.parser import parse_request
 from pacsys.drf3.properties import ALLOWED_FIELDS, DRF_PROPERTY
+from pacsys.drf3.request import DataRequest
 
 __all__ = [
     "ensure_immediate_event",
@@ -20,6 +21,7 @@ __all__ = [
     "is_historical_drf",
     "is_immediate_only",
     "is_setting_property",
+    "parse_named",
     "prepare_for_control",
     "prepare_for_write",
     "replace_event",
@@ -32,6 +34,20 @@ _WRITE_PROPERTY = {
     DRF_PROPERTY.STATUS: DRF_PROPERTY.CONTROL,
 }
 _CONTROL_LIKE = (DRF_PROPERTY.CONTROL, DRF_PROPERTY.STATUS)
+
+
+def parse_named(drf: str) -> DataRequest:
+    """:func:`parse_request`, with the DRF named in the error when the parser's text omits it.
+
+    The parser's own messages (``Bad periodic event p,``) are fixed by the DRF3 vectors;
+    callers facing users add which DRF was wrong here.
+    """
+    try:
+        return parse_request(drf)
+    except ValueError as exc:
+        if not isinstance(drf, str) or drf in str(exc):
+            raise
+        raise ValueError(f"Invalid DRF {drf!r}: {exc}") from None
 
 
 def get_device_name(drf: str) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "ACLError",
     "AuthenticationError",
     "DeviceError",
+    "MissingPackageError",
     "PacsysError",
     "ReadError",
     "ScalingError",
@@ -36,6 +37,28 @@ __all__.extend(_ACNET_ERRORS)
 
 class PacsysError(Exception):
     """Base of every error pacsys raises on purpose."""
+
+
+class MissingPackageError(PacsysError, ImportError):
+    """An optional package a feature needs is not installed; the message says what to install.
+
+    ``package`` is the import name (``"gssapi"``), ``install`` the pip argument that brings
+    it (``"'pacsys-dpm[kerberos]'"``). It is an ImportError too, so ``except ImportError``
+    still catches it.
+    """
+
+    def __init__(self, package: str, feature: str, install: str) -> None:
+        self.package = package
+        self.feature = feature
+        self.install = install
+        message = f"{feature} needs the {package} package: pip install {install}"
+        super().__init__(message, name=package)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.package, self.feature, self.install))
 
 
 class DeviceError(PacsysError):
@@ -51,8 +74,15 @@ class DeviceError(PacsysError):
         super().__init__(drf, facility_code, error_code, message)
 
     def __str__(self) -> str:
+        """``drf: message (facility=F, error=E)``, without repeating what the message holds.
+
+        Status texts already end with the codes, and some backends start them with the DRF.
+        """
         text = self.message if self.message else "error"
-        return f"{self.drf}: {text} (facility={self.facility_code}, error={self.error_code})"
+        if self.drf and not text.startswith(self.drf):
+            text = f"{self.drf}: {text}"
+        codes = f"(facility={self.facility_code}, error={self.error_code})"
+        return text if codes in text else f"{text} {codes}"
 
     def __repr__(self) -> str:
         return (

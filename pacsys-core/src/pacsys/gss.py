@@ -30,7 +30,9 @@ def _gssapi() -> Any:
     try:
         import gssapi
     except ImportError as exc:
-        raise ImportError("Kerberos needs the gssapi package: pip install gssapi") from exc
+        from pacsys.auth import missing_gssapi
+
+        raise missing_gssapi() from exc
     return gssapi
 
 

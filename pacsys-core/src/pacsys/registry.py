@@ -9,10 +9,11 @@ import is recorded and skipped.  ``PACSYS_PLUGINS`` restricts which entry points
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -247,12 +248,27 @@ class Registry:
         if not isinstance(name, str):
             raise TypeError(f"backend name must be a string, got {type(name).__name__}")
         found = self._collect("pacsys_backends", BackendSpec)
-        if name in found:
-            return self._unique("backend", name, found[name])
-        distribution = KNOWN_TRANSPORTS.get(name)
+        key = self.backend_key(name, found)
+        if key in found:
+            return self._unique("backend", key, found[key])
+        distribution = KNOWN_TRANSPORTS.get(key)
         if distribution is not None:
-            raise TransportNotInstalledError(name, distribution, self._why_missing(distribution))
-        raise ValueError(f"Invalid backend {name!r}, must be one of {sorted(found)}")
+            raise TransportNotInstalledError(key, distribution, self._why_missing(distribution))
+        close = difflib.get_close_matches(key.lower(), sorted(found), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"Invalid backend {name!r}, must be one of {sorted(found)}{hint}")
+
+    def backend_key(self, name: str, found: Mapping[str, object] | None = None) -> str:
+        """``name`` as declared: backend names are matched case-insensitively (``"GRPC"``)."""
+        if found is None:
+            found = self._collect("pacsys_backends", BackendSpec)
+        if name in found:
+            return name
+        folded = name.lower()
+        matches = [k for k in found if k.lower() == folded]
+        if len(matches) == 1:
+            return matches[0]
+        return folded if folded in KNOWN_TRANSPORTS else name
 
     def _why_missing(self, distribution: str) -> str:
         if distribution_version(distribution) is None:

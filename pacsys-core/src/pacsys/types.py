@@ -258,12 +258,12 @@ class Reading:
     # --- display -------------------------------------------------------------------------
 
     def _status_text(self) -> str:
-        status = _display.status_text(self.error_code, self.facility_code, self.message)
+        status = _display.status_text(self.error_code, self.facility_code, self.message, self.drf)
         return f"{status} (no value)" if self.value is None and self.error_code >= 0 else status
 
     def _value_with_units(self) -> str:
         units = self.units
-        text = _display.value_text(self.value)
+        text = _display.scalar_text(self.value)
         return f"{text} {units}" if units else text
 
     def __str__(self) -> str:
@@ -390,7 +390,8 @@ class WriteResult:
 
     def __str__(self) -> str:
         text = (
-            f"{self.drf}  {_display.status_text(self.error_code, self.facility_code, self.message)}"
+            f"{self.drf}  "
+            f"{_display.status_text(self.error_code, self.facility_code, self.message, self.drf)}"
         )
         if self.skipped:
             text += ", skipped (already set)"

@@ -477,7 +477,7 @@ class _Stream:
             message = f"gRPC stream error ({self._target}): {details} (devices: {', '.join(drfs)})"
             return DeviceError(drfs[0], mapping.FACILITY_ACNET, mapping.ERR_RETRY, message)
         message = mapping.stream_error_message(self._target, code, details, drfs)
-        return DeviceError(drfs[0], mapping.FACILITY_ACNET, mapping.rpc_error_code(code), message)
+        return DeviceError(drfs[0], *mapping.rpc_error_status(code), message)
 
     def _open(self) -> Any:
         with self._call_lock:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import grpc
 
+from pacsys.acnet.status import DIO_NOPRIV, DPM_PRIV, parse_error
 from pacsys.backends import summarize_drfs
 from pacsys.errors import AuthenticationError
 from pacsys.types import Reading, WriteResult
@@ -27,6 +28,7 @@ __all__ = [
     "is_retryable_stream_status",
     "rpc_error_code",
     "rpc_error_message",
+    "rpc_error_status",
     "rpc_failure_reading",
     "rpc_failure_write_result",
     "stream_error_message",
@@ -53,6 +55,22 @@ def rpc_error_code(code: grpc.StatusCode | None) -> int:
     return ERR_TIMEOUT if code is grpc.StatusCode.DEADLINE_EXCEEDED else ERR_RETRY
 
 
+#: gRPC statuses that refuse the caller (the supervised server's policy denials): they become
+#: ACNET privilege errors, not ACNET_RETRY, since retrying cannot help.
+REFUSAL_CODES = frozenset({grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED})
+REFUSED_WRITE = parse_error(DPM_PRIV)
+"""(facility, error) of a refused setting: DPM_PRIV, as DPM itself reports it."""
+REFUSED_READ = parse_error(DIO_NOPRIV)
+"""(facility, error) of a refused read or stream: DIO_NOPRIV, "no privilege for action"."""
+
+
+def rpc_error_status(code: grpc.StatusCode | None, *, write: bool = False) -> tuple[int, int]:
+    """(facility, error) of a failed RPC: a refusal is a privilege error, else facility 1."""
+    if code in REFUSAL_CODES:
+        return REFUSED_WRITE if write else REFUSED_READ
+    return FACILITY_ACNET, rpc_error_code(code)
+
+
 def rpc_error_message(target: str, code: grpc.StatusCode, details: str | None) -> str:
     """``gRPC error (<host>:<port>): <STATUS>: <details>``."""
     return f"gRPC error ({target}): {code.name}: {details or ''}"
@@ -70,10 +88,11 @@ def rpc_failure_reading(
     drf: str, target: str, code: grpc.StatusCode, details: str | None, *, now: datetime
 ) -> Reading:
     """The error Reading of a slot left unanswered by a failed Read RPC."""
+    facility, error = rpc_error_status(code)
     return Reading(
         drf=drf,
-        facility_code=FACILITY_ACNET,
-        error_code=rpc_error_code(code),
+        facility_code=facility,
+        error_code=error,
         message=rpc_error_message(target, code, details),
         timestamp=now,
     )
@@ -83,10 +102,11 @@ def rpc_failure_write_result(
     drf: str, target: str, code: grpc.StatusCode, details: str | None
 ) -> WriteResult:
     """The WriteResult of a setting sent in a failed Set RPC."""
+    facility, error = rpc_error_status(code, write=True)
     return WriteResult(
         drf,
-        facility_code=FACILITY_ACNET,
-        error_code=rpc_error_code(code),
+        facility_code=facility,
+        error_code=error,
         message=rpc_error_message(target, code, details),
     )
 

@@ -55,6 +55,7 @@ from pacsys_grpc.rpc_status import (
     is_retryable_stream_status,
     rpc_error_code,
     rpc_error_message,
+    rpc_error_status,
     rpc_failure_write_result,
     stream_error_message,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "readings_from_reply",
     "rpc_error_code",
     "rpc_error_message",
+    "rpc_error_status",
     "rpc_failure_reading",
     "rpc_failure_write_result",
     "sample_time",

@@ -25,6 +25,7 @@ __all__ = [
     "Backend",
     "check_positive",
     "drf_list",
+    "duration_text",
     "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
@@ -144,13 +145,18 @@ def check_positive(value: Any, name: str = "timeout") -> float:
     return float(value)
 
 
+def duration_text(seconds: float) -> str:
+    """A timeout for messages: ``5 s``, not ``4.99999 s`` (3 significant digits, whole >= 100)."""
+    return f"{seconds:.0f} s" if abs(seconds) >= 100 else f"{seconds:.3g} s"
+
+
 def drf_list(drfs: Iterable[str]) -> list[str]:
     """``drfs`` as a new list of strings.
 
     A bare string is refused rather than read as a list of one-letter DRFs.
     """
     if isinstance(drfs, str | bytes):
-        raise TypeError("expected a list of DRF strings, got a single string (wrap it in a list)")
+        raise TypeError(f"drfs must be a list of DRF strings, not a single string: pass [{drfs!r}]")
     items = list(drfs)
     for item in items:
         if not isinstance(item, str):

@@ -2,9 +2,9 @@
 
 With pacsys-dpm installed the tour runs over the DPM wire protocol: the simulator is served
 by a ``DPMServer`` on a loopback port and read through the DPM client. Writes travel with
-Kerberos as on site, so when MIT Kerberos' KDC tools are present the demo starts a
-throw-away KDC (realm FNAL.GOV) with a demo user and a service keytab. Without pacsys-dpm
-it runs against the in-process simulator. :func:`run_demo` takes any Backend.
+Kerberos as on site, so when gssapi and MIT Kerberos' KDC tools are present the demo starts
+a throw-away KDC (realm FNAL.GOV) with a demo user and a service keytab. Without any of
+these it runs against the in-process simulator. :func:`run_demo` takes any Backend.
 """
 
 from __future__ import annotations
@@ -21,14 +21,22 @@ from pacsys.backends import Backend
 
 STREAM_DRF = "M:OUTTMP@p,200"
 
+#: The one-line summary ``pacsys --help`` shows (its command list and examples).
+HELP = "read, stream, write and control the simulator, over DPM when it can"
+#: What ``pacsys demo --help`` says; the conditions match :func:`_over_dpm`.
+DESCRIPTION = (
+    "Read, stream, write and control devices through the pacsys API: the simulator served "
+    "over DPM/TCP on loopback, writes authenticated by a throw-away Kerberos KDC. Without "
+    "pacsys-dpm, the gssapi package (pacsys-dpm[kerberos]) or the MIT KDC tools, or with "
+    "--in-process, it uses the in-process simulator instead."
+)
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
-        help="run a short read/stream/write/control demo",
-        description="Read, stream, write and control devices through the pacsys API: the "
-        "simulator served over DPM/TCP on loopback, writes authenticated by a throw-away "
-        "Kerberos KDC (the in-process simulator when pacsys-dpm or the KDC tools are missing).",
+        help=HELP,
+        description=DESCRIPTION,
         epilog="example:\n  pacsys demo --seconds 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -121,6 +129,13 @@ def _over_dpm(stack: contextlib.ExitStack, sim: Backend, out: TextIO) -> Backend
     registry = get_registry()
     servers = registry.servers()
     if "dpm" not in servers or "dpm" not in registry.backend_names():
+        return None
+    try:
+        import gssapi  # noqa: F401 - only checks that Kerberos can be used
+    except ImportError:
+        from pacsys.auth import missing_gssapi
+
+        print(f"(no Kerberos for DPM writes: {missing_gssapi()})", file=sys.stderr)
         return None
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pacsys-demo-")))
     keytab = _kerberos_realm(stack, workdir)

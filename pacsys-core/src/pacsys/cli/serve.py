@@ -31,6 +31,41 @@ then, in another shell, export the printed variables and use pacsys as usual.
 """
 
 
+#: The options of pacsys' own server adapters, with the distribution providing each: they are
+#: recognised even when that distribution is missing, and answered with what to install.
+KNOWN_OPTIONS: dict[str, str] = {
+    "--dpm-port": "pacsys-dpm",
+    "--grpc-port": "pacsys-grpc",
+    "--acl-port": "pacsys-acl",
+    "--dmq-url": "pacsys-dmq",
+    "--acnet-port": "pacsys-acnet",
+}
+MISSING_DEST = "missing_adapters"
+
+
+class _NotInstalled(argparse.Action):
+    """Records an option whose adapter is not installed; ``run`` reports them all at once."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        missing = list(getattr(namespace, MISSING_DEST, None) or [])
+        if option_string not in missing:
+            missing.append(option_string)
+        setattr(namespace, MISSING_DEST, missing)
+
+
+def missing_adapters_message(options: list[str]) -> str:
+    """One line: which options need which uninstalled distribution, and the pip line."""
+    dists = list(dict.fromkeys(KNOWN_OPTIONS[o] for o in options))
+    needs = ", ".join(f"{o} needs {KNOWN_OPTIONS[o]}" for o in options)
+    return f"pacsys serve: {needs} (not installed): pip install {' '.join(dists)}"
+
+
 def _dest(spec: ServerSpec) -> str:
     return "server_" + spec.name.replace("-", "_")
 
@@ -81,7 +116,15 @@ def add_parser(commands: Any) -> None:
             metavar=spec.option_kwarg.upper(),
             help=f"{spec.description or spec.name}{default}".replace("%", "%%"),
         )
-    parser.set_defaults(run=run)
+    for option, distribution in KNOWN_OPTIONS.items():
+        if option not in taken:
+            parser.add_argument(
+                option,
+                action=_NotInstalled,
+                metavar="VALUE",
+                help=f"needs {distribution}, which is not installed",
+            )
+    parser.set_defaults(run=run, **{MISSING_DEST: []})
 
 
 def serve(
@@ -141,6 +184,10 @@ def run(
     """The ``serve`` command; ``stop``/``out``/``ready`` let tests drive it in-process."""
     from pacsys.sim import CatalogueError, SimBackend
 
+    missing = getattr(args, MISSING_DEST, None)
+    if missing:
+        print(missing_adapters_message(missing), file=sys.stderr)
+        return 2
     specs = [s for s in _specs() if hasattr(args, _dest(s))]
     if not specs:
         print(

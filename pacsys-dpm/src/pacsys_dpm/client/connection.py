@@ -13,6 +13,7 @@ import socket
 import time
 from typing import Protocol
 
+from pacsys.backends import duration_text
 from pacsys.backends.params import env_flag
 from pacsys.deadline import Deadline
 from pacsys_dpm.protocol import ClientProtocol, DPMConnectionError, DPMProtocolError
@@ -68,7 +69,7 @@ class DPMConnection:
             conn.flush(deadline)
             if not conn.run(_Opened(conn.protocol), deadline):
                 raise DPMConnectionError(
-                    f"DPM at {host}:{port} sent no OpenList reply within {budget:g} s"
+                    f"DPM at {host}:{port} sent no OpenList reply within {duration_text(budget)}"
                 )
         except BaseException:
             conn.close()
