@@ -26,13 +26,16 @@ from pacsys.cli._options import (
     EXIT_DEVICE,
     EXIT_OK,
     add_connection_options,
+    add_reference_options,
     open_backend,
     parse_drfs,
     print_error,
+    range_of,
     run_tool,
     timeout_of,
     tool_parser,
 )
+from pacsys.cli._refformat import ref_value, slice_value
 from pacsys.metadata import DeviceInfoResult, MetadataSource, PropertyInfo
 from pacsys.types import Reading
 
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("devices", nargs="+", metavar="DEVICE", help="device names (or DRFs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_reference_options(parser, terse=False)
     add_connection_options(parser)
     return parser
 
@@ -95,11 +99,15 @@ def live_drfs(name: str, info: DeviceInfoResult | None) -> dict[str, str]:
     return drfs
 
 
-def _shown(reading: Reading, units: str | None = None) -> str:
+def _shown(
+    reading: Reading, units: str | None = None, spec: str | None = None, selection: Any = None
+) -> str:
     if not reading.ok:
         return f"- ({status_name(reading.facility_code, reading.error_code)})"
     units = reading.units or units
-    return format_value(reading.value) + (f" {units}" if units else "")
+    value = slice_value(reading.value, selection)
+    text = format_value(value) if spec is None else ref_value(value, spec)
+    return text + (f" {units}" if units else "")
 
 
 def _units(prop: PropertyInfo | None) -> str | None:
@@ -142,8 +150,10 @@ def render_text(
     source: str,
     live: dict[str, Reading],
     verbose: bool,
+    spec: str | None = None,
+    selection: Any = None,
 ) -> str:
-    """The text block for one device."""
+    """The text block for one device (``spec``/``selection``: ``-f``/``-r`` for values)."""
     reading = live["reading"]
     description = info.description if info is not None else None
     if not description and reading.meta is not None:
@@ -155,8 +165,8 @@ def render_text(
         lines.append(f"  metadata: {source}")
     reading_units = _units(info.reading) if info else None
     setting_units = _units(info.setting) if info else None
-    lines.append(f"  reading: {_shown(live['reading'], reading_units)}")
-    lines.append(f"  setting: {_shown(live['setting'], setting_units)}")
+    lines.append(f"  reading: {_shown(live['reading'], reading_units, spec, selection)}")
+    lines.append(f"  setting: {_shown(live['setting'], setting_units, spec, selection)}")
     lines.append(f"  status:  {_shown(live['status'])}")
     if info is not None:
         if info.reading is not None:
@@ -212,21 +222,42 @@ def record(
     }
 
 
+def _failure(name: str, exc: Exception) -> str:
+    """One line for a batch that failed as a whole (same cause for every property)."""
+    failed = [r for r in getattr(exc, "readings", ()) if not r.ok]
+    if failed:
+        first = failed[0]
+        return device_error(name, first.facility_code, first.error_code, first.message)
+    return f"{name}: {exc}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Print metadata and live values of each device (text blocks or one JSON array)."""
     requests = parse_drfs(args.devices)
     names = list(dict.fromkeys(request.device for request in requests))
     timeout = timeout_of(args)
+    selection = range_of(args)
     failed = printed = 0
     records = []
+    said: set[str] = set()  # one connection failure is reported once, not per property
     from pacsys import _simple
+    from pacsys.errors import ReadError
 
     try:
         with open_backend(args) as backend:
             for name in names:
                 info, source = metadata_for(backend, name, timeout)
                 wanted = live_drfs(name, info)
-                readings = backend.get_many(list(wanted.values()), timeout=timeout)
+                try:
+                    readings = backend.get_many(list(wanted.values()), timeout=timeout)
+                except ReadError as exc:
+                    failed += 1
+                    text = _failure(name, exc)
+                    cause = text.removeprefix(f"{name}: ")
+                    if cause not in said:
+                        said.add(cause)
+                        print_error(PROG, text)
+                    continue
                 live = dict(zip(wanted, readings, strict=True))
                 if info is None and all(not r.ok for r in readings):
                     failed += 1
@@ -240,7 +271,10 @@ def run(args: argparse.Namespace) -> int:
                     if printed:
                         print()
                     printed += 1
-                    print(render_text(name, info, source, live, args.verbose), flush=True)
+                    block = render_text(
+                        name, info, source, live, args.verbose, args.number_format, selection
+                    )
+                    print(block, flush=True)
     finally:
         _simple.shutdown()  # the DevDB client, if one was created
     if args.format == "json":
