@@ -53,7 +53,7 @@ EXAMPLES = """examples:
   acget --format table M:OUTTMP G:AMANDA Z:ACLTST   an aligned table with status names
   acget Z:ACLTST.SETTING M:OUTTMP.DESCRIPTION Z:ACLTST.ANALOG.MAX
   acget --format table --full 'Z:SIMWAV[0:9]'       an array slice, every element
-  acget --format table --raw M:OUTTMP raw (unscaled) bytes, in hex
+  acget --format table --raw M:OUTTMP   raw (unscaled) bytes, in hex
   acget --file devices.txt --format csv   DRFs from a file (one per line, '-' for stdin)
   acget -b sim M:OUTTMP               from the in-process simulator
 """

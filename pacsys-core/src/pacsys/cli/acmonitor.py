@@ -81,7 +81,7 @@ EXAMPLES = """examples:
   acmonitor -n 3 -s relative -f .2f 'M:OUTTMP@p,200'   seconds since the first reading
   acmonitor -n 2 -r 0:3 'Z:SIMWAV@p,200'              array elements 0..2
   acmonitor --format json M:OUTTMP      one JSON object per line
-  acmonitor --format log --utc M:OUTTMP time first, the DRF as given
+  acmonitor --format log --utc M:OUTTMP   time first, the DRF as given
   acmonitor --duration 3 --format csv M:OUTTMP
   Stop with Ctrl-C.
 """
