@@ -238,8 +238,39 @@ def test_acmonitor_count_below_one_exit_2() -> None:
 
 
 def test_acinfo_host_port_and_number_format(dpm: tuple[str, ...]) -> None:
-    out = "\n".join(lines(run("acinfo", *dpm, "-f", ".2f", "M:OUTTMP")))
-    assert re.search(r"reading: -?\d+\.\d\d DegF", out), out
+    out = lines(run("acinfo", *dpm, "-f", ".2f", "M:OUTTMP"))
+    assert out[0] == "M:OUTTMP (di=27235)"
+    assert out[1] == "  Description:      Outdoor temperature"
+    assert re.fullmatch(r"  Reading:          -?\d+\.\d\d DegF \(SCALAR\)", out[2]), out
+    assert out[3].startswith("  Analog alarm:     minimum=0.00, maximum=100.00, alarm_enable=True")
+    assert len(out) == 4  # no setting, status or digital alarm: those sections are left out
+
+
+def test_acinfo_sections_verbose_and_json(dpm: tuple[str, ...]) -> None:
+    out = lines(run("acinfo", *dpm, "Z:SIMPS"))
+    assert out[0] == "Z:SIMPS (di=283924)"
+    assert "  Setting:          100 A (SCALAR)" in out
+    assert "  Status:           OFF, READY, REMOTE, POSITIVE, DC" in out
+    assert "  Digital status:   001110  (6 bits)" in out
+    assert out[-1].startswith("  Digital alarm:    nominal=00000011, mask=00000011, ")
+    verbose = lines(run("acinfo", *dpm, "-v", "Z:SIMPS"))
+    assert "    Bit 3:  1  Polarity: Pos" in verbose
+    assert "    Bit 0:  nominal=1  mask=1  (monitored)" in verbose
+    assert any(x.startswith("  Analog alarm:     Z:SIMPS.ANALOG@I: ") for x in verbose)
+    (line,) = lines(run("acinfo", *dpm, "--format", "json", "Z:SIMPS"))
+    record = json.loads(line)
+    assert list(record)[:3] == ["device", "device_index", "description"]
+    assert record["setting"] == {"value": 100.0, "units": "A", "type": "SCALAR"}
+    assert record["digital_status"][1] == {"bit": 1, "value": 1, "label": "Ready", "text": "Ready"}
+    assert "analog_alarm" not in record
+
+
+def test_acinfo_unknown_device_sections_fail(dpm: tuple[str, ...]) -> None:
+    done = run("acinfo", *dpm, "Z:NOSUCH")
+    assert done.returncode == 1
+    out = done.stdout.splitlines()
+    assert out[0] == "Z:NOSUCH"
+    assert out[1].startswith("  Description:      [ERROR] ") and "DPM_NO_SUCH_DEVICE" in out[1]
 
 
 @pytest.mark.parametrize(

@@ -385,7 +385,7 @@ def test_acmonitor_bad_device_exit_1(served: Served) -> None:
 
 
 def test_acinfo_with_simulator_metadata() -> None:
-    done = run("acinfo", "-b", "sim", "-v", "Z:SIMPS")
+    done = run("acinfo", "-b", "sim", "--format", "details", "-v", "Z:SIMPS")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("Z:SIMPS  Simulated power supply")
@@ -399,7 +399,7 @@ def test_acinfo_with_simulator_metadata() -> None:
 
 
 def test_acinfo_over_dpm_without_devdb(served: Served) -> None:
-    done = run("acinfo", "M:OUTTMP", "Z:ACLTST", served=served)
+    done = run("acinfo", "--format", "details", "M:OUTTMP", "Z:ACLTST", served=served)
     assert done.returncode == 0, done.stderr
     blocks = done.stdout.split("\n\n")
     assert len(blocks) == 2
@@ -411,7 +411,7 @@ def test_acinfo_over_dpm_without_devdb(served: Served) -> None:
 
 
 def test_acinfo_json_and_unknown_device(served: Served) -> None:
-    done = run("acinfo", "--format", "json", "-b", "sim", "Z:ACLTST", "M:NOPE")
+    done = run("acinfo", "--format", "details-json", "-b", "sim", "Z:ACLTST", "M:NOPE")
     assert done.returncode == 1
     (record,) = json.loads(done.stdout)
     assert record["metadata"]["setting"]["common_units"] == "mm"

@@ -22,6 +22,7 @@ from pacsys.cli._format import (
     short_error,
     status_name,
 )
+from pacsys.cli._inforef import info_json, info_text, section_drfs
 from pacsys.cli._options import (
     EXIT_DEVICE,
     EXIT_OK,
@@ -45,11 +46,14 @@ PROG = "acinfo"
 LIVE = ("reading", "setting", "status")
 
 EXAMPLES = """examples:
-  acinfo M:OUTTMP                 description, units, limits, current values
-  acinfo -v Z:ACLTST              also scaling, status bit definitions, property indices
+  acinfo M:OUTTMP                 description, reading, setting, alarms, status
+  acinfo -v Z:SIMPS               also each status bit and digital alarm bit
   acinfo M:OUTTMP G:AMANDA        several devices
-  acinfo --format json Z:ACLTST   everything as JSON
-  acinfo -b sim Z:ACLTST          metadata from the in-process simulator
+  acinfo -f .2f Z:ACLTST          numbers through a Python format spec
+  acinfo --format json Z:SIMPS    one JSON object per device
+  acinfo --format details Z:ACLTST    DevDB metadata: units, limits, scaling, commands
+  acinfo --format details -v Z:SIMPS  also scaling, status bit masks, property details
+  acinfo --format details-json Z:ACLTST   all of it as JSON
 """
 
 
@@ -60,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("devices", nargs="+", metavar="DEVICE", help="device names (or DRFs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "details", "details-json"),
+        default="text",
+        help="text (default): labelled sections; json: an object per line; details: DevDB "
+        "metadata (units, limits, scaling, commands, bits) with the live values; details-json",
+    )
     add_reference_options(parser, terse=False)
     add_connection_options(parser)
     return parser
@@ -232,11 +242,12 @@ def _failure(name: str, exc: Exception) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print metadata and live values of each device (text blocks or one JSON array)."""
+    """Print each device: 0.3.0's sections (text, json) or metadata and live values (details)."""
     requests = parse_drfs(args.devices)
     names = list(dict.fromkeys(request.device for request in requests))
     timeout = timeout_of(args)
     selection = range_of(args)
+    reference = args.format in ("text", "json")
     failed = printed = 0
     records = []
     said: set[str] = set()  # one connection failure is reported once, not per property
@@ -247,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         with open_backend(args) as backend:
             for name in names:
                 info, source = metadata_for(backend, name, timeout)
-                wanted = live_drfs(name, info)
+                wanted = section_drfs(name, info) if reference else live_drfs(name, info)
                 try:
                     readings = backend.get_many(list(wanted.values()), timeout=timeout)
                 except ReadError as exc:
@@ -259,13 +270,32 @@ def run(args: argparse.Namespace) -> int:
                         print_error(PROG, text)
                     continue
                 live = dict(zip(wanted, readings, strict=True))
+                index = info.device_index if info is not None else None
+                if args.format == "json":
+                    line, bad = info_json(name, live, index)
+                    failed += bad
+                    print(line, flush=True)
+                    continue
+                if args.format == "text":
+                    block, bad = info_text(
+                        name,
+                        live,
+                        device_index=index,
+                        verbose=args.verbose,
+                        spec=args.number_format,
+                        selection=selection,
+                    )
+                    failed += bad
+                    print(("\n" if printed else "") + block, flush=True)
+                    printed += 1
+                    continue
                 if info is None and all(not r.ok for r in readings):
                     failed += 1
                     first = readings[0]
                     code, error = first.facility_code, first.error_code
                     print_error(PROG, device_error(name, code, error, first.message))
                     continue
-                if args.format == "json":
+                if args.format == "details-json":
                     records.append(record(name, info, source, live))
                 else:
                     if printed:
@@ -277,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
                     print(block, flush=True)
     finally:
         _simple.shutdown()  # the DevDB client, if one was created
-    if args.format == "json":
+    if args.format == "details-json":
         print(render_json(records))
     return EXIT_DEVICE if failed else EXIT_OK
 
