@@ -55,8 +55,28 @@ def test_read_of_a_reading_without_value_says_so() -> None:
         Minimal().read("EMPTY:DEV")
 
 
-def test_only_capabilities_get_many_and_close_are_abstract() -> None:
-    assert Backend.__abstractmethods__ == frozenset({"capabilities", "get_many", "close"})
+def test_only_get_many_and_close_are_abstract() -> None:
+    assert Backend.__abstractmethods__ == frozenset({"get_many", "close"})
+
+
+def test_capabilities_are_declared_once_on_the_class() -> None:
+    """``capabilities`` is the class's ``CAPABILITIES`` (READ when a class declares none)."""
+
+    class Declared(Minimal):
+        CAPABILITIES = BackendCapability.READ | BackendCapability.STREAM
+
+    class Undeclared(Backend):
+        def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
+            return []
+
+        def close(self) -> None:
+            pass
+
+    assert Declared.__dict__.get("capabilities") is None
+    assert (
+        Backend.capabilities.fget(Declared()) == BackendCapability.READ | BackendCapability.STREAM
+    )
+    assert Undeclared().capabilities == BackendCapability.READ
 
 
 @pytest.mark.parametrize("make", ["fake", "sim"], ids=["FakeBackend", "SimBackend"])

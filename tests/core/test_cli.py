@@ -33,6 +33,7 @@ def test_plugins_json_lists_builtins(capsys: pytest.CaptureFixture[str]) -> None
     assert plugins["pacsys.builtins"]["distribution"] == "pacsys-core"
     assert "jwt" in plugins["pacsys.builtins"]["auth_methods"]
     assert "read_only" in plugins["pacsys.builtins"]["policies"]
+    assert plugins["pacsys.builtins"]["metadata_sources"] == ["sim"]
 
 
 def test_plugins_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,6 +41,7 @@ def test_plugins_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "pacsys.builtins  (pacsys-core" in out
     assert "auth methods: kerberos, jwt" in out
+    assert "metadata sources: sim" in out
 
 
 def test_help_has_examples() -> None:

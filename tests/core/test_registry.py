@@ -44,7 +44,12 @@ def test_builtins_register_through_the_same_hooks() -> None:
     registry = Registry(load_entry_points=False)
     builtin = registry.plugins()[0]
     assert builtin.distribution == "pacsys-core"
-    assert set(builtin.hooks) == {"pacsys_auth_methods", "pacsys_backends", "pacsys_policies"}
+    assert set(builtin.hooks) == {
+        "pacsys_auth_methods",
+        "pacsys_backends",
+        "pacsys_metadata_sources",
+        "pacsys_policies",
+    }
     assert {"kerberos", "krb", "jwt"} <= set(registry.auth_method_names())
     assert {"read_only", "device_access", "rate_limit", "value_range", "slew_rate"} <= set(
         registry.policies()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 import uuid
@@ -57,6 +58,103 @@ def _wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: floa
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def _vhost_connections(vhost: str, named: str | None = None) -> list[str]:
+    """Pids of the broker connections in ``vhost`` (whose client properties name ``named``)."""
+    out = _rabbitmqctl(
+        "list_connections", "--no-table-headers", "vhost", "pid", "client_properties"
+    )
+    pids = []
+    for line in out.splitlines():
+        fields = line.split("\t", 2)
+        if len(fields) == 3 and fields[0] == vhost and (named is None or named in fields[2]):
+            pids.append(fields[1])
+    return pids
+
+
+def _close_connections(vhost: str, named: str | None = None) -> int:
+    """Close (as the broker) the connections of ``vhost`` only; how many there were."""
+    pids = _vhost_connections(vhost, named)
+    for pid in pids:
+        _rabbitmqctl("close_connection", pid, "closed by a pacsys test")
+    return len(pids)
+
+
+class StallProxy:
+    """A TCP relay to the broker whose client-to-broker direction can be stalled.
+
+    Stalled, it stops reading what its client sends, as a broker applying flow control
+    does: the client's socket buffers fill and its own send buffer grows. Small receive
+    buffers keep the bytes the kernel absorbs low.
+    """
+
+    def __init__(self, upstream: tuple[str, int] = (BROKER_HOST, BROKER_PORT)) -> None:
+        self._upstream = upstream
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._closed = threading.Event()
+        self._sockets: list[socket.socket] = []
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        listener.bind((BROKER_HOST, 0))
+        listener.listen()
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        threading.Thread(target=self._accept, name="stall-proxy", daemon=True).start()
+
+    def url(self, vhost: str) -> str:
+        quoted = urllib.parse.quote(vhost, safe="")
+        return f"amqp://guest:guest@{BROKER_HOST}:{self.port}/{quoted}"
+
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                downstream, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._upstream)
+            self._sockets += [downstream, upstream]
+            for src, dst, gated in ((downstream, upstream, True), (upstream, downstream, False)):
+                threading.Thread(
+                    target=self._pump, args=(src, dst, gated), name="stall-proxy-pump", daemon=True
+                ).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, gated: bool) -> None:
+        try:
+            while not self._closed.is_set():
+                if gated and not self._flowing.is_set():
+                    self._flowing.wait(1.0)  # re-checks _closed at least once a second
+                    continue
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._closed.set()
+        self._flowing.set()
+        self._listener.close()
+        for sock in self._sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
 
 def _broker_up() -> bool:
@@ -160,6 +258,20 @@ def dmq_user(kerberos_user: str, dmq_keytab: Path) -> str:
 
 
 # Helpers the tests call, offered as fixtures (test modules never import this conftest).
+
+
+@pytest.fixture(scope="session")
+def close_connections() -> Callable[..., int]:
+    return _close_connections
+
+
+@pytest.fixture
+def stall_proxy(rabbitmq: str) -> Iterator[StallProxy]:
+    proxy = StallProxy()
+    try:
+        yield proxy
+    finally:
+        proxy.close()
 
 
 @pytest.fixture(scope="session")

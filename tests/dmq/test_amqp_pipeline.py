@@ -96,3 +96,16 @@ def test_pika_internals_used_by_amqp_exist() -> None:
     assert isinstance(channel._cancelled, set)
     assert callable(channel._set_cookie) and callable(channel._get_cookie)
     assert "_impl" in BlockingConnection.__init__.__code__.co_names
+
+
+def test_the_write_buffer_size_unsent_bytes_reads_is_there() -> None:
+    import pika.adapters.select_connection
+
+    from pacsys_dmq.amqp import unsent_bytes
+
+    assert callable(pika.adapters.select_connection.SelectConnection._get_write_buffer_size)
+
+    class Gone:
+        _impl = None  # a connection without its transport: nothing counts as unsent
+
+    assert unsent_bytes(Gone()) == 0  # type: ignore[arg-type]

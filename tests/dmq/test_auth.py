@@ -28,9 +28,9 @@ def test_no_ticket_is_authentication_error(no_kerberos_ticket: Any) -> None:
 
 def test_constructor_validation(kerberos_user: str) -> None:
     auth = KerberosAuth()
-    with pytest.raises(ValueError, match="host cannot be empty"):
+    with pytest.raises(ValueError, match="host must be a non-empty string, got ''"):
         DMQBackend("", auth=auth)
-    with pytest.raises(ValueError, match="port must be between 1 and 65535, got 0"):
+    with pytest.raises(ValueError, match="port must be an integer from 1 to 65535, got 0"):
         DMQBackend("h", 0, auth=auth)
     with pytest.raises(ValueError, match="timeout must be a positive finite number"):
         DMQBackend("h", timeout=float("inf"), auth=auth)

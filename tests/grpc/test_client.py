@@ -410,7 +410,7 @@ def test_server_end_of_stream_ends_subscription_quietly(
 def test_stream_reconnects_when_server_returns(fake: FakeBackend, serve: Any, client_for: Any):
     """Server stopped mid-stream: on_error hears UNAVAILABLE; same port back -> data again."""
     server = serve()
-    client = client_for(server)
+    client = client_for(server)  # the default policy resubscribes, as the reference does
     errors: list[BaseException] = []
     lost = threading.Event()
 
@@ -437,6 +437,28 @@ def test_stream_reconnects_when_server_returns(fake: FakeBackend, serve: Any, cl
     again = next(iter(sub.readings(timeout=10)))[0]
     assert again.value == 2.0
     sub.stop()
+
+
+def test_without_a_policy_a_lost_stream_ends_the_subscription(
+    fake: FakeBackend, serve: Any, client_for: Any
+) -> None:
+    """reconnect=None: UNAVAILABLE is terminal, as on every transport."""
+    server = serve()
+    client = client_for(server, reconnect=None)
+    errors: list[BaseException] = []
+    lost = threading.Event()
+
+    def on_error(exc: BaseException, handle: Any) -> None:
+        errors.append(exc)
+        lost.set()
+
+    sub = client.subscribe(["M:OUTTMP@p,1000"], on_error=on_error)
+    assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=5)
+    server.stop()
+    assert lost.wait(10)
+    assert isinstance(errors[0], DeviceError)
+    assert "UNAVAILABLE" in errors[0].message or "CANCELLED" in errors[0].message
+    assert sub.stopped and sub.exc is errors[0]
 
 
 def test_close_leaves_no_threads(fake: FakeBackend, serve: Any) -> None:

@@ -1,4 +1,4 @@
-"""Fuzzing the gRPC and DevDB mappings: any well-formed protobuf a peer sends maps cleanly.
+"""Fuzzing the gRPC codec (DAQ and DevDB): any well-formed protobuf a peer sends maps cleanly.
 
 Replies come from the network: whatever their fields hold (extreme timestamps, status codes,
 odd data members, several samples of mixed kinds), the client turns them into Readings, never
@@ -15,9 +15,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pacsys.types import Reading
-from pacsys_grpc import devdb_mapping, mapping
+from pacsys_grpc import codec
 from pacsys_grpc._proto.common import device_pb2, status_pb2
 from pacsys_grpc._proto.services import daq_pb2, devdb_pb2
+from pacsys_grpc.codec import devdb as codec_devdb
 
 NOW = datetime(2030, 1, 2, tzinfo=timezone.utc)
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -110,11 +111,11 @@ def _far_future_pair() -> daq_pb2.ReadingReply:
 @given(replies())
 @example(_far_future_pair())
 def test_any_reply_maps_to_readings(reply: daq_pb2.ReadingReply) -> None:
-    _check(mapping.readings_from_reply("M:OUTTMP", reply, now=NOW))
-    _check([mapping.reading_from_oneshot_reply("M:OUTTMP", reply, now=NOW)])
+    _check(codec.readings_from_reply("M:OUTTMP", reply, now=NOW))
+    _check([codec.reading_from_oneshot_reply("M:OUTTMP", reply, now=NOW)])
     if reply.WhichOneof("value") == "readings":
         samples_ = reply.readings.reading
-        _check([mapping.timed_array_from_samples("M:X", samples_, now=NOW, allow_arrays=True)])
+        _check([codec.timed_array_from_samples("M:X", samples_, now=NOW, allow_arrays=True)])
 
 
 @given(st.binary(max_size=200))
@@ -123,24 +124,24 @@ def test_any_bytes_decode_and_map_or_are_decode_errors(data: bytes) -> None:
         reply = daq_pb2.ReadingReply.FromString(data)
     except DecodeError:
         return
-    _check(mapping.readings_from_reply("M:OUTTMP", reply, now=NOW))
-    _check([mapping.reading_from_oneshot_reply("M:OUTTMP", reply, now=NOW)])
+    _check(codec.readings_from_reply("M:OUTTMP", reply, now=NOW))
+    _check([codec.reading_from_oneshot_reply("M:OUTTMP", reply, now=NOW)])
 
 
 @given(values())
 def test_any_setting_value_decodes_or_is_empty(value: device_pb2.Value) -> None:
     try:
-        mapping.value_from_proto(value)
-    except mapping.EmptyValueError:
+        codec.value_from_proto(value)
+    except codec.EmptyValueError:
         assert value.WhichOneof("value") is None
 
 
 @given(st.binary(max_size=300))
 def test_any_devdb_reply_maps(data: bytes) -> None:
     for message, convert in (
-        (devdb_pb2.DeviceInfo, devdb_mapping.device_info_from_proto),
-        (devdb_pb2.AlarmInfo, devdb_mapping.alarm_info_from_proto),
-        (devdb_pb2.DeviceAlarmText, devdb_mapping.alarm_text_from_proto),
+        (devdb_pb2.DeviceInfo, codec_devdb.device_info_from_proto),
+        (devdb_pb2.AlarmInfo, codec_devdb.alarm_info_from_proto),
+        (devdb_pb2.DeviceAlarmText, codec_devdb.alarm_text_from_proto),
     ):
         try:
             decoded = message.FromString(data)
@@ -153,6 +154,28 @@ def test_any_devdb_reply_maps(data: bytes) -> None:
 
 
 def test_timed_array_with_an_impossible_time_is_an_error_reading() -> None:
-    reading = mapping.reading_from_oneshot_reply("M:X", _far_future_pair(), now=NOW)
+    reading = codec.reading_from_oneshot_reply("M:X", _far_future_pair(), now=NOW)
     assert reading is not None and not reading.ok and reading.value is None
     assert reading.message == "Sample 0 has a timestamp out of range (9223372036855 s)"
+
+
+@given(st.lists(st.tuples(TEXT, values()), max_size=4))
+def test_any_setting_list_decodes_or_is_refused(items: list[tuple[str, device_pb2.Value]]) -> None:
+    """Server side: a SettingList gives (device, value) pairs, or EmptyValueError."""
+    request = daq_pb2.SettingList(setting=[daq_pb2.Setting(device=d, value=v) for d, v in items])
+    try:
+        pairs = codec.settings_from_request(request)
+    except codec.EmptyValueError:
+        assert any(value.WhichOneof("value") is None for _, value in items)
+        return
+    assert [device for device, _ in pairs] == [device for device, _ in items]
+
+
+@given(replies())
+@example(_far_future_pair())
+def test_any_decoded_reading_encodes_back(reply: daq_pb2.ReadingReply) -> None:
+    """Server side: whatever the client side made of a reply, the proxy can send it on."""
+    for reading in codec.readings_from_reply("M:X", reply, now=NOW):
+        out = codec.reading_to_replies(3, reading)
+        assert out and all(r.index == 3 for r in out)
+        daq_pb2.ReadingReply.FromString(out[0].SerializeToString())

@@ -12,7 +12,7 @@ import pytest
 
 from pacsys.testing import AsyncFakeBackend, FakeBackend
 from pacsys.types import Reading, ValueType
-from pacsys_grpc import mapping
+from pacsys_grpc import codec
 from pacsys_grpc._proto.services import daq_pb2
 from pacsys_grpc.backend import CHANNEL_OPTIONS, FAST_CHANNEL_OPTIONS
 from pacsys_grpc.devdb import DevDBClient
@@ -208,20 +208,20 @@ def test_fast_reply_matches_plain_construction(
         facility_code=1 if code else 0,
     )
     sample = daq_pb2.Reading(
-        data=mapping.value_to_proto(value, value_type=value_type, allow_dicts=True),
-        status=mapping.status_to_proto(reading.facility_code, code, message),
+        data=codec.value_to_proto(value, value_type=value_type, allow_dicts=True),
+        status=codec.status_to_proto(reading.facility_code, code, message),
     )
     if timestamp is not None:
-        sample.timestamp.CopyFrom(mapping.timestamp_to_proto(timestamp))
+        sample.timestamp.CopyFrom(codec.timestamp_to_proto(timestamp))
     expected = daq_pb2.ReadingReply(index=3)
     expected.readings.reading.append(sample)
-    (reply,) = mapping.reading_to_replies(3, reading)
+    (reply,) = codec.reading_to_replies(3, reading)
     assert reply.SerializeToString() == expected.SerializeToString()
 
 
 def test_fast_reply_unencodable_value_is_a_status_reply() -> None:
     reading = Reading(drf="Z:X", value={"bogus": 1}, value_type=ValueType.ANALOG_ALARM)
-    (reply,) = mapping.reading_to_replies(0, reading)
+    (reply,) = codec.reading_to_replies(0, reading)
     assert reply.WhichOneof("value") == "status"
     assert reply.status.message.startswith("Cannot encode reading: Unknown alarm keys")
 
@@ -229,16 +229,14 @@ def test_fast_reply_unencodable_value_is_a_status_reply() -> None:
 def test_fast_decode_matches_every_status_and_data_case() -> None:
     now = datetime(2020, 1, 1, tzinfo=timezone.utc)
     sample = daq_pb2.Reading()
-    assert mapping.reading_from_proto("Z:X", sample, now=now).message == (
-        mapping.EMPTY_VALUE_MESSAGE
-    )
+    assert codec.reading_from_proto("Z:X", sample, now=now).message == (codec.EMPTY_VALUE_MESSAGE)
     sample.status.status_code = 250  # -6 as an unsigned byte: error, data ignored
     sample.data.scalar = 1.0
-    error = mapping.reading_from_proto("Z:X", sample, now=now)
+    error = codec.reading_from_proto("Z:X", sample, now=now)
     assert (error.error_code, error.value, error.timestamp) == (-6, None, now)
     sample.status.status_code = 3
     sample.timestamp.seconds, sample.timestamp.nanos = 1, 500_000_000
-    warning = mapping.reading_from_proto("Z:X", sample, now=now)
+    warning = codec.reading_from_proto("Z:X", sample, now=now)
     assert (warning.error_code, warning.value, warning.value_type) == (3, 1.0, ValueType.SCALAR)
     assert warning.timestamp == datetime(1970, 1, 1, 0, 0, 1, 500000, tzinfo=timezone.utc)
 

@@ -2,7 +2,7 @@
 
 Each message vector is checked three ways: the message built from its ``fields`` serializes
 (deterministically) to exactly ``hex``; ``hex`` decodes back to exactly ``fields``; and,
-where the vector gives a ``client_mapping`` or backend input, ``pacsys_grpc.mapping``
+where the vector gives a ``client_mapping`` or backend input, ``pacsys_grpc.codec``
 produces exactly that.
 """
 
@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pacsys.types import BasicControl, Reading, ValueType, WriteResult
-from pacsys_grpc import mapping
+from pacsys_grpc import codec, rpc_status
 from pacsys_grpc._proto.common import device_pb2, status_pb2
 from pacsys_grpc._proto.services import daq_pb2, devdb_pb2
 
@@ -180,7 +180,7 @@ def _replies() -> list[Any]:
 def test_reading_reply_stream_mapping(vector: dict[str, Any]) -> None:
     reply = daq_pb2.ReadingReply.FromString(bytes.fromhex(vector["hex"]))
     drf = CLIENT_DRFS[reply.index]
-    readings = mapping.readings_from_reply(drf, reply, now=NOW)
+    readings = codec.readings_from_reply(drf, reply, now=NOW)
     expected = vector.get("client_mapping", [])
     assert len(readings) == len(expected)
     for actual, raw in zip(readings, expected, strict=True):
@@ -191,7 +191,7 @@ def test_reading_reply_stream_mapping(vector: dict[str, Any]) -> None:
 def test_reading_reply_oneshot_mapping(vector: dict[str, Any]) -> None:
     reply = daq_pb2.ReadingReply.FromString(bytes.fromhex(vector["hex"]))
     drf = CLIENT_DRFS[reply.index]
-    result = mapping.reading_from_oneshot_reply(drf, reply, now=NOW)
+    result = codec.reading_from_oneshot_reply(drf, reply, now=NOW)
     if "client_mapping_oneshot" in vector:
         _assert_reading(result, vector["client_mapping_oneshot"])
     elif vector.get("client_mapping"):
@@ -231,7 +231,7 @@ def test_setting_list_from_python_values(vector: dict[str, Any]) -> None:
     drfs = [s["device"] for s in vector["fields"]["setting"]]
     values = SETTING_INPUTS[vector["name"]]
     request = daq_pb2.SettingList(
-        setting=[mapping.setting_to_proto(d, v) for d, v in zip(drfs, values, strict=True)]
+        setting=[codec.setting_to_proto(d, v) for d, v in zip(drfs, values, strict=True)]
     )
     assert _serialize(request) == vector["hex"]
 
@@ -239,7 +239,7 @@ def test_setting_list_from_python_values(vector: dict[str, Any]) -> None:
 @pytest.mark.parametrize("vector", _setting_lists())
 def test_setting_list_decoded_by_server(vector: dict[str, Any]) -> None:
     request = daq_pb2.SettingList.FromString(bytes.fromhex(vector["hex"]))
-    decoded = [mapping.value_from_proto(s.value) for s in request.setting]
+    decoded = [codec.value_from_proto(s.value) for s in request.setting]
     expected = SETTING_DECODED[vector["name"]]
     assert [t for _, t in decoded] == [t for _, t in expected]
     for (actual, _), (wanted, _) in zip(decoded, expected, strict=True):
@@ -263,7 +263,7 @@ def test_setting_reply_to_write_results(vector: dict[str, Any]) -> None:
     reply = daq_pb2.SettingReply.FromString(bytes.fromhex(vector["hex"]))
     statuses = vector["fields"]["status"]
     drfs = [f"Z:DEV{i}.SETTING@N" for i in range(len(statuses))]
-    results = mapping.write_results_from_reply(drfs, reply)
+    results = codec.write_results_from_reply(drfs, reply)
     assert [r.drf for r in results] == drfs
     for result, status in zip(results, statuses, strict=True):
         assert result.facility_code == status.get("facility_code", 0)
@@ -280,7 +280,7 @@ def test_setting_reply_empty_messages_stay_none(vector: dict[str, Any]) -> None:
     """Spec 5.4.1: an empty wire message is None, even for an error (no local description)."""
     reply = daq_pb2.SettingReply.FromString(bytes.fromhex(vector["hex"]))
     statuses = vector["fields"]["status"]
-    results = mapping.write_results_from_reply(["X"] * len(statuses), reply)
+    results = codec.write_results_from_reply(["X"] * len(statuses), reply)
     for result, status in zip(results, statuses, strict=True):
         if not status.get("message"):
             assert result.message is None
@@ -293,7 +293,7 @@ def test_setting_reply_empty_messages_stay_none(vector: dict[str, Any]) -> None:
 def test_supervised_reading_to_replies(vector: dict[str, Any]) -> None:
     backend = _reading(vector["backend_reading"])
     assert backend.ok is vector["backend_reading"]["ok"]
-    replies = mapping.reading_to_replies(
+    replies = codec.reading_to_replies(
         vector["index"], backend, complete_history=vector["complete_history"]
     )
     assert [_serialize(r) for r in replies] == [r["hex"] for r in vector["replies"]]
@@ -309,10 +309,10 @@ def test_supervised_replies_read_back_by_client(vector: dict[str, Any]) -> None:
     if vector["complete_history"]:
         assert not replies[-1].readings.reading  # terminator
         samples = [s for r in replies[:-1] for s in r.readings.reading]
-        result = mapping.timed_array_from_samples(backend.drf, samples, now=NOW, allow_arrays=True)
+        result = codec.timed_array_from_samples(backend.drf, samples, now=NOW, allow_arrays=True)
     else:
         (reply,) = replies
-        result = mapping.reading_from_oneshot_reply(backend.drf, reply, now=NOW)
+        result = codec.reading_from_oneshot_reply(backend.drf, reply, now=NOW)
     assert result is not None
     if backend.ok:
         assert result.value_type is backend.value_type
@@ -346,7 +346,7 @@ def test_supervised_write_status(vector: dict[str, Any]) -> None:
         error_code=raw["error_code"],
         message=raw["message"],
     )
-    status = mapping.write_result_to_status(result)
+    status = codec.write_result_to_status(result)
     assert _serialize(status) == vector["status"]["hex"]
     _check_wire("common.status.Status", vector["status"]["fields"], vector["status"]["hex"])
 
@@ -493,8 +493,8 @@ def test_audit_frame(vector: dict[str, Any]) -> None:
 
 def test_jwt_metadata() -> None:
     jwt = _vectors()["jwt"]
-    assert mapping.bearer_metadata(jwt["token"]) == tuple(tuple(p) for p in jwt["metadata"])
-    assert mapping.bearer_metadata(None) == ()
+    assert codec.bearer_metadata(jwt["token"]) == tuple(tuple(p) for p in jwt["metadata"])
+    assert codec.bearer_metadata(None) == ()
 
 
 def test_jwt_principal() -> None:
@@ -510,7 +510,7 @@ def test_jwt_principal() -> None:
     ("raw", "signed"), [(0, 0), (1, 1), (127, 127), (128, -128), (243, -13), (255, -1), (-6, -6)]
 )
 def test_normalize_status_code(raw: int, signed: int) -> None:
-    assert mapping.normalize_status_code(raw) == signed
+    assert codec.normalize_status_code(raw) == signed
 
 
 def _sample(seconds: int = 1_700_000_000, nanos: int = 0, **fields: Any) -> daq_pb2.Reading:
@@ -522,34 +522,34 @@ def _sample(seconds: int = 1_700_000_000, nanos: int = 0, **fields: Any) -> daq_
 def test_zero_timestamp_uses_client_clock() -> None:
     sample = daq_pb2.Reading(data=device_pb2.Value(scalar=1.0))
     sample.timestamp.SetInParent()
-    assert mapping.reading_from_proto("M:X", sample, now=NOW).timestamp == NOW
+    assert codec.reading_from_proto("M:X", sample, now=NOW).timestamp == NOW
 
 
 def test_timestamp_keeps_microseconds() -> None:
     sample = _sample(nanos=123_456_789, data=device_pb2.Value(scalar=1.0))
-    stamp = mapping.reading_from_proto("M:X", sample, now=NOW).timestamp
+    stamp = codec.reading_from_proto("M:X", sample, now=NOW).timestamp
     assert stamp is not None and stamp.microsecond == 123_457 and stamp.tzinfo is timezone.utc
 
 
 @pytest.mark.parametrize("seconds", [1 << 62, 253_402_300_800, -(1 << 62)])
 def test_timestamp_no_datetime_can_hold_keeps_the_value(seconds: int) -> None:
     sample = _sample(seconds=seconds, data=device_pb2.Value(scalar=1.5))
-    reading = mapping.reading_from_proto("M:X", sample, now=NOW)
+    reading = codec.reading_from_proto("M:X", sample, now=NOW)
     assert (reading.value, reading.timestamp, reading.ok) == (1.5, None, True)
-    assert mapping.sample_time(sample) is None
+    assert codec.sample_time(sample) is None
 
 
 def test_positive_status_without_data_is_not_ok() -> None:
     sample = _sample(status=status_pb2.Status(facility_code=17, status_code=1, message="pend"))
-    reading = mapping.reading_from_proto("M:X", sample, now=NOW)
+    reading = codec.reading_from_proto("M:X", sample, now=NOW)
     assert (reading.facility_code, reading.error_code, reading.message) == (17, 1, "pend")
     assert reading.value is None and not reading.ok
 
 
 def test_reply_without_oneof_gives_nothing() -> None:
     reply = daq_pb2.ReadingReply(index=1)
-    assert mapping.readings_from_reply("M:X", reply, now=NOW) == []
-    assert mapping.reading_from_oneshot_reply("M:X", reply, now=NOW) is None
+    assert codec.readings_from_reply("M:X", reply, now=NOW) == []
+    assert codec.reading_from_oneshot_reply("M:X", reply, now=NOW) is None
 
 
 def _samples(*values: float, status: status_pb2.Status | None = None) -> list[daq_pb2.Reading]:
@@ -564,7 +564,7 @@ def _samples(*values: float, status: status_pb2.Status | None = None) -> list[da
 
 def test_aggregation_takes_first_warning() -> None:
     warn = status_pb2.Status(facility_code=17, status_code=2, message="late")
-    result = mapping.timed_array_from_samples("M:X", _samples(1, 2, 3, status=warn), now=NOW)
+    result = codec.timed_array_from_samples("M:X", _samples(1, 2, 3, status=warn), now=NOW)
     assert (result.facility_code, result.error_code, result.message) == (17, 2, "late")
     assert result.ok and np.array_equal(result.value["data"], [1.0, 2.0, 3.0])
     assert result.value["micros"].dtype == np.int64
@@ -572,7 +572,7 @@ def test_aggregation_takes_first_warning() -> None:
 
 def test_aggregation_error_sample_wins() -> None:
     error = status_pb2.Status(facility_code=16, status_code=-13, message="bad")
-    result = mapping.timed_array_from_samples("M:X", _samples(1, 2, 3, status=error), now=NOW)
+    result = codec.timed_array_from_samples("M:X", _samples(1, 2, 3, status=error), now=NOW)
     assert (result.facility_code, result.error_code, result.message) == (16, -13, "bad")
     assert result.value is None
     assert result.timestamp == datetime.fromtimestamp(1_700_000_001, tz=timezone.utc)
@@ -581,23 +581,23 @@ def test_aggregation_error_sample_wins() -> None:
 def test_aggregation_rejects_non_numeric_sample() -> None:
     samples = _samples(1, 2)
     samples[1].data.text = "x"
-    result = mapping.timed_array_from_samples("M:X", samples, now=NOW)
+    result = codec.timed_array_from_samples("M:X", samples, now=NOW)
     assert (result.facility_code, result.error_code, result.value) == (1, -1, None)
     assert "text" in (result.message or "")
 
 
 def test_logger_array_chunks_need_equal_lengths() -> None:
     good = [_sample(data=device_pb2.Value(scalarArr={"value": [1, 2]})) for _ in range(2)]
-    result = mapping.timed_array_from_samples("M:X", good, now=NOW, allow_arrays=True)
+    result = codec.timed_array_from_samples("M:X", good, now=NOW, allow_arrays=True)
     assert result.ok and result.value["data"].shape == (2, 2)
     ragged = [*good, _sample(data=device_pb2.Value(scalarArr={"value": [1]}))]
-    failed = mapping.timed_array_from_samples("M:X", ragged, now=NOW, allow_arrays=True)
+    failed = codec.timed_array_from_samples("M:X", ragged, now=NOW, allow_arrays=True)
     assert (failed.facility_code, failed.error_code) == (1, -1)
-    assert not mapping.timed_array_from_samples("M:X", good, now=NOW).ok
+    assert not codec.timed_array_from_samples("M:X", good, now=NOW).ok
 
 
 def test_empty_history_is_an_empty_timed_array() -> None:
-    result = mapping.timed_array_from_samples("M:X", [], now=NOW, allow_arrays=True)
+    result = codec.timed_array_from_samples("M:X", [], now=NOW, allow_arrays=True)
     assert result.ok and result.timestamp == NOW
     assert result.value["data"].shape == (0,) and result.value["micros"].dtype == np.int64
 
@@ -615,13 +615,13 @@ def test_empty_history_is_an_empty_timed_array() -> None:
 )
 def test_unwritable_values(value: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
-        mapping.value_to_proto(value)
+        codec.value_to_proto(value)
 
 
 def test_empty_list_is_a_present_scalar_array() -> None:
-    assert _serialize(mapping.value_to_proto([])) == "1200"
-    assert _serialize(mapping.value_to_proto(np.array([1, 2], dtype=np.int16))) == _serialize(
-        mapping.value_to_proto([1.0, 2.0])
+    assert _serialize(codec.value_to_proto([])) == "1200"
+    assert _serialize(codec.value_to_proto(np.array([1, 2], dtype=np.int16))) == _serialize(
+        codec.value_to_proto([1.0, 2.0])
     )
 
 
@@ -647,33 +647,33 @@ def test_alarm_dicts_round_trip_on_the_server_side() -> None:
         "tries_now": 0,
     }
     for block, kind in ((analog, ValueType.ANALOG_ALARM), (digital, ValueType.DIGITAL_ALARM)):
-        proto = mapping.value_to_proto(block, allow_dicts=True)
-        assert mapping.value_from_proto(proto) == (block, kind)
+        proto = codec.value_to_proto(block, allow_dicts=True)
+        assert codec.value_from_proto(proto) == (block, kind)
     with pytest.raises(ValueError):
-        mapping.value_to_proto({"bogus": 1}, allow_dicts=True)
+        codec.value_to_proto({"bogus": 1}, allow_dicts=True)
 
 
 def test_unencodable_reading_becomes_status_reply() -> None:
     reading = Reading("M:X", value_type=ValueType.SCALAR, value=object(), timestamp=NOW)  # type: ignore[arg-type]
-    (reply,) = mapping.reading_to_replies(4, reading)
+    (reply,) = codec.reading_to_replies(4, reading)
     assert reply.index == 4 and reply.WhichOneof("value") == "status"
     assert (reply.status.facility_code, reply.status.status_code) == (1, -1)
     assert reply.status.message.startswith("Cannot encode reading: ")
 
 
 def test_complete_history_is_chunked() -> None:
-    count = mapping.LOGGER_CHUNK_SIZE + 3
+    count = codec.LOGGER_CHUNK_SIZE + 3
     value = {
         "data": np.arange(count, dtype=np.float64),
         "micros": np.arange(count, dtype=np.int64) * 1000 + 1_700_000_000_000_000,
     }
     reading = Reading("M:X<-LOGGER:1:2", value_type=ValueType.TIMED_SCALAR_ARRAY, value=value)
-    replies = mapping.reading_to_replies(2, reading, complete_history=True)
-    assert [len(r.readings.reading) for r in replies] == [mapping.LOGGER_CHUNK_SIZE, 3, 0]
+    replies = codec.reading_to_replies(2, reading, complete_history=True)
+    assert [len(r.readings.reading) for r in replies] == [codec.LOGGER_CHUNK_SIZE, 3, 0]
     assert all(r.index == 2 and r.WhichOneof("value") == "readings" for r in replies)
     samples = [s for r in replies for s in r.readings.reading]
     assert samples[0].HasField("status") and not any(s.HasField("status") for s in samples[1:])
-    back = mapping.timed_array_from_samples("M:X", samples, now=NOW, allow_arrays=True)
+    back = codec.timed_array_from_samples("M:X", samples, now=NOW, allow_arrays=True)
     assert back.value is not None
     assert np.array_equal(back.value["data"], value["data"])
     assert np.array_equal(back.value["micros"], value["micros"])
@@ -681,21 +681,21 @@ def test_complete_history_is_chunked() -> None:
 
 def test_naive_timestamp_is_taken_as_utc() -> None:
     naive = datetime(2023, 11, 14, 22, 13, 20, 123456)
-    stamp = mapping.timestamp_to_proto(naive)
+    stamp = codec.timestamp_to_proto(naive)
     assert (stamp.seconds, stamp.nanos) == (1_700_000_000, 123_456_000)
     aware = naive.replace(tzinfo=timezone(timedelta(hours=-6))) + timedelta(hours=-6)
-    assert mapping.timestamp_to_proto(aware) == stamp
+    assert codec.timestamp_to_proto(aware) == stamp
 
 
 def test_missing_write_status() -> None:
-    results = mapping.write_results_from_reply(["A", "B"], daq_pb2.SettingReply(status=[{}]))
+    results = codec.write_results_from_reply(["A", "B"], daq_pb2.SettingReply(status=[{}]))
     assert results[0].ok
     assert (results[1].facility_code, results[1].error_code) == (1, -1)
-    assert results[1].message == mapping.NO_STATUS_MESSAGE
+    assert results[1].message == codec.NO_STATUS_MESSAGE
 
 
 def test_missing_reply_reading() -> None:
-    reading = mapping.missing_reply_reading("M:X", now=NOW)
+    reading = codec.missing_reply_reading("M:X", now=NOW)
     assert (reading.facility_code, reading.error_code, reading.message) == (
         1,
         -1,
@@ -706,13 +706,13 @@ def test_missing_reply_reading() -> None:
 @pytest.mark.parametrize("code", list(grpc.StatusCode))
 def test_rpc_status_rules(code: grpc.StatusCode) -> None:
     expected = -6 if code is grpc.StatusCode.DEADLINE_EXCEEDED else -1
-    assert mapping.rpc_error_code(code) == expected
+    assert rpc_status.rpc_error_code(code) == expected
     retryable = code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
-    assert mapping.is_retryable_stream_status(code) is retryable
-    reading = mapping.rpc_failure_reading("M:X", "h:1", code, "boom", now=NOW)
+    assert rpc_status.is_retryable_stream_status(code) is retryable
+    reading = rpc_status.rpc_failure_reading("M:X", "h:1", code, "boom", now=NOW)
     assert (reading.facility_code, reading.error_code, reading.timestamp) == (1, expected, NOW)
     assert reading.message == f"gRPC error (h:1): {code.name}: boom"
-    result = mapping.rpc_failure_write_result("M:X.SETTING@N", "h:1", code, "boom")
+    result = rpc_status.rpc_failure_write_result("M:X.SETTING@N", "h:1", code, "boom")
     assert (result.facility_code, result.error_code, result.message) == (
         1,
         expected,
@@ -721,25 +721,25 @@ def test_rpc_status_rules(code: grpc.StatusCode) -> None:
 
 
 def test_stream_error_message() -> None:
-    text = mapping.stream_error_message("h:1", grpc.StatusCode.INTERNAL, "x", ["A", "B"])
+    text = rpc_status.stream_error_message("h:1", grpc.StatusCode.INTERNAL, "x", ["A", "B"])
     assert text == "gRPC stream error (h:1): INTERNAL: x (devices: A, B)"
 
 
 def test_exception_to_rpc_status() -> None:
     errors = pytest.importorskip("pacsys.errors")
-    assert mapping.exception_to_rpc_status(ValueError("v")) == (
+    assert rpc_status.exception_to_rpc_status(ValueError("v")) == (
         grpc.StatusCode.INVALID_ARGUMENT,
         "v",
     )
-    assert mapping.exception_to_rpc_status(NotImplementedError()) == (
+    assert rpc_status.exception_to_rpc_status(NotImplementedError()) == (
         grpc.StatusCode.UNIMPLEMENTED,
         "Backend does not support this operation",
     )
-    assert mapping.exception_to_rpc_status(errors.AuthenticationError("no")) == (
+    assert rpc_status.exception_to_rpc_status(errors.AuthenticationError("no")) == (
         grpc.StatusCode.UNAUTHENTICATED,
         "no",
     )
-    assert mapping.exception_to_rpc_status(RuntimeError("r")) == (
+    assert rpc_status.exception_to_rpc_status(RuntimeError("r")) == (
         grpc.StatusCode.INTERNAL,
         "Backend error: r",
     )
@@ -777,9 +777,9 @@ def test_server_reply_read_back_by_client(
         message=message,
         timestamp=stamp,
     )
-    (reply,) = mapping.reading_to_replies(0, backend)
+    (reply,) = codec.reading_to_replies(0, backend)
     wire = daq_pb2.ReadingReply.FromString(reply.SerializeToString())
-    (client,) = mapping.readings_from_reply("M:X", wire, now=NOW)
+    (client,) = codec.readings_from_reply("M:X", wire, now=NOW)
     assert client.value_type is value_type
     assert (client.facility_code, client.error_code, client.message) == (facility, code, message)
     assert client.timestamp is not None

@@ -34,8 +34,8 @@ def test_seed_paths_reexport_the_ssh_modules() -> None:
     ("kwargs", "message"),
     [
         ({"hostname": " "}, "hostname must be a non-empty string"),
-        ({"hostname": "h", "port": 0}, "port must be 1-65535, got 0"),
-        ({"hostname": "h", "port": 70000}, "port must be 1-65535, got 70000"),
+        ({"hostname": "h", "port": 0}, "port must be an integer from 1 to 65535, got 0"),
+        ({"hostname": "h", "port": 70000}, "port must be an integer from 1 to 65535, got 70000"),
         ({"hostname": "h", "auth_method": "x"}, "auth_method must be 'gssapi', 'key', or"),
         ({"hostname": "h", "auth_method": "key"}, "key_filename required"),
         ({"hostname": "h", "auth_method": "password"}, "password required"),

@@ -8,15 +8,17 @@ building in :mod:`pacsys_acl.request`; this module only does HTTP and bookkeepin
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import ClassVar
 
 import httpx
 
-from pacsys.backends import Backend, check_positive, drf_list
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT
+from pacsys.backends import Backend, drf_list
+from pacsys.backends.params import env_str
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import DeviceError, ReadError
 from pacsys.types import (
     BackendCapability,
@@ -46,8 +48,7 @@ __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_URL", "URL_ENV", "ACLBackend"]
 log = logging.getLogger("pacsys_acl.backend")
 
 
-ERR_FAILED = -1
-ERR_TIMEOUT = -6
+ERR_FAILED = ERR_RETRY  # ACL's generic failure, facility 0 (docs/protocols/acl.md)
 READ_ONLY_MESSAGE = "ACL backend is read-only: writes are not supported"
 NO_STREAM_MESSAGE = "ACL backend cannot stream: subscriptions are not supported"
 BUDGET_MESSAGE = "ACL request timeout: budget exhausted"
@@ -98,6 +99,8 @@ class ACLBackend(Backend):
     (default 5 s) bounds each call as a whole.  No auth, no writes, no streaming.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = BackendCapability.READ | BackendCapability.BATCH
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -105,7 +108,7 @@ class ACLBackend(Backend):
         verify_ssl: bool = True,
     ) -> None:
         if base_url is None:
-            base_url = os.environ.get(URL_ENV) or DEFAULT_URL
+            base_url = env_str(URL_ENV, DEFAULT_URL)
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
         if not base_url.strip():
@@ -113,7 +116,7 @@ class ACLBackend(Backend):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, got {base_url!r}")
         self._base_url = base_url
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._client = httpx.Client(verify=verify_ssl, follow_redirects=False)
         self._lock = threading.Lock()
         self._closed = False
@@ -125,10 +128,6 @@ class ACLBackend(Backend):
     # --- properties ------------------------------------------------------------------
 
     @property
-    def capabilities(self) -> BackendCapability:
-        return BackendCapability.READ | BackendCapability.BATCH
-
-    @property
     def base_url(self) -> str:
         return self._base_url
 
@@ -136,16 +135,13 @@ class ACLBackend(Backend):
     def timeout(self) -> float:
         return self._timeout
 
-    def _budget(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- HTTP ------------------------------------------------------------------------
 
-    def _fetch(self, script: str, deadline: float, budget: float) -> str:
+    def _fetch(self, script: str, deadline: Deadline, budget: float) -> str:
         """GET ``?acl=<script>`` within the deadline; body text or :class:`_Failure`."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if deadline.expired:
             raise _Failure(ERR_TIMEOUT, BUDGET_MESSAGE)
+        remaining = deadline.remaining()
         url = build_url(self._base_url, script)
         log.debug("GET %s (%.3fs left)", url, remaining)
         try:
@@ -165,9 +161,9 @@ class ACLBackend(Backend):
 
     def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
         self._check_open()
-        budget = self._budget(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         plans = [plan_read(drf) for drf in drf_list(drfs)]
-        deadline = time.monotonic() + budget
+        deadline = Deadline.after(budget)
         results: list[Reading | None] = [None] * len(plans)
         batch: list[int] = []
         for index, plan in enumerate(plans):
@@ -193,7 +189,7 @@ class ACLBackend(Backend):
         plans: list[ReadPlan],
         batch: list[int],
         results: list[Reading | None],
-        deadline: float,
+        deadline: Deadline,
         budget: float,
     ) -> None:
         if len(batch) == 1:
@@ -217,7 +213,7 @@ class ACLBackend(Backend):
         for i in batch:
             results[i] = self._read_single(plans[i], deadline, budget)
 
-    def _read_single(self, plan: ReadPlan, deadline: float, budget: float) -> Reading:
+    def _read_single(self, plan: ReadPlan, deadline: Deadline, budget: float) -> Reading:
         try:
             lines = split_body(self._fetch(plan.commands[0], deadline, budget))
         except _Failure as failure:
@@ -226,7 +222,7 @@ class ACLBackend(Backend):
             return _error(plan.drf, ERR_FAILED, "Empty response from ACL")
         return reading_from_line(plan, lines[0])
 
-    def _read_status(self, plan: ReadPlan, deadline: float, budget: float) -> Reading:
+    def _read_status(self, plan: ReadPlan, deadline: Deadline, budget: float) -> Reading:
         status: dict[str, bool] = {}
         for command, (word, key) in zip(plan.commands, STATUS_ATTRIBUTES, strict=True):
             try:
@@ -251,9 +247,9 @@ class ACLBackend(Backend):
         self._check_open()
         if not isinstance(acl_command, str) or not acl_command.strip():
             raise ValueError("acl_command must be a non-empty string")
-        budget = self._budget(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         try:
-            return self._fetch(acl_command, time.monotonic() + budget, budget)
+            return self._fetch(acl_command, Deadline.after(budget), budget)
         except _Failure as failure:
             error = DeviceError("", 0, failure.error_code, failure.message)
             if failure.error_code == ERR_TIMEOUT:

@@ -11,7 +11,6 @@ import path and loaded only when used.
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
 from pacsys_acl.defaults import DEFAULT_PORT
 
 
@@ -23,7 +22,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "acl",
             "pacsys_acl.backend:ACLBackend",
             "ACL CGI over HTTP(S): read-only, no streaming, no auth ($PACSYS_ACL_URL)",
-            capabilities=BackendCapability.READ | BackendCapability.BATCH,
             settings={"timeout": "default_timeout"},
             label="ACL",
         )

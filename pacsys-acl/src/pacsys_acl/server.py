@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from pacsys.backends import Backend
+from pacsys.backends.params import check_host, check_port
 from pacsys_acl.defaults import DEFAULT_PATH, DEFAULT_PORT, URL_ENV
 from pacsys_acl.interpreter import ACLInterpreter
 
@@ -150,10 +151,8 @@ class ACLServer:
         decimals: int = 3,
         allow_settings: bool = False,
     ) -> None:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
-        if not isinstance(host, str) or not host:
-            raise ValueError("host must be a non-empty string")
+        check_port(port, lowest=0)
+        check_host(host)
         if not isinstance(path, str) or not path.startswith("/"):
             raise ValueError(f"path must start with '/', got {path!r}")
         self._interp = ACLInterpreter(

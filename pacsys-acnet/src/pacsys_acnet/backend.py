@@ -10,22 +10,21 @@ the reads and subscriptions using it; the next call connects again.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
-from typing import Any
+from typing import Any, ClassVar
 
 from pacsys.acnet.errors import AcnetError
 from pacsys.acnet.status import ACNET_REQTMO, parse_error
 from pacsys.backends import (
     Backend,
-    check_positive,
     drf_list,
-    parsed_subscription,
     summarize_drfs,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.backends.params import check_host, check_port, env_int, env_str
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
+from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
 from pacsys.types import (
     BackendCapability,
@@ -44,6 +43,7 @@ from pacsys_acnet.codec.dpm import (
     device_meta,
     read_drf,
 )
+from pacsys_acnet.subscription import AcnetStream
 from pacsys_dpm.codec import DeviceInfoReply
 
 __all__ = ["AcnetBackend"]
@@ -104,8 +104,13 @@ class AcnetBackend(Backend):
 
     ``host``/``port`` default to ``$PACSYS_ACNET_HOST``/``$PACSYS_ACNET_PORT``, then
     acsys-proxy.fnal.gov:6802; ``timeout`` (default 5 s) bounds each read as a whole.
-    Read-only: no writes.
+    Read-only: no writes.  ``reconnect``: a subscription whose list ends (acnetd gone) stops
+    (None, the default) or opens a new list under the ReconnectPolicy.
     """
+
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
+    )
 
     def __init__(
         self,
@@ -114,14 +119,12 @@ class AcnetBackend(Backend):
         timeout: float | None = None,
         dpm_node: str | None = None,
         dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
+        *,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
-        self._host = host or os.environ.get(HOST_ENV) or c.ACSYS_PROXY_HOST
-        raw_port = port if port is not None else os.environ.get(PORT_ENV) or c.ACNET_TCP_PORT
-        try:
-            self._port = int(raw_port)
-        except ValueError:
-            raise ValueError(f"{PORT_ENV} must be an integer, got {raw_port!r}") from None
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._host = check_host(host or env_str(HOST_ENV, c.ACSYS_PROXY_HOST))
+        self._port = check_port(port if port is not None else env_int(PORT_ENV, c.ACNET_TCP_PORT))
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._dpm_node = dpm_node or DEFAULT_DPM_NODE
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
@@ -129,12 +132,9 @@ class AcnetBackend(Backend):
         self._connection: Any = None
         self._node = 0
         self._idle: list[_ReadList] = []
-        self._streams: dict[BufferedSubscriptionHandle, Any] = {}
+        self._streams: dict[BufferedSubscriptionHandle, AcnetStream] = {}
+        self._reconnect = check_reconnect(reconnect)
         self._closed = False
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
 
     @property
     def host(self) -> str:
@@ -189,8 +189,8 @@ class AcnetBackend(Backend):
         wire = [read_drf(drf) for drf in drfs]  # ValueError before any I/O
         if not drfs:
             return []
-        budget = self._timeout if timeout is None else check_positive(timeout)
-        deadline = time.monotonic() + budget
+        budget = checked_timeout(timeout, self._timeout)
+        deadline = Deadline.after(budget)
         with self._lock:
             read = self._idle.pop() if self._idle else None
         try:
@@ -219,7 +219,7 @@ class AcnetBackend(Backend):
 
     @staticmethod
     def _read(
-        read: _ReadList, drfs: list[str], wire: list[str], deadline: float
+        read: _ReadList, drfs: list[str], wire: list[str], deadline: Deadline
     ) -> list[Reading] | None:
         """One read on a list: its readings in order, or None when the deadline passed."""
         dpm_list = read.list
@@ -234,10 +234,9 @@ class AcnetBackend(Backend):
         dpm_list.start()
         with read.cond:
             while len(read.readings) < len(drfs) and read.ended is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                if deadline.expired:
                     return None
-                read.cond.wait(left)
+                read.cond.wait(deadline.remaining())
             if read.ended is not None:
                 raise AcnetError(read.ended, "DPM list ended during the read")
             readings = [read.readings[i + 1] for i in range(len(drfs))]
@@ -270,34 +269,21 @@ class AcnetBackend(Backend):
             drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
         )
         drfs = handle.drfs
-        entries = _Entries(drfs)
-
-        def on_message(message: Any) -> None:
-            found = entries.reading(message)
-            if found is not None:
-                handle.deliver(found[1])
-
-        def on_end(status: int) -> None:
-            if not handle.stopped:
-                handle.fail(AcnetError(status, f"DPM list of {summarize_drfs(drfs)} ended"))
-
-        dpm_list = self._open_list(on_message, on_end)
-        try:
-            dpm_list.add_entries([(i + 1, drf) for i, drf in enumerate(drfs)])
-            dpm_list.start()
-        except BaseException:
-            dpm_list.close()
-            raise
+        stream = AcnetStream(
+            handle, self._open_list, lambda: _Entries(drfs).reading, self._reconnect
+        )
+        stream.open()
         with self._lock:
-            self._streams[handle] = dpm_list
-        log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), dpm_list.list_id)
+            self._streams[handle] = stream
+        stream.start()
+        log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), stream.list_id)
         return handle
 
     def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
         with self._lock:
-            dpm_list = self._streams.pop(handle, None)
-        if dpm_list is not None:
-            dpm_list.close()  # cancelling the OpenList request ends the list
+            stream = self._streams.pop(handle, None)
+        if stream is not None:
+            stream.stop()
 
     def remove(self, handle: SubscriptionHandle) -> None:
         handle.stop()

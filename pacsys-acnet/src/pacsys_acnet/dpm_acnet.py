@@ -11,11 +11,11 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pacsys.acnet.status import ACNET_CANCELLED
+from pacsys.deadline import Deadline
 from pacsys_acnet import constants as c
 from pacsys_acnet.codec.dpm import (
     DEFAULT_DPM_NODE,
@@ -182,9 +182,9 @@ class DPMList:
             )
             for i, message in enumerate(messages)
         ]
-        deadline = time.monotonic() + REQUEST_TIMEOUT + 1.0
+        deadline = Deadline.after(REQUEST_TIMEOUT + 1.0)
         for _ in messages:
-            if not done.acquire(timeout=max(0.0, deadline - time.monotonic())) or refused:
+            if not done.acquire(timeout=deadline.remaining()) or refused:
                 for context in contexts:
                     context.cancel()
                 if refused:
@@ -377,9 +377,9 @@ class DPMAcnet:
                 with self._cond:
                     self._queue.clear()  # left over from an earlier acquisition
                 self.start()
-            deadline = time.monotonic() + timeout
-            while (left := deadline - time.monotonic()) > 0:
-                reading = self._next(left)
+            deadline = Deadline.after(timeout)
+            while not deadline.expired:
+                reading = self._next(deadline.remaining())
                 if reading is None:
                     break
                 if reading.ref_id == tag:

@@ -11,12 +11,12 @@ import collections
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pacsys.acnet.errors import AcnetError, AcnetTimeoutError
 from pacsys.acnet.status import ACNET_PEND
+from pacsys.deadline import Deadline
 from pacsys_acnet.codec import ftp as codec
 from pacsys_acnet.codec.ftp import (
     FTPClassCode,
@@ -86,10 +86,9 @@ class _Waiter:
 
 def _first_reply(waiter: _Waiter, timeout: float, context: Any) -> Any:
     """The first non-heartbeat reply, or cancel and raise."""
-    deadline = time.monotonic() + timeout
+    deadline = Deadline.after(timeout)
     while True:
-        left = deadline - time.monotonic()
-        reply = waiter.get(left) if left > 0 else None
+        reply = None if deadline.expired else waiter.get(deadline.remaining())
         if reply is None:
             context.cancel()
             raise AcnetTimeoutError(int(timeout * 1000))
@@ -172,10 +171,10 @@ class FTPClient:
             self._send(node, p, w, False, int(timeout * 1000))
             for p, w in zip(payloads, waiters, strict=True)
         ]
-        deadline = time.monotonic() + timeout + 1.0
+        deadline = Deadline.after(timeout + 1.0)
         replies = []
         for waiter in waiters:
-            reply = waiter.get(max(0.0, deadline - time.monotonic()))
+            reply = waiter.get(deadline.remaining())
             if reply is None:
                 for other in contexts:
                     other.cancel()

@@ -7,7 +7,6 @@ import path and loaded only when used.
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
 
 
 @hookimpl
@@ -18,9 +17,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "pacsys_acnet.backend:AcnetBackend",
             "DPM over raw ACNET through acnetd (task DPMD at DPM06): read-only, streams "
             "($PACSYS_ACNET_HOST, $PACSYS_ACNET_PORT)",
-            capabilities=BackendCapability.READ
-            | BackendCapability.BATCH
-            | BackendCapability.STREAM,
             settings={"timeout": "default_timeout"},
             label="ACNET",
         )

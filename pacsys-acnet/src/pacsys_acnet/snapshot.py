@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import numpy as np
 
 from pacsys.acnet.errors import AcnetError, AcnetTimeoutError
 from pacsys.acnet.status import ACNET_DISCONNECTED, ACNET_PEND, ACNET_UTIME
+from pacsys.deadline import Deadline
 from pacsys_acnet.codec import ftp as codec
 from pacsys_acnet.codec.ftp import FTPDataPoint, FTPDevice, Samples, SnapshotState
 from pacsys_acnet.codec.ftp_classes import SnapClassInfo
@@ -104,7 +104,7 @@ class SnapshotHandle:
 
     def wait(self, timeout: float | None = None) -> bool:
         """True when every device is READY; False on timeout; AcnetError for a device error."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         with self._cond:
             while True:
                 if self._cancelled:
@@ -114,10 +114,9 @@ class SnapshotHandle:
                         raise AcnetError(error, "Snapshot device failed")
                 if all(s == SnapshotState.READY for s in self._states):
                     return True
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
+                if deadline.expired:
                     return False
-                self._cond.wait(left)
+                self._cond.wait(deadline.wait_time())
 
     def _page(
         self,

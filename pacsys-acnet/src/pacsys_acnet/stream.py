@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pacsys.acnet.errors import AcnetError, AcnetTimeoutError
 from pacsys.acnet.status import ACNET_ENDMULT, ACNET_PEND
+from pacsys.deadline import Deadline
 
 __all__ = ["ReadStream"]
 
@@ -98,15 +99,14 @@ class ReadStream(Generic[T]):
             if self._iterating:
                 raise RuntimeError("only one iterator at a time")
             self._iterating = True
-        deadline = time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         try:
             while True:
                 with self._cond:
                     while not self._queue and not self._ended:
-                        left = deadline - time.monotonic()
-                        if left <= 0:
+                        if deadline.expired:
                             raise AcnetTimeoutError(int(timeout * 1000))
-                        self._cond.wait(left)
+                        self._cond.wait(deadline.remaining())
                     if not self._queue:
                         if self._error is not None:
                             raise self._error

@@ -28,12 +28,20 @@ def missing_distribution(what: str, distribution: str, cause: ImportError) -> Im
     )
 
 
+def provided_module(target: str, distribution: str, what: str) -> Any:
+    """Module ``target`` of ``distribution``, imported by name: core never imports a transport.
+
+    ImportError naming ``what`` and the distribution to install when it cannot be imported.
+    """
+    try:
+        return importlib.import_module(target)
+    except ImportError as exc:
+        raise missing_distribution(what, distribution, exc) from exc
+
+
 def reexport(namespace: dict[str, Any], target: str, distribution: str) -> None:
     """Fill a core module's namespace from ``target``, or say which distribution to install."""
-    try:
-        module = importlib.import_module(target)
-    except ImportError as exc:
-        raise missing_distribution(namespace["__name__"], distribution, exc) from exc
+    module = provided_module(target, distribution, namespace["__name__"])
     names = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
     namespace.update({name: getattr(module, name) for name in names})
     namespace["__all__"] = list(names)

@@ -112,7 +112,7 @@ def _create_global_backend(settings: Settings) -> Backend:
 
 
 def get_devdb() -> Any | None:
-    """The global DevDB client, or None when no DevDB support is installed."""
+    """The global DevDB client, or None when no plugin provides one (pacsys-grpc does)."""
     global _global_devdb
     with _lock:
         if _global_devdb is None:
@@ -121,14 +121,9 @@ def get_devdb() -> Any | None:
 
 
 def _create_devdb(settings: Settings) -> Any | None:
-    try:
-        from pacsys_grpc.devdb import DevDBClient  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return DevDBClient(
-        host=settings.value("devdb_host") or None,
-        port=settings.value("devdb_port") or None,
-    )
+    from pacsys.metadata_sources import create_shared_source  # hook: pacsys_metadata_sources
+
+    return create_shared_source(settings)
 
 
 def shutdown() -> None:

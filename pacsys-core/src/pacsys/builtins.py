@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pacsys.hookspecs import AuthSpec, BackendSpec, PolicySpec, hookimpl
-from pacsys.types import BackendCapability
+from pacsys.hookspecs import AuthSpec, BackendSpec, MetadataSourceSpec, PolicySpec, hookimpl
 
 
 @hookimpl
@@ -13,10 +12,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "sim",
             "pacsys.sim:SimBackend",
             "Simulated ACNET devices from a catalogue (offline; see docs/simulator.md)",
-            capabilities=BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH,
             aliases=("simulator",),
             auth_kinds=("kerberos", "jwt"),
             label="Simulator",
@@ -47,3 +42,15 @@ def pacsys_policies() -> list[PolicySpec]:
     from pacsys.policies import BUILTIN_POLICY_SPECS
 
     return list(BUILTIN_POLICY_SPECS)
+
+
+@hookimpl
+def pacsys_metadata_sources() -> list[MetadataSourceSpec]:
+    return [
+        MetadataSourceSpec(
+            "sim",
+            "pacsys.metadata_sources:own_metadata",
+            "The simulator's catalogue (a backend that is a MetadataSource answers for itself)",
+            per_backend=True,
+        )
+    ]

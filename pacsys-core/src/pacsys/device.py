@@ -35,7 +35,7 @@ from pacsys.drf3 import (
     parse_request,
 )
 from pacsys.errors import DeviceError
-from pacsys.metadata import MetadataSource
+from pacsys.metadata_sources import backend_source
 from pacsys.types import (
     BasicControl,
     ErrorCallback,
@@ -447,9 +447,9 @@ class Device:
         the DevDB client does. RuntimeError when no DevDB client is available; DeviceError
         when the device is unknown.
         """
-        backend = self._get_backend()
-        if isinstance(backend, MetadataSource):
-            found = backend.device_info(self.name)
+        own = backend_source(self._get_backend())
+        if own is not None:
+            found = own.device_info(self.name)
             if found is None:
                 raise DeviceError(self.name, 0, -1, f"Device '{self.name}' not found in DevDB")
             return found

@@ -1,7 +1,8 @@
 """The exceptions pacsys raises; all derive from :class:`PacsysError`.
 
 The ACNET protocol exceptions live in :mod:`pacsys.acnet.errors` (they subclass PacsysError)
-and are re-exported here lazily, which avoids an import cycle.
+and are re-exported here as lazy names, looked up by module name on first use: this module
+sits below pacsys.acnet and imports nothing of it.
 """
 
 from __future__ import annotations
@@ -10,30 +11,27 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pacsys.acnet.errors import (
-        AcnetError,
-        AcnetNodeError,
-        AcnetRequestRejectedError,
-        AcnetTaskError,
-        AcnetTimeoutError,
-        AcnetUnavailableError,
-    )
     from pacsys.types import Reading
 
-__all__ = [
-    "ACLError",
+# Lazy names (see __getattr__): the ACNET exceptions of pacsys.acnet.errors.
+_ACNET_ERRORS = (
     "AcnetError",
     "AcnetNodeError",
     "AcnetRequestRejectedError",
     "AcnetTaskError",
     "AcnetTimeoutError",
     "AcnetUnavailableError",
+)
+
+__all__ = [
+    "ACLError",
     "AuthenticationError",
     "DeviceError",
     "PacsysError",
     "ReadError",
     "ScalingError",
 ]
+__all__.extend(_ACNET_ERRORS)
 
 
 class PacsysError(Exception):
@@ -130,22 +128,11 @@ class ScalingError(PacsysError, ValueError):
         return f"{self.reason} ({self.transform}, input {self.value!r})"
 
 
-_ACNET_ERRORS = frozenset(
-    {
-        "AcnetError",
-        "AcnetNodeError",
-        "AcnetRequestRejectedError",
-        "AcnetTaskError",
-        "AcnetTimeoutError",
-        "AcnetUnavailableError",
-    }
-)
-
-
 def __getattr__(name: str) -> type[PacsysError]:
     """Resolve the re-exported ACNET exceptions on first use."""
     if name in _ACNET_ERRORS:
-        from pacsys.acnet import errors as acnet_errors
+        import importlib
 
-        return getattr(acnet_errors, name)
+        acnet_errors = importlib.import_module("pacsys.acnet.errors")
+        return getattr(acnet_errors, name)  # type: ignore[no-any-return]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

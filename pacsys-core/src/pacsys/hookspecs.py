@@ -62,6 +62,33 @@ def _convert(spec: Any, field: str, converter: Callable[[Any], Any]) -> None:
     object.__setattr__(spec, field, converter(getattr(spec, field)))
 
 
+class _DeclaredCapabilities:
+    """``BackendSpec.capabilities``: as given, else the backend class's ``CAPABILITIES``.
+
+    Capabilities are declared once, on the backend class; a spec that names its factory by
+    import path reads them from there only when asked, so discovery imports nothing heavy.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    def __get__(self, spec: Any, owner: type | None = None) -> Any:
+        if spec is None:
+            return None  # the dataclass default: "read it from the backend class"
+        value = spec.__dict__.get(self._slot)
+        if value is None:
+            value = getattr(spec.load(), "CAPABILITIES", BackendCapability.READ)
+            spec.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, spec: Any, value: BackendCapability | None) -> None:
+        if value is self:  # the field default, passed through __init__
+            value = None
+        if value is not None and not isinstance(value, BackendCapability):
+            raise TypeError(f"capabilities must be BackendCapability flags, got {value!r}")
+        spec.__dict__[self._slot] = value
+
+
 @dataclasses.dataclass(frozen=True)
 class BackendSpec:
     """A backend a plugin offers, e.g. ``BackendSpec("dpm_http", "pacsys_dpm:DPMHTTPBackend")``.
@@ -70,12 +97,15 @@ class BackendSpec:
     :func:`pacsys.configure` (``{"host": "dpm_host", "timeout": "default_timeout"}``); the
     global backend is created with those, skipping unset ones.  ``auth_kinds`` lists the
     :class:`AuthSpec` names the backend accepts; ``auth_required`` makes one mandatory.
+    ``capabilities`` defaults to the backend class's ``CAPABILITIES`` (read on first use).
     """
 
     name: str
     factory: Factory
     description: str = ""
-    capabilities: BackendCapability = BackendCapability.READ
+    capabilities: _DeclaredCapabilities = dataclasses.field(  # type: ignore[assignment]
+        default=_DeclaredCapabilities(), repr=False, compare=False
+    )
     aliases: tuple[str, ...] = ()
     settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
     auth_kinds: tuple[str, ...] = ()
@@ -94,8 +124,21 @@ class BackendSpec:
     def display_name(self) -> str:
         return self.label or self.name
 
+    @property
+    def declared_capabilities(self) -> BackendCapability | None:
+        """The capabilities given to the spec itself; None: read from the backend class."""
+        return self.__dict__.get("_capabilities")
+
     def load(self) -> Callable[..., Any]:
         return resolve_factory(self.factory)
+
+
+def with_distribution(spec: Any, distribution: str) -> Any:
+    """A copy of ``spec`` naming its distribution, without loading the factory."""
+    extra = {}
+    if isinstance(spec, BackendSpec):
+        extra["capabilities"] = spec.declared_capabilities
+    return dataclasses.replace(spec, distribution=distribution, **extra)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +210,38 @@ class ServerSpec:
         return resolve_factory(self.factory)
 
 
+@dataclasses.dataclass(frozen=True)
+class MetadataSourceSpec:
+    """A source of device metadata (DevDB records) for ``Device.info()`` and ``acinfo``.
+
+    Two kinds.  A *backend* source (``per_backend=True``) is called as ``factory(backend)`` for
+    the backend in use and returns a :class:`pacsys.metadata.MetadataSource` that answers for
+    it, or None when it has nothing for that backend (how the simulator answers for itself).
+    A *shared* source is one client per process, built as ``factory(**kwargs)`` with
+    ``settings`` mapping keyword arguments to global settings as in :class:`BackendSpec`; it
+    offers ``get_device_info(names, timeout=None)`` and ``close()`` (pacsys-grpc's DevDB client)
+    and ``pacsys.shutdown()`` closes it.  Backend sources are asked first; of the shared ones,
+    the highest ``priority`` is used.
+    """
+
+    name: str
+    factory: Factory
+    description: str = ""
+    per_backend: bool = False
+    settings: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    priority: int = 0
+    distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name(self)
+        _convert(self, "settings", dict)
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ValueError(f"priority must be an int, got {self.priority!r}")
+
+    def load(self) -> Callable[..., Any]:
+        return resolve_factory(self.factory)
+
+
 @runtime_checkable
 class ServedEndpoint(Protocol):
     """What a server factory returns: a context manager that serves until exited."""
@@ -204,11 +279,16 @@ class PacsysHookSpecs:
     def pacsys_servers(self) -> list[ServerSpec]:  # type: ignore[empty-body]
         """Return the server adapters this plugin provides (for ``pacsys serve``)."""
 
+    @hookspec
+    def pacsys_metadata_sources(self) -> list[MetadataSourceSpec]:  # type: ignore[empty-body]
+        """Return the device-metadata sources this plugin provides (DevDB, a catalogue)."""
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AuthSpec",
     "BackendSpec",
+    "MetadataSourceSpec",
     "PacsysHookSpecs",
     "PolicySpec",
     "ServedEndpoint",

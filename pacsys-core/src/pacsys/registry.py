@@ -25,9 +25,11 @@ from pacsys.hookspecs import (
     PROJECT_NAME,
     AuthSpec,
     BackendSpec,
+    MetadataSourceSpec,
     PacsysHookSpecs,
     PolicySpec,
     ServerSpec,
+    with_distribution,
 )
 
 __all__ = [
@@ -83,7 +85,7 @@ class PluginInfo:
         return self.error is None
 
 
-SpecT = TypeVar("SpecT", BackendSpec, AuthSpec, PolicySpec)
+SpecT = TypeVar("SpecT", BackendSpec, AuthSpec, PolicySpec, ServerSpec, MetadataSourceSpec)
 
 
 class Registry:
@@ -208,7 +210,7 @@ class Registry:
                     )
                 spec = declared
                 if spec.distribution is None and info is not None and info.distribution:
-                    spec = dataclasses.replace(spec, distribution=info.distribution)
+                    spec = with_distribution(spec, info.distribution)
                 names = (spec.name, *getattr(spec, "aliases", ()))
                 for key in names:
                     by_name.setdefault(key, []).append(spec)
@@ -295,6 +297,12 @@ class Registry:
     def servers(self) -> dict[str, ServerSpec]:
         """Server adapters by name, for ``pacsys serve``."""
         return self._by_primary_name("server", "pacsys_servers", ServerSpec)
+
+    def metadata_sources(self) -> dict[str, MetadataSourceSpec]:
+        """Device-metadata sources by name, in registration order (built-ins first)."""
+        return self._by_primary_name(
+            "metadata source", "pacsys_metadata_sources", MetadataSourceSpec
+        )
 
 
 def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import dataclasses
 import enum
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from pacsys import _display
 from pacsys._arrays import (
@@ -22,8 +22,6 @@ from pacsys._arrays import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from pacsys.device import Device
 
     Value: TypeAlias = float | int | str | bytes | np.ndarray | list | dict
 
@@ -92,7 +90,17 @@ class DispatchMode(enum.Enum):
     DIRECT = "direct"
 
 
-DeviceSpec: TypeAlias = "str | Device"
+class DeviceLike(Protocol):
+    """A device object as the simple API takes it: a :class:`pacsys.device.Device`.
+
+    Named by what it offers, not imported: pacsys.device sits above this module.
+    """
+
+    @property
+    def drf(self) -> str: ...
+
+
+DeviceSpec: TypeAlias = "str | DeviceLike"
 WriteSettings: TypeAlias = "list[tuple[DeviceSpec, Value]] | dict[DeviceSpec, Value]"
 ReadingCallback: TypeAlias = "Callable[[Reading, SubscriptionHandle], None]"
 ErrorCallback: TypeAlias = "Callable[[BaseException, SubscriptionHandle], None]"
@@ -101,7 +109,8 @@ ReadingStream: TypeAlias = "Iterator[tuple[Reading, SubscriptionHandle]]"
 
 def __getattr__(name: str) -> Any:
     # ``Value`` names numpy's ndarray, so it is built (and numpy imported) on first use;
-    # ``CombinedStream`` lives in pacsys.exp, loaded on first use as the old path promises.
+    # ``CombinedStream`` lives in pacsys.exp, a layer above this one: a lazy name (looked up by
+    # module name, like pacsys' own lazy names), so this module imports no threads or clocks.
     if name == "Value":
         import numpy as np
 
@@ -109,9 +118,9 @@ def __getattr__(name: str) -> Any:
         globals()["Value"] = value
         return value
     if name == "CombinedStream":
-        from pacsys.exp.combined import CombinedStream
+        import importlib
 
-        return CombinedStream
+        return importlib.import_module("pacsys.exp.combined").CombinedStream
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

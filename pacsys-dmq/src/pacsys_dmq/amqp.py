@@ -34,7 +34,9 @@ __all__ = [
     "pipeline_declare_queue",
     "pipeline_declare_topic_exchange",
     "properties_of",
+    "publish_once",
     "safe_close_channel",
+    "unsent_bytes",
 ]
 
 log = logging.getLogger("pacsys_dmq.amqp")
@@ -167,6 +169,39 @@ def close_async_channel(channel: Any, consumer_tag: str | None = None) -> None:
         channel.close()
     except Exception as exc:  # connection already gone
         log.debug("channel close: %s", exc)
+
+
+def unsent_bytes(connection: pika.BlockingConnection) -> int:
+    """Bytes published on ``connection`` but not yet taken by the socket (pika's buffer).
+
+    It grows when the broker stops reading from us (flow control, a blocked connection,
+    a stalled link): what a server bounds to keep a slow consumer from eating its memory.
+    """
+    try:
+        return int(connection._impl._get_write_buffer_size())
+    except Exception:  # no transport (connection gone)
+        return 0
+
+
+def publish_once(connection: pika.BlockingConnection, message: AmqpMessage) -> None:
+    """Publish ``message`` on a channel of its own, then close it; never raises or waits.
+
+    For a message to an exchange that may be gone (a broker ``404`` then closes only this
+    channel, never one in use). Loop thread only.
+    """
+
+    def opened(channel: Any) -> None:
+        try:
+            channel.basic_publish(
+                message.exchange, message.routing_key, message.body, properties_of(message)
+            )
+        finally:
+            safe_close_channel(channel)
+
+    try:
+        open_async_channel(connection, guarded(opened, "DMQ notice"), ignore_ok)
+    except Exception as exc:  # connection gone
+        log.debug("notice to %s not sent: %s", message.exchange, exc)
 
 
 # --- plain messages <-> pika ----------------------------------------------------------------

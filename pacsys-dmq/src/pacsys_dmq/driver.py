@@ -16,7 +16,7 @@ from typing import Any
 
 import pika
 
-from pacsys_dmq.amqp import JobChannel, properties_of, safe_close_channel
+from pacsys_dmq.amqp import JobChannel, properties_of, safe_close_channel, unsent_bytes
 from pacsys_dmq.protocol.events import AmqpMessage, Close, Open, Output, Publish
 
 __all__ = ["BrokerActions"]
@@ -124,6 +124,13 @@ class BrokerActions:
                 log.debug("publish to %s failed: %s", message.exchange, exc)
                 safe_close_channel(self._spare)
                 self._spare = None
+
+    def unsent_bytes(self) -> int:
+        """Bytes published but not yet taken by the socket (0 without a connection)."""
+        try:
+            return unsent_bytes(self._connection())
+        except Exception:
+            return 0
 
     def close(self) -> None:
         """Close every channel left (the engine has ended its jobs)."""

@@ -7,7 +7,6 @@ import path and loaded only when used (pika and gssapi load with the backend).
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
@@ -19,10 +18,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "dmq",
             "pacsys_dmq.client:DMQBackend",
             "DMQ over RabbitMQ/AMQP (SDD messages, Kerberos-signed)",
-            capabilities=BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH,
             settings={"timeout": "default_timeout", "auth": "auth"},
             auth_kinds=("kerberos",),
             auth_required=True,

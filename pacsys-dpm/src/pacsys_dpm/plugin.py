@@ -7,7 +7,6 @@ import path and loaded only when used.
 from __future__ import annotations
 
 from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
 
 
 @hookimpl
@@ -17,11 +16,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "dpm_http",
             "pacsys_dpm.client:DPMHTTPBackend",
             "DPM over TCP via acsys-proxy (PC protocol); Kerberos for writes",
-            capabilities=BackendCapability.READ
-            | BackendCapability.BATCH
-            | BackendCapability.STREAM
-            | BackendCapability.WRITE
-            | BackendCapability.AUTH_KERBEROS,
             aliases=("dpm",),
             settings={
                 "host": "dpm_host",

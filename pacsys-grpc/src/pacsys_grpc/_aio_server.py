@@ -31,7 +31,7 @@ class AioServerThread:
     def __init__(self, name: str, host: str, port: int, register: Registrar) -> None:
         self._name = name
         self._host = check_host(host)
-        self._requested_port = check_port(port)
+        self._requested_port = check_port(port, lowest=0)
         self._register = register
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None

@@ -36,7 +36,7 @@ class ThreadedServer:
         self._max_rpcs = check_positive_int(max_rpcs, "max_rpcs")
         self._name = name
         self._host = check_host(host)
-        self._requested_port = check_port(port)
+        self._requested_port = check_port(port, lowest=0)
         self._register = register
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None

@@ -15,18 +15,18 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import os
 import threading
-import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 
 from pacsys.auth import JWTAuth
-from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
+from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.backends.params import check_host, check_port, env_int, env_str
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect, run_stream
+from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
@@ -41,9 +41,9 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_grpc import mapping
-from pacsys_grpc._params import check_host, check_port, env_port
+from pacsys_grpc import wire as mapping
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc.subscription import GRPCSubscriptionHandle
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
 
@@ -74,9 +74,6 @@ FAST_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
     ("SingleThreadedUnaryStream", 1),
 )
 
-BACKOFF_INITIAL = 1.0
-BACKOFF_MAX = 30.0
-HEALTHY_STREAM_SECONDS = 30.0
 
 _stream_ids = itertools.count(1)
 _DRF_CACHE_SIZE = 4096
@@ -103,12 +100,27 @@ def _list_directive(drf: str) -> bool:
     return len(drf) > 4 and drf.startswith("#") and drf[1] != ":"
 
 
+# gRPC streams resubscribe by default, as scripts written for the reference client expect.
+DEFAULT_RECONNECT = ReconnectPolicy()
+
+
 class GRPCBackend(Backend):
     """A Backend speaking the DAQ gRPC service.
 
     ``host``/``port`` default to ``PACSYS_GRPC_HOST``/``PACSYS_GRPC_PORT`` (else
     dce08.fnal.gov:50051); ``auth`` must be a JWTAuth or None (then ``PACSYS_JWT_TOKEN``).
+    ``reconnect``: what a stream does on UNAVAILABLE or CANCELLED (the connection dropped):
+    resubscribe under the ReconnectPolicy (the default: 1 s doubling to 30 s, as the reference
+    client does) or stop (None) (docs/protocols/semantics.md §6.4).
     """
+
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+        | BackendCapability.AUTH_JWT
+    )
 
     def __init__(
         self,
@@ -117,14 +129,16 @@ class GRPCBackend(Backend):
         auth: JWTAuth | None = None,
         timeout: float | None = None,
         dispatch_mode: DispatchMode = DispatchMode.WORKER,
+        *,
+        reconnect: ReconnectPolicy | None = DEFAULT_RECONNECT,
     ) -> None:
         if host is None:
-            host = os.environ.get("PACSYS_GRPC_HOST") or DEFAULT_HOST
+            host = env_str("PACSYS_GRPC_HOST", DEFAULT_HOST)
         self._host = check_host(host)
         if port is None:
-            port = env_port("PACSYS_GRPC_PORT", DEFAULT_PORT)
-        self._port = check_port(port, lowest=1)
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+            port = env_int("PACSYS_GRPC_PORT", DEFAULT_PORT)
+        self._port = check_port(port)
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         if auth is not None and not isinstance(auth, JWTAuth):
             raise ValueError(
                 f"gRPC backend auth must be JWTAuth or None, got {type(auth).__name__}"
@@ -139,6 +153,7 @@ class GRPCBackend(Backend):
         self._fast_channel: grpc.Channel | None = None
         self._fast_stub: daq_pb2_grpc.DAQStub | None = None
         self._streams: list[_Stream] = []
+        self._reconnect = check_reconnect(reconnect)
         self._closed = False
 
     # --- properties ----------------------------------------------------------------------
@@ -161,10 +176,9 @@ class GRPCBackend(Backend):
 
     @property
     def capabilities(self) -> BackendCapability:
-        caps = BackendCapability.READ | BackendCapability.STREAM | BackendCapability.BATCH
-        if self._auth is not None:
-            caps |= BackendCapability.WRITE | BackendCapability.AUTH_JWT
-        return caps
+        if self._auth is None:  # no JWT: no writes
+            return self.CAPABILITIES & ~(BackendCapability.WRITE | BackendCapability.AUTH_JWT)
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:
@@ -200,9 +214,6 @@ class GRPCBackend(Backend):
                 self._fast_stub = daq_pb2_grpc.DAQStub(self._fast_channel)
             return self._fast_stub
 
-    def _op_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- reads ---------------------------------------------------------------------------
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
@@ -211,14 +222,12 @@ class GRPCBackend(Backend):
         self._check_open()
         if not drfs:
             return []
-        deadline = self._op_timeout(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         prepared = [_prepare_read(drf) for drf in drfs]
         server_ends = all(_server_ends(p) for p in prepared)
         stub = self._get_fast_stub() if server_ends else self._get_stub()
         collector = _OneShotCollector(drfs, prepared)
-        call = stub.Read(
-            daq_pb2.ReadingList(drf=prepared), timeout=deadline, metadata=self._metadata
-        )
+        call = stub.Read(daq_pb2.ReadingList(drf=prepared), timeout=budget, metadata=self._metadata)
         try:
             for reply in call:
                 if collector.add(reply) and not server_ends:
@@ -260,7 +269,7 @@ class GRPCBackend(Backend):
             raise AuthenticationError(
                 "gRPC writes need a JWT: pass auth=JWTAuth(token=...) or set PACSYS_JWT_TOKEN"
             )
-        deadline = self._op_timeout(timeout)
+        budget = checked_timeout(timeout, self._timeout)
         results: list[WriteResult | None] = [None] * len(pairs)
         sent: list[tuple[int, str, daq_pb2.Setting]] = []
         for position, pair in enumerate(pairs):
@@ -276,7 +285,7 @@ class GRPCBackend(Backend):
             request = daq_pb2.SettingList(setting=[setting for _, _, setting in sent])
             drfs = [drf for _, drf, _ in sent]
             try:
-                reply = self._get_stub().Set(request, timeout=deadline, metadata=self._metadata)
+                reply = self._get_stub().Set(request, timeout=budget, metadata=self._metadata)
             except grpc.RpcError as exc:
                 code, details = exc.code(), exc.details()
                 replies = [
@@ -321,7 +330,7 @@ class GRPCBackend(Backend):
             if not drf:
                 raise ValueError(f"Invalid DRF {drf!r}: must be a non-empty string")
         stub = self._get_stub()
-        handle = BufferedSubscriptionHandle(
+        handle = GRPCSubscriptionHandle(
             drfs,
             range(len(drfs)),
             dispatcher=self._dispatcher,
@@ -329,14 +338,14 @@ class GRPCBackend(Backend):
             on_error=on_error,
             on_stop=self._on_handle_stop,
         )
-        stream = _Stream(stub, handle, self.target, self._metadata)
+        stream = _Stream(stub, handle, self.target, self._metadata, self._reconnect)
         with self._lock:
             self._check_open()
             self._streams.append(stream)
         stream.start()
         return handle
 
-    def _on_handle_stop(self, handle: BufferedSubscriptionHandle) -> None:
+    def _on_handle_stop(self, handle: GRPCSubscriptionHandle) -> None:
         with self._lock:
             streams = [s for s in self._streams if s.handle is handle]
             self._streams = [s for s in self._streams if s.handle is not handle]
@@ -431,11 +440,13 @@ class _Stream:
     def __init__(
         self,
         stub: daq_pb2_grpc.DAQStub,
-        handle: BufferedSubscriptionHandle,
+        handle: GRPCSubscriptionHandle,
         target: str,
         metadata: tuple[tuple[str, str], ...],
+        reconnect: ReconnectPolicy | None,
     ) -> None:
         self.handle = handle
+        self._reconnect = reconnect
         self._stub = stub
         self._target = target
         self._metadata = metadata
@@ -476,41 +487,32 @@ class _Stream:
             return self._call
 
     def _run(self) -> None:
-        backoff = BACKOFF_INITIAL
+        run_stream(
+            self.handle,
+            self._reconnect,
+            self._stopping,
+            self._attempt,
+            recoverable=lambda exc: (
+                isinstance(exc, grpc.RpcError) and mapping.is_retryable_stream_status(exc.code())
+            ),
+            describe=self._describe,
+        )
+
+    def _describe(self, exc: BaseException) -> DeviceError:
+        if isinstance(exc, grpc.RpcError):
+            return self._error(exc.code(), exc.details())
+        return self._error(None, str(exc))  # a bug or a malformed reply: fatal, never silent
+
+    def _attempt(self) -> None:
+        """One ``Read`` call: deliver until the server ends it, it fails or we stop."""
+        call = self._open()
+        if call is None:
+            return
         drfs = self.handle.drfs
         count = len(drfs)
-        while not self._stopping.is_set():
-            call = self._open()
-            if call is None:
-                return
-            opened = time.monotonic()
-            try:
-                for reply in call:
-                    index = reply.index
-                    if index >= count:
-                        continue
-                    for reading in mapping.readings_from_reply(drfs[index], reply):
-                        self.handle.deliver(reading)
-            except grpc.RpcError as exc:
-                if self._stopping.is_set():
-                    return
-                code = exc.code()
-                error = self._error(code, exc.details())
-                if not mapping.is_retryable_stream_status(code):
-                    self.handle.fail(error)
-                    return
-                if time.monotonic() - opened >= HEALTHY_STREAM_SECONDS:
-                    backoff = BACKOFF_INITIAL
-                log.info("Stream to %s lost (%s); retrying in %.0f s", self._target, code, backoff)
-                self.handle.report(error)
-                if self._stopping.wait(backoff):
-                    return
-                backoff = min(backoff * 2, BACKOFF_MAX)
+        for reply in call:
+            index = reply.index
+            if index >= count:
                 continue
-            except Exception as exc:  # a bug or a malformed reply: fatal, never silent
-                if not self._stopping.is_set():
-                    self.handle.fail(self._error(None, str(exc)))
-                return
-            if not self._stopping.is_set():
-                self.handle.mark_stopped()  # the server ended the stream: done for good
-            return
+            for reading in mapping.readings_from_reply(drfs[index], reply):
+                self.handle.deliver(reading)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
-import os
 import threading
 import time
 import weakref
@@ -20,6 +19,15 @@ from typing import Any
 import grpc
 
 from pacsys.backends import check_positive
+from pacsys.backends.params import (
+    check_host,
+    check_port,
+    check_positive_int,
+    env_choice,
+    env_int,
+    env_str,
+)
+from pacsys.deadline import checked_timeout
 from pacsys.errors import DeviceError
 from pacsys.metadata import (
     AlarmBlockInfo,
@@ -31,9 +39,8 @@ from pacsys.metadata import (
     PropertyInfo,
     StatusBitDef,
 )
-from pacsys_grpc._params import check_host, check_port, check_positive_int, env_port
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
-from pacsys_grpc.devdb_mapping import (
+from pacsys_grpc.codec.devdb import (
     alarm_info_from_proto,
     alarm_text_from_proto,
     device_info_from_proto,
@@ -76,12 +83,7 @@ def _close_open_clients() -> None:
 
 
 def _env_tls() -> bool:
-    raw = os.environ.get("PACSYS_DEVDB_TLS")
-    if raw is None or raw == "":
-        return True
-    if raw in ("0", "1"):
-        return raw == "1"
-    raise ValueError(f"PACSYS_DEVDB_TLS must be '1' or '0', got {raw!r}")
+    return env_choice("PACSYS_DEVDB_TLS", {"1": True, "0": False}, True)
 
 
 def _names(names: Any, what: str) -> list[Any]:
@@ -108,17 +110,17 @@ class DevDBClient:
         max_cache_entries: int = MAX_CACHE_ENTRIES,
     ) -> None:
         if host is None:
-            host = os.environ.get("PACSYS_DEVDB_HOST") or DEFAULT_HOST
+            host = env_str("PACSYS_DEVDB_HOST", DEFAULT_HOST)
         check_host(host)
         if port is None:
-            port = env_port("PACSYS_DEVDB_PORT", DEFAULT_PORT)
-        check_port(port, lowest=1)
+            port = env_int("PACSYS_DEVDB_PORT", DEFAULT_PORT)
+        check_port(port)
         if tls is None:
             tls = _env_tls()
         if not isinstance(tls, bool):
             raise ValueError(f"tls must be a bool or None, got {tls!r}")
         self._host, self._port, self._tls = host, port, tls
-        self._timeout = DEFAULT_TIMEOUT if timeout is None else check_positive(timeout)
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._ttl = check_positive(cache_ttl, "cache_ttl")
         self._max_entries = check_positive_int(max_cache_entries, "max_cache_entries")
         self._cache: collections.OrderedDict[str, tuple[float, DeviceInfoResult]] = (
@@ -207,7 +209,7 @@ class DevDBClient:
         for name in requested:
             if not isinstance(name, str) or not name:
                 raise ValueError(f"Device names must be non-empty strings, got {name!r}")
-        deadline = self._timeout if timeout is None else check_positive(timeout)
+        deadline = checked_timeout(timeout, self._timeout)
         now = time.monotonic()
         result: dict[str, DeviceInfoResult] = {}
         missed: list[str] = []

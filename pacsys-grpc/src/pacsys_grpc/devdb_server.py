@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -18,13 +19,12 @@ from pacsys.metadata import MetadataSource
 from pacsys_grpc._aio_server import AioServerThread
 from pacsys_grpc._params import client_host
 from pacsys_grpc._proto.services import devdb_pb2, devdb_pb2_grpc
-from pacsys_grpc.devdb_mapping import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
+from pacsys_grpc.codec.devdb import alarm_info_to_proto, alarm_text_to_proto, device_info_to_proto
+from pacsys_grpc.rpc_status import Abort
 
 __all__ = ["DevDBServer", "DevDBServicer", "ThreadedDevDBServicer"]
 
 log = logging.getLogger("pacsys_grpc.devdb_server")
-
-_PLOT_UNSUPPORTED = "Plot configurations are not supported by this DevDB server"
 
 
 def check_source(source: Any) -> MetadataSource:
@@ -37,6 +37,63 @@ def check_source(source: Any) -> MetadataSource:
     return source
 
 
+# --- the replies, shared by both servicers (lookups that end the RPC return an Abort) -----
+
+
+def device_info_reply(source: MetadataSource, names: list[str]) -> devdb_pb2.DeviceInfoReply:
+    """One entry per name, in order; a failed or empty lookup is that entry's ``errMsg``."""
+    reply = devdb_pb2.DeviceInfoReply()
+    for name in names:
+        try:
+            info = source.device_info(name)
+        except Exception as exc:  # one bad name must not fail the batch
+            log.warning("device_info(%r) failed: %s", name, exc)
+            reply.set.add(name=name, errMsg=f"DevDB lookup failed for {name}: {exc}")
+            continue
+        if info is None:
+            reply.set.add(name=name, errMsg=f"Device '{name}' not found")
+        else:
+            reply.set.add(name=name, device=device_info_to_proto(info))
+    return reply
+
+
+def alarm_info_reply(source: MetadataSource, names: list[str]) -> Any:
+    """Every alarm of the named devices, or INTERNAL when a lookup fails."""
+    reply = devdb_pb2.AlarmInfoReply()
+    try:
+        for name in names:
+            found = source.alarm_info(name)
+            items = found if isinstance(found, list | tuple) else [found]
+            reply.alarm_info.extend(alarm_info_to_proto(i) for i in items if i is not None)
+    except Exception as exc:
+        return Abort(grpc.StatusCode.INTERNAL, f"Alarm lookup failed: {exc}")
+    return reply
+
+
+def alarm_text_reply(source: MetadataSource, ids: list[int]) -> Any:
+    """The texts found for ``ids`` (unknown ones left out), or INTERNAL when a lookup fails."""
+    reply = devdb_pb2.DeviceAlarmTextList()
+    try:
+        for alarm_text_id in ids:
+            text = source.alarm_text(alarm_text_id)
+            if text is not None:
+                reply.device_alarm_text.append(alarm_text_to_proto(text))
+    except Exception as exc:
+        return Abort(grpc.StatusCode.INTERNAL, f"Alarm text lookup failed: {exc}")
+    return reply
+
+
+PLOT_UNSUPPORTED = Abort(
+    grpc.StatusCode.UNIMPLEMENTED, "Plot configurations are not supported by this DevDB server"
+)
+Lookup = Callable[[MetadataSource, Any], Any]
+_LOOKUPS: dict[str, tuple[Lookup, str]] = {
+    "getDeviceInfo": (device_info_reply, "device"),
+    "getAllAlarmInfo": (alarm_info_reply, "device"),
+    "getAlarmText": (alarm_text_reply, "alarm_text_id"),
+}
+
+
 class DevDBServicer(devdb_pb2_grpc.DevDBServicer):
     """Async DevDB handlers; source lookups run in ``executor`` (a named worker pool)."""
 
@@ -44,57 +101,26 @@ class DevDBServicer(devdb_pb2_grpc.DevDBServicer):
         self._source = check_source(source)
         self._executor = executor
 
-    async def _call(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    def _device_entries(self, names: list[str]) -> devdb_pb2.DeviceInfoReply:
-        reply = devdb_pb2.DeviceInfoReply()
-        for name in names:
-            try:
-                info = self._source.device_info(name)
-            except Exception as exc:  # one bad name must not fail the batch
-                log.warning("device_info(%r) failed: %s", name, exc)
-                reply.set.add(name=name, errMsg=f"DevDB lookup failed for {name}: {exc}")
-                continue
-            if info is None:
-                reply.set.add(name=name, errMsg=f"Device '{name}' not found")
-            else:
-                reply.set.add(name=name, device=device_info_to_proto(info))
-        return reply
-
-    def _alarm_infos(self, names: list[str]) -> devdb_pb2.AlarmInfoReply:
-        reply = devdb_pb2.AlarmInfoReply()
-        for name in names:
-            found = self._source.alarm_info(name)
-            items = found if isinstance(found, list | tuple) else [found]
-            reply.alarm_info.extend(alarm_info_to_proto(i) for i in items if i is not None)
-        return reply
-
-    def _alarm_texts(self, ids: list[int]) -> devdb_pb2.DeviceAlarmTextList:
-        reply = devdb_pb2.DeviceAlarmTextList()
-        for alarm_text_id in ids:
-            text = self._source.alarm_text(alarm_text_id)
-            if text is not None:
-                reply.device_alarm_text.append(alarm_text_to_proto(text))
-        return reply
+    async def _answer(self, method: str, request: Any, context: Any) -> Any:
+        lookup, field = _LOOKUPS[method]
+        keys = list(getattr(request, field))
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._executor, lookup, self._source, keys)
+        if isinstance(result, Abort):
+            await context.abort(result.code, result.details)
+        return result
 
     async def getDeviceInfo(self, request: Any, context: Any) -> Any:
-        return await self._call(self._device_entries, list(request.device))
+        return await self._answer("getDeviceInfo", request, context)
 
     async def getAllAlarmInfo(self, request: Any, context: Any) -> Any:
-        try:
-            return await self._call(self._alarm_infos, list(request.device))
-        except Exception as exc:
-            await context.abort(grpc.StatusCode.INTERNAL, f"Alarm lookup failed: {exc}")
+        return await self._answer("getAllAlarmInfo", request, context)
 
     async def getAlarmText(self, request: Any, context: Any) -> Any:
-        try:
-            return await self._call(self._alarm_texts, list(request.alarm_text_id))
-        except Exception as exc:
-            await context.abort(grpc.StatusCode.INTERNAL, f"Alarm text lookup failed: {exc}")
+        return await self._answer("getAlarmText", request, context)
 
     async def _unsupported(self, request: Any, context: Any) -> Any:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _PLOT_UNSUPPORTED)
+        await context.abort(*PLOT_UNSUPPORTED)
 
     getPlotConfiguration = _unsupported
     getUserPlotConfiguration = _unsupported
@@ -103,35 +129,36 @@ class DevDBServicer(devdb_pb2_grpc.DevDBServicer):
     saveUserPlotConfiguration = _unsupported
 
 
-class ThreadedDevDBServicer(DevDBServicer):
+class ThreadedDevDBServicer(devdb_pb2_grpc.DevDBServicer):
     """The same handlers for a sync grpc server: lookups run on the RPC's worker thread."""
 
     def __init__(self, source: MetadataSource) -> None:
         self._source = check_source(source)
 
-    def getDeviceInfo(self, request: Any, context: Any) -> Any:  # type: ignore[override]
-        return self._device_entries(list(request.device))
+    def _answer(self, method: str, request: Any, context: Any) -> Any:
+        lookup, field = _LOOKUPS[method]
+        result = lookup(self._source, list(getattr(request, field)))
+        if isinstance(result, Abort):
+            context.abort(result.code, result.details)
+        return result
 
-    def getAllAlarmInfo(self, request: Any, context: Any) -> Any:  # type: ignore[override]
-        try:
-            return self._alarm_infos(list(request.device))
-        except Exception as exc:
-            context.abort(grpc.StatusCode.INTERNAL, f"Alarm lookup failed: {exc}")
+    def getDeviceInfo(self, request: Any, context: Any) -> Any:
+        return self._answer("getDeviceInfo", request, context)
 
-    def getAlarmText(self, request: Any, context: Any) -> Any:  # type: ignore[override]
-        try:
-            return self._alarm_texts(list(request.alarm_text_id))
-        except Exception as exc:
-            context.abort(grpc.StatusCode.INTERNAL, f"Alarm text lookup failed: {exc}")
+    def getAllAlarmInfo(self, request: Any, context: Any) -> Any:
+        return self._answer("getAllAlarmInfo", request, context)
 
-    def _unsupported_sync(self, request: Any, context: Any) -> Any:
-        context.abort(grpc.StatusCode.UNIMPLEMENTED, _PLOT_UNSUPPORTED)
+    def getAlarmText(self, request: Any, context: Any) -> Any:
+        return self._answer("getAlarmText", request, context)
 
-    getPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
-    getUserPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
-    deletePlotConfiguration = _unsupported_sync  # type: ignore[assignment]
-    savePlotConfiguration = _unsupported_sync  # type: ignore[assignment]
-    saveUserPlotConfiguration = _unsupported_sync  # type: ignore[assignment]
+    def _unsupported(self, request: Any, context: Any) -> Any:
+        context.abort(*PLOT_UNSUPPORTED)
+
+    getPlotConfiguration = _unsupported
+    getUserPlotConfiguration = _unsupported
+    deletePlotConfiguration = _unsupported
+    savePlotConfiguration = _unsupported
+    saveUserPlotConfiguration = _unsupported
 
 
 class DevDBServer:

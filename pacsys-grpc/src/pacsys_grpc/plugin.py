@@ -6,16 +6,7 @@ import path and loaded only when used.
 
 from __future__ import annotations
 
-from pacsys.hookspecs import BackendSpec, ServerSpec, hookimpl
-from pacsys.types import BackendCapability
-
-_CAPABILITIES = (
-    BackendCapability.READ
-    | BackendCapability.WRITE
-    | BackendCapability.STREAM
-    | BackendCapability.BATCH
-    | BackendCapability.AUTH_JWT
-)
+from pacsys.hookspecs import BackendSpec, MetadataSourceSpec, ServerSpec, hookimpl
 
 
 @hookimpl
@@ -25,7 +16,6 @@ def pacsys_backends() -> list[BackendSpec]:
             "grpc",
             "pacsys_grpc.backend:GRPCBackend",
             "DAQ gRPC service: reads, streams; writes with a JWT",
-            capabilities=_CAPABILITIES,
             settings={"timeout": "default_timeout", "auth": "auth"},
             auth_kinds=("jwt",),
             label="gRPC",
@@ -46,6 +36,19 @@ def pacsys_servers() -> list[ServerSpec]:
             option_kwarg="port",
             option_type=int,
             default=50051,
+            distribution="pacsys-grpc",
+        )
+    ]
+
+
+@hookimpl
+def pacsys_metadata_sources() -> list[MetadataSourceSpec]:
+    return [
+        MetadataSourceSpec(
+            "devdb",
+            "pacsys_grpc.devdb:DevDBClient",
+            "DevDB over gRPC: scaling, limits, status bits, control commands, alarms",
+            settings={"host": "devdb_host", "port": "devdb_port"},
             distribution="pacsys-grpc",
         )
     ]

@@ -20,7 +20,6 @@ import select
 import socket
 import sys
 import threading
-import time
 from typing import Any
 
 import paramiko
@@ -166,11 +165,11 @@ class ChannelWatch:
 # -- exec with a deadline ----------------------------------------------------------------
 
 
-def start_exec(channel: paramiko.Channel, command: str, deadline: float | None) -> bool:
-    """Send an exec request and wait for the server's answer; False if ``deadline`` passed.
+def start_exec(channel: paramiko.Channel, command: str, timeout: float | None) -> bool:
+    """Send an exec request and wait for the server's answer; False after ``timeout`` s.
 
-    ``deadline`` is a ``time.monotonic()`` value (None: wait as long as it takes). A server
-    refusal raises paramiko's own exception (or SSHException "Channel closed.").
+    ``timeout`` None waits as long as it takes. A server refusal raises paramiko's own
+    exception (or SSHException "Channel closed.").
     """
     message = Message()
     message.add_byte(cMSG_CHANNEL_REQUEST)
@@ -180,7 +179,6 @@ def start_exec(channel: paramiko.Channel, command: str, deadline: float | None) 
     message.add_string(command)
     channel._event_pending()
     channel.transport._send_user_message(message)
-    timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
     if not channel.event.wait(timeout):
         return False
     if channel.event_ready:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import paramiko
 
+from pacsys.deadline import Deadline
 from pacsys.errors import AuthenticationError
 from pacsys_ssh._closing import Closing
 from pacsys_ssh._paramiko import ChannelWatch, start_exec
@@ -69,16 +69,12 @@ class CommandResult:
         return self.exit_code == 0
 
 
-def _remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else deadline - time.monotonic()
-
-
 def _timed_out(command: str, timeout: float | None) -> str:
     return f"Command timed out after {timeout}s: '{command}'"
 
 
 def _stdout_chunks(
-    watch: ChannelWatch, stderr: bytearray, deadline: float | None, timeout_message: str
+    watch: ChannelWatch, stderr: bytearray, deadline: Deadline, timeout_message: str
 ) -> Iterator[bytes]:
     """Yield stdout chunks until the command has exited and all output is read.
 
@@ -88,8 +84,7 @@ def _stdout_chunks(
     """
     channel = watch.channel
     while True:
-        remaining = _remaining(deadline)
-        if remaining is not None and remaining <= 0:
+        if deadline.expired:
             raise SSHTimeoutError(timeout_message)
         # read before draining: output that arrived before the end is in the buffers
         ended = channel.exit_status_ready() and (channel.eof_received or channel.closed)
@@ -100,7 +95,7 @@ def _stdout_chunks(
             continue
         if ended:
             return
-        watch.wait(POLL if remaining is None else min(POLL, remaining))
+        watch.wait(min(POLL, deadline.remaining()))
 
 
 class SSHClient(Closing):
@@ -191,19 +186,16 @@ class SSHClient(Closing):
         return transport
 
     def _open_session(
-        self, command: str, timeout: float | None, deadline: float | None
+        self, command: str, timeout: float | None, deadline: Deadline
     ) -> paramiko.Channel:
         """Open a session channel and start ``command`` within the deadline."""
         transport = self._final_transport()
-        remaining = _remaining(deadline)
-        if remaining is not None and remaining <= 0:
+        if deadline.expired:
             raise SSHTimeoutError(_timed_out(command, timeout))
         try:
-            channel = transport.open_session(timeout=remaining)
+            channel = transport.open_session(timeout=deadline.wait_time(0.001))
         except paramiko.SSHException as exc:
-            if "timeout" in str(exc).lower() or (
-                deadline is not None and time.monotonic() >= deadline
-            ):
+            if "timeout" in str(exc).lower() or deadline.expired:
                 raise SSHTimeoutError(
                     f"Timed out opening SSH session for command '{command}'"
                 ) from None
@@ -211,8 +203,8 @@ class SSHClient(Closing):
                 raise SSHConnectionError("Transport is no longer active") from exc
             raise
         try:
-            channel.settimeout(_remaining(deadline))
-            if not start_exec(channel, command, deadline):
+            channel.settimeout(deadline.wait_time(0.001))
+            if not start_exec(channel, command, deadline.wait_time(0.001)):
                 raise SSHTimeoutError(
                     f"Command timed out after {timeout}s before the server started it: '{command}'"
                 )
@@ -231,7 +223,7 @@ class SSHClient(Closing):
         A non-zero exit does not raise (check ``result.ok``). Raises SSHTimeoutError past
         ``timeout`` seconds (None waits forever) and SSHConnectionError when disconnected.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         watch = ChannelWatch(self._open_session(command, timeout, deadline))
         channel = watch.channel
         stdout, stderr = bytearray(), bytearray()
@@ -260,7 +252,7 @@ class SSHClient(Closing):
 
     def exec_stream(self, command: str, timeout: float | None = None) -> Iterator[str]:
         """Yield stdout lines as they arrive; raise SSHCommandError after them on failure."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         watch = ChannelWatch(self._open_session(command, timeout, deadline))
         stderr = bytearray()
         pending = ""
@@ -291,7 +283,7 @@ class SSHClient(Closing):
         Wait on it with its blocking reads or :meth:`remote_process`, not ``select()``:
         paramiko's ``Channel.fileno()`` pipe can break the connection when the channel closes.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         channel = self._open_session(command, timeout, deadline)
         channel.settimeout(timeout)
         return channel

@@ -6,6 +6,7 @@ import dataclasses
 import getpass
 from typing import Any
 
+from pacsys.backends.params import check_host, check_port
 from pacsys.errors import AuthenticationError
 
 __all__ = ["AUTH_METHODS", "HopSpec", "SSHHop", "default_principal", "normalize_hops"]
@@ -30,14 +31,8 @@ class SSHHop:
     delegate_credentials: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.hostname, str) or not self.hostname.strip():
-            raise ValueError("hostname must be a non-empty string")
-        if (
-            isinstance(self.port, bool)
-            or not isinstance(self.port, int)
-            or not 1 <= self.port <= 65535
-        ):
-            raise ValueError(f"port must be 1-65535, got {self.port}")
+        check_host(self.hostname, "hostname")
+        check_port(self.port)
         if self.auth_method not in AUTH_METHODS:
             raise ValueError(
                 f"auth_method must be 'gssapi', 'key', or 'password', got '{self.auth_method}'"

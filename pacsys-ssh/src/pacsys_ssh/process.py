@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import paramiko
 
+from pacsys.deadline import Deadline
 from pacsys_ssh._closing import Closing
 from pacsys_ssh._paramiko import ChannelWatch
 from pacsys_ssh.errors import SSHError, SSHTimeoutError
@@ -91,14 +91,14 @@ class RemoteProcess(Closing):
         if not marker:
             raise ValueError("marker must be non-empty bytes")
         limit = self._timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
+        deadline = Deadline.after(limit)
         while True:
             index = self._buffer.find(marker)
             if index >= 0:
                 result = bytes(self._buffer[:index])
                 del self._buffer[: index + len(marker)]
                 return result
-            remaining = deadline - time.monotonic()
+            remaining = deadline.remaining()
             if remaining <= 0:
                 raise SSHTimeoutError(
                     f"Timed out waiting for marker {marker!r} after {limit}s "
@@ -119,7 +119,7 @@ class RemoteProcess(Closing):
 
     def read_for(self, seconds: float) -> bytes:
         """Collect output for ``seconds`` (less if the process ends) and return the buffer."""
-        deadline = time.monotonic() + seconds
+        deadline = Deadline.after(seconds)
         while True:
             ended = self._ended()
             self._drain_stderr()
@@ -129,7 +129,7 @@ class RemoteProcess(Closing):
                 continue
             if ended:
                 break
-            remaining = deadline - time.monotonic()
+            remaining = deadline.remaining()
             if remaining <= 0:
                 break
             self._watch.wait(min(POLL, remaining))

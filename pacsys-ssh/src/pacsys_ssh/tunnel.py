@@ -16,6 +16,7 @@ import threading
 
 import paramiko
 
+from pacsys.backends.params import check_host, check_port
 from pacsys_ssh._closing import Closing
 from pacsys_ssh._paramiko import ChannelWatch
 
@@ -38,12 +39,9 @@ class Tunnel(Closing):
         remote_port: int,
         open_timeout: float | None = 10.0,
     ) -> None:
-        if not isinstance(local_port, int) or not 0 <= local_port <= 65535:
-            raise ValueError(f"local_port must be 0-65535, got {local_port!r}")
-        if not isinstance(remote_port, int) or not 1 <= remote_port <= 65535:
-            raise ValueError(f"remote_port must be 1-65535, got {remote_port!r}")
-        if not isinstance(remote_host, str) or not remote_host:
-            raise ValueError("remote_host must be a non-empty string")
+        check_port(local_port, "local_port", lowest=0)
+        check_port(remote_port, "remote_port")
+        check_host(remote_host, "remote_host")
         self._transport = transport
         self.remote_host = remote_host
         self.remote_port = remote_port

@@ -9,9 +9,9 @@ The raw-ACNET client names (``AcnetConnectionTCP``, ``RetdatClient``, ``FTPClien
 distribution, loaded on first use; without it they raise ImportError naming the install.
 """
 
-import importlib
 from typing import Any
 
+from pacsys._provided import provided_module
 from pacsys.acnet import status
 from pacsys.acnet.errors import (
     AcnetError,
@@ -99,15 +99,8 @@ _PROVIDED = frozenset(
 
 
 def _transport() -> Any:
-    """The pacsys_acnet package, or ImportError saying which distribution to install."""
-    try:
-        return importlib.import_module("pacsys_acnet")
-    except ImportError as exc:
-        raise ImportError(
-            f"{__name__} client names are provided by pacsys-acnet, which is not installed: "
-            "pip install pacsys-acnet",
-            name="pacsys_acnet",
-        ) from exc
+    """The pacsys_acnet package (by name), or ImportError saying which distribution to install."""
+    return provided_module("pacsys_acnet", "pacsys-acnet", f"{__name__} client names")
 
 
 def __getattr__(name: str) -> Any:

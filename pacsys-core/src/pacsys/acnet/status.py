@@ -90,6 +90,7 @@ FACILITY_DMQ: Final = 72
 ERR_OK: Final = 0
 ERR_RETRY: Final = -1
 ERR_TIMEOUT: Final = -6
+ERR_QUEFULL: Final = -7
 ERR_NOPROP: Final = -13
 
 ACNET_OK: Final = 0

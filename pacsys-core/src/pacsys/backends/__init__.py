@@ -6,7 +6,7 @@ import abc
 import math
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pacsys.types import (
     BackendCapability,
@@ -19,17 +19,12 @@ from pacsys.types import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from pacsys.backends.dispatch import CallbackDispatcher
-    from pacsys.backends.subscription import BufferedSubscriptionHandle
     from pacsys.types import Value
 
 __all__ = [
     "Backend",
     "check_positive",
     "drf_list",
-    "parsed_subscription",
     "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
@@ -41,18 +36,22 @@ __all__ = [
 class Backend(abc.ABC):
     """A connection to ACNET data: read, write, stream.
 
-    Subclasses implement ``capabilities``, ``get_many`` and ``close``; ``read`` and ``get``
+    Subclasses declare ``CAPABILITIES`` (everything the class can do; its plugin's
+    BackendSpec reads it) and implement ``get_many`` and ``close``; ``capabilities`` is
+    ``CAPABILITIES`` unless an instance narrows it (no credentials: no writes); ``read`` and ``get``
     default to a one-element ``get_many`` (override them where a single read is cheaper).
     Writes and streaming are optional (the defaults raise NotImplementedError).  A backend
     is a context manager that closes itself on exit.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = BackendCapability.READ
     _dispatch_mode: DispatchMode = DispatchMode.WORKER
     _closed: bool = False  # subclasses set it in close()
 
     @property
-    @abc.abstractmethod
-    def capabilities(self) -> BackendCapability: ...
+    def capabilities(self) -> BackendCapability:
+        """What this instance can do: ``CAPABILITIES`` unless a subclass narrows it."""
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:
@@ -170,34 +169,6 @@ def subscription_drfs(
         raise ValueError("drfs cannot be empty")
     validate_callbacks(callback, on_error)
     return items
-
-
-def parsed_subscription(
-    drfs: Iterable[str],
-    callback: ReadingCallback | None,
-    on_error: ErrorCallback | None,
-    *,
-    dispatcher: CallbackDispatcher,
-    on_stop: Callable[[BufferedSubscriptionHandle], None],
-) -> BufferedSubscriptionHandle:
-    """The handle of a ``subscribe`` call whose DRFs go out as given, one ref each (1..n).
-
-    Every DRF is parsed first, so a malformed one is a ValueError before any I/O.
-    """
-    from pacsys.backends.subscription import BufferedSubscriptionHandle
-    from pacsys.drf3 import parse_request
-
-    items = subscription_drfs(drfs, callback, on_error)
-    for drf in items:
-        parse_request(drf)
-    return BufferedSubscriptionHandle(
-        items,
-        list(range(1, len(items) + 1)),
-        dispatcher=dispatcher,
-        callback=callback,
-        on_error=on_error,
-        on_stop=on_stop,
-    )
 
 
 def timestamp_from_millis(ms: int | float) -> datetime | None:

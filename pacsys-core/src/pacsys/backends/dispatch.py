@@ -7,12 +7,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pacsys.types import DispatchMode, Reading
-
-if TYPE_CHECKING:
-    from pacsys.backends.subscription import BufferedSubscriptionHandle
 
 __all__ = ["CallbackDispatcher", "RateLimitedLogger"]
 
@@ -21,6 +18,15 @@ log = logging.getLogger("pacsys.dispatch")
 #: Readings waiting for the worker beyond this are dropped (errors never are).
 MAX_PENDING = 10_000
 SLOW_CALLBACK_SECONDS = 0.05
+
+
+class DroppingHandle(Protocol):
+    """What the dispatcher needs of a handle whose readings it may drop (the buffered one).
+
+    Named by what it offers: pacsys.backends.subscription builds on this module.
+    """
+
+    def count_dropped(self, n: int) -> None: ...
 
 
 class RateLimitedLogger:
@@ -71,7 +77,7 @@ class CallbackDispatcher:
 
     def dispatch_reading(
         self,
-        handle: BufferedSubscriptionHandle,
+        handle: DroppingHandle,
         callback: Callable[[Reading, Any], None],
         reading: Reading,
     ) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from pacsys.backends import summarize_drfs
+from pacsys.backends import subscription_drfs, summarize_drfs
 from pacsys.backends.dispatch import CallbackDispatcher, RateLimitedLogger
+from pacsys.deadline import Deadline
+from pacsys.drf3 import parse_request
 from pacsys.types import (
     ErrorCallback,
     Reading,
@@ -19,7 +20,7 @@ from pacsys.types import (
     check_count,
 )
 
-__all__ = ["CALLBACK_ITERATION_ERROR", "BufferedSubscriptionHandle"]
+__all__ = ["CALLBACK_ITERATION_ERROR", "BufferedSubscriptionHandle", "parsed_subscription"]
 
 log = logging.getLogger("pacsys.subscription")
 
@@ -180,16 +181,15 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
             if self._exc is not None and (count is None or n < count):
                 raise self._exc
             return
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         remaining_count = count
         while remaining_count is None or remaining_count > 0:
             with self._cond:
                 while not self._buffer and not self._stopped:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
+                    if deadline.expired:
                         break
-                    self._cond.wait(remaining)
-                if deadline is not None and time.monotonic() >= deadline:
+                    self._cond.wait(deadline.wait_time())
+                if deadline.expired:
                     reading = None
                 elif self._buffer:
                     reading = self._buffer.popleft()
@@ -206,3 +206,28 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
     def __repr__(self) -> str:
         state = "stopped" if self._stopped else "active"
         return f"<{type(self).__name__} {state} {summarize_drfs(self.drfs)}>"
+
+
+def parsed_subscription(
+    drfs: Iterable[str],
+    callback: ReadingCallback | None,
+    on_error: ErrorCallback | None,
+    *,
+    dispatcher: CallbackDispatcher,
+    on_stop: Callable[[BufferedSubscriptionHandle], None],
+) -> BufferedSubscriptionHandle:
+    """The handle of a ``subscribe`` call whose DRFs go out as given, one ref each (1..n).
+
+    Every DRF is parsed first, so a malformed one is a ValueError before any I/O.
+    """
+    items = subscription_drfs(drfs, callback, on_error)
+    for drf in items:
+        parse_request(drf)
+    return BufferedSubscriptionHandle(
+        items,
+        list(range(1, len(items) + 1)),
+        dispatcher=dispatcher,
+        callback=callback,
+        on_error=on_error,
+        on_stop=on_stop,
+    )

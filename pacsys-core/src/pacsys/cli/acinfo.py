@@ -37,7 +37,8 @@ from pacsys.cli._options import (
     tool_parser,
 )
 from pacsys.cli._refformat import ref_value, slice_value
-from pacsys.metadata import DeviceInfoResult, MetadataSource, PropertyInfo
+from pacsys.metadata import DeviceInfoResult, PropertyInfo
+from pacsys.metadata_sources import backend_source
 from pacsys.types import Reading
 
 __all__ = ["build_parser", "main", "metadata_for"]
@@ -81,10 +82,12 @@ def metadata_for(
 ) -> tuple[DeviceInfoResult | None, str]:
     """(metadata or None, where it came from / why it is missing) for device ``name``.
 
-    The backend answers when it is a MetadataSource (the simulator); otherwise DevDB.
+    A backend source of the pacsys_metadata_sources hook answers first (the simulator for
+    itself); otherwise the shared DevDB client.
     """
-    if isinstance(backend, MetadataSource):
-        return backend.device_info(name), "backend"
+    own = backend_source(backend)
+    if own is not None:
+        return own.device_info(name), "backend"
     try:
         from pacsys import _simple
 

@@ -17,7 +17,7 @@ def add_parser(commands: Any) -> None:
         help="list installed plugins",
         description="List every pacsys plugin with its distribution, version, hooks and "
         "what it provides (backends with capabilities, auth methods, policies, server "
-        "adapters for pacsys serve).",
+        "adapters for pacsys serve, device-metadata sources).",
         epilog="example:\n  pacsys plugins --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -35,6 +35,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
     auths = registry.auth_methods().values()
     policies = registry.policies().values()
     servers = registry.servers().values()
+    sources = registry.metadata_sources().values()
     described = []
     for info in registry.plugins():
 
@@ -72,6 +73,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
                 for s in servers
                 if mine(s)
             ]
+            entry["metadata_sources"] = [m.name for m in sources if mine(m)]
         described.append(entry)
     return described
 
@@ -99,6 +101,8 @@ def render_text(entries: list[dict[str, Any]]) -> str:
                 f" ({server['option']}, default {server['default']})" if server["option"] else ""
             )
             lines.append(f"  server {server['name']}{option}: {server['description']}")
+        if entry.get("metadata_sources"):
+            lines.append(f"  metadata sources: {', '.join(entry['metadata_sources'])}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from pacsys.backends import Backend
+from pacsys.deadline import Deadline
 from pacsys.device import Device
 
 __all__ = [
@@ -131,14 +132,13 @@ class Timebase:
         With a ManualClock, simulated time advances in small steps until it holds.
         """
         if self._manual is None:
-            deadline = None if timeout is None else time.monotonic() + timeout
+            deadline = Deadline.after(timeout)
             with cond:
                 while not predicate():
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
+                    if deadline.expired:
                         return False
                     # Re-check at least twice a second: not every change notifies.
-                    cond.wait(RECHECK if remaining is None else min(RECHECK, remaining))
+                    cond.wait(min(RECHECK, deadline.remaining()))
                 return True
         deadline = None if timeout is None else self.now() + timeout
         while True:

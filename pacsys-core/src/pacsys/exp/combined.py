@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from pacsys.deadline import Deadline
 from pacsys.types import Reading, SubscriptionHandle, check_count
 
 __all__ = ["CombinedStream"]
@@ -96,7 +96,7 @@ class CombinedStream:
     def _stream(self, timeout: float | None, limit: int | None) -> Iterator[Item]:
         if limit == 0:
             return
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         shared: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
         quit_ = threading.Event()
         feeders = [
@@ -111,10 +111,9 @@ class CombinedStream:
         yielded = 0
         try:
             while running:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
+                if deadline.expired:
                     return
-                wait = RECHECK if remaining is None else min(RECHECK, remaining)
+                wait = min(RECHECK, deadline.remaining())
                 try:
                     batch = [shared.get(timeout=wait)]
                 except queue.Empty:

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -117,6 +117,13 @@ class SimBackend(Backend):
     ``role`` and ``timeout`` are accepted for drop-in compatibility and ignored.
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+    )
+
     def __init__(
         self,
         catalogue: str | os.PathLike[str] | Catalogue | None = None,
@@ -144,15 +151,6 @@ class SimBackend(Backend):
         self._closed = False
 
     # --- properties ----------------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return (
-            BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH
-        )
 
     @property
     def authenticated(self) -> bool:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline
 from pacsys.drf3 import parse_request
 from pacsys.errors import DeviceError
 from pacsys.testing.keys import (
@@ -71,7 +71,7 @@ class FakeSubscriptionHandle(BufferedSubscriptionHandle):
     def _iterate(self, timeout: float | None, count: int | None = None) -> ReadingStream:
         if self._exc is not None:
             raise self._exc
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline.after(timeout)
         left = count
         while not self._stopped and (left is None or left > 0):
             with self._cond:
@@ -79,10 +79,9 @@ class FakeSubscriptionHandle(BufferedSubscriptionHandle):
                     if timeout == 0:
                         return
                     while not self._buffer and not self._stopped:
-                        remaining = None if deadline is None else deadline - time.monotonic()
-                        if remaining is not None and remaining <= 0:
+                        if deadline.expired:
                             return
-                        self._cond.wait(remaining)
+                        self._cond.wait(deadline.wait_time())
                     if self._stopped:
                         if self._exc is not None:
                             raise self._exc
@@ -102,6 +101,13 @@ class FakeBackend(Backend):
     72.5
     """
 
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+    )
+
     def __init__(self, dispatch_mode: DispatchMode = DispatchMode.DIRECT) -> None:
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
@@ -117,15 +123,6 @@ class FakeBackend(Backend):
         self._closed = False
 
     # --- Backend properties --------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return (
-            BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH
-        )
 
     @property
     def authenticated(self) -> bool:

@@ -16,9 +16,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
+
+from pacsys.deadline import Deadline
 
 __all__ = ["MiniKDC", "ticket_is_valid", "wait_until_expired"]
 
@@ -109,10 +110,10 @@ def wait_until_expired(
 
     Polls ``klist -s`` (waits on the condition itself, not a guessed delay).
     """
-    deadline = time.monotonic() + timeout
+    deadline = Deadline.after(timeout)
     pause = threading.Event()
     while ticket_is_valid(ccache, env):
-        if time.monotonic() >= deadline:
+        if deadline.expired:
             raise TimeoutError(f"ticket in {ccache} still valid after {timeout} s")
         pause.wait(0.1)
 
@@ -353,7 +354,7 @@ class MiniKDC:
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = Deadline.after(_START_TIMEOUT)
         pause = threading.Event()
         while True:
             if self._process.poll() is not None:
@@ -364,7 +365,7 @@ class MiniKDC:
                     return
             except OSError:
                 pass
-            if time.monotonic() >= deadline:
+            if deadline.expired:
                 self.stop()
                 raise RuntimeError(f"krb5kdc not listening after {_START_TIMEOUT} s")
             pause.wait(0.05)

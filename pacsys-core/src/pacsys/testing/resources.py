@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pacsys.deadline import Deadline
+
 __all__ = ["PROCESS_WIDE_THREADS", "leaves_nothing", "open_sockets"]
 
 #: Threads some libraries start once per process and never stop (grpc's poller).
@@ -64,12 +66,12 @@ def leaves_nothing(
     threads_before = {thread.ident for thread in threading.enumerate() if thread.ident}
     sockets_before = open_sockets()
     yield
-    deadline = time.monotonic() + timeout
+    deadline = Deadline.after(timeout)
     for thread in _new_threads(threads_before, allowed):
-        thread.join(max(0.0, deadline - time.monotonic()))
+        thread.join(deadline.remaining())
     left = _new_threads(threads_before, allowed)
     sockets = open_sockets() - sockets_before
-    while sockets and time.monotonic() < deadline:
+    while sockets and not deadline.expired:
         time.sleep(0.01)  # a socket's close has no event to wait on
         sockets = open_sockets() - sockets_before
     problems = []

@@ -9,18 +9,28 @@ context whose token and MICs travel in AMQP headers.
 from __future__ import annotations
 
 import logging
-import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pika
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.auth import KerberosAuth
 from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.params import (
+    check_host,
+    check_port,
+    check_positive_int,
+    env_int,
+    env_str,
+)
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3.parser import parse_request
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
@@ -34,7 +44,7 @@ from pacsys.types import (
     Value,
     WriteResult,
 )
-from pacsys_dmq.client.driver import ClientDriver, Signed
+from pacsys_dmq.client.driver import ClientDriver, LostCallback, Signed
 from pacsys_dmq.client.security import (
     DEFAULT_SERVICE,
     JobSigner,
@@ -42,10 +52,10 @@ from pacsys_dmq.client.security import (
     local_host_address,
     new_context,
 )
+from pacsys_dmq.client.streams import DMQStream
 from pacsys_dmq.codec.codec import encode_message
 from pacsys_dmq.codec.mapping import reply_to_reading, value_to_setting
 from pacsys_dmq.codec.messages import ReadingRequest, SettingRequest
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import AmqpMessage, ClientProtocol, Timing, build_init
 from pacsys_dmq.protocol.resolve import JobFailure
@@ -63,18 +73,6 @@ MAX_WRITE_SESSIONS = 1024
 AMQP_HEARTBEAT = 15
 
 
-def _env_port() -> int | None:
-    raw = os.environ.get("PACSYS_DMQ_PORT", "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(
-            f"Environment variable PACSYS_DMQ_PORT must be an integer, got {raw!r}"
-        ) from None
-
-
 class DMQBackend(Backend):
     """ACNET through DMQ: ``read``/``get``/``get_many``/``subscribe``/``write`` over AMQP.
 
@@ -82,7 +80,17 @@ class DMQBackend(Backend):
     appsrv2.fnal.gov:5672); ``vhost`` to ``PACSYS_DMQ_VHOST`` (then ``/``). ``auth`` must be
     a :class:`~pacsys.auth.KerberosAuth`. ``heartbeat_interval``, ``server_timeout`` and
     ``max_write_sessions`` are the protocol's constants, adjustable for tests.
+    ``reconnect``: a subscription whose connection or server heartbeat is lost stops (None,
+    the default) or starts a new job under the ReconnectPolicy
+    (docs/protocols/semantics.md §6.4).
     """
+
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.WRITE
+        | BackendCapability.STREAM
+        | BackendCapability.BATCH
+    )
 
     def __init__(
         self,
@@ -98,36 +106,26 @@ class DMQBackend(Backend):
         heartbeat_interval: float = 5.0,
         server_timeout: float = 30.0,
         max_write_sessions: int = MAX_WRITE_SESSIONS,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         if auth is None or not isinstance(auth, KerberosAuth):
             got = "no auth" if auth is None else type(auth).__name__
             raise AuthenticationError(
                 f"DMQ backend requires KerberosAuth for all operations (got {got})"
             )
-        host = host if host is not None else os.environ.get("PACSYS_DMQ_HOST") or DEFAULT_HOST
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError("host cannot be empty")
-        port = port if port is not None else (_env_port() or DEFAULT_PORT)
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be between 1 and 65535, got {port}")
-        self._timeout = check_positive(DEFAULT_TIMEOUT if timeout is None else timeout, "timeout")
+        host = check_host(host if host is not None else env_str("PACSYS_DMQ_HOST", DEFAULT_HOST))
+        port = check_port(port if port is not None else env_int("PACSYS_DMQ_PORT", DEFAULT_PORT))
+        self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         ttl = DEFAULT_SESSION_TTL if write_session_ttl is None else write_session_ttl
         session_ttl = check_positive(ttl, "write_session_ttl")
         timing = Timing(
             check_positive(heartbeat_interval, "heartbeat_interval"),
             check_positive(server_timeout, "server_timeout"),
         )
-        if (
-            isinstance(max_write_sessions, bool)
-            or not isinstance(max_write_sessions, int)
-            or max_write_sessions <= 0
-        ):
-            raise ValueError(
-                f"max_write_sessions must be a positive integer, got {max_write_sessions}"
-            )
+        check_positive_int(max_write_sessions, "max_write_sessions")
         self._host = host
         self._port = port
-        self._vhost = vhost if vhost is not None else os.environ.get("PACSYS_DMQ_VHOST") or "/"
+        self._vhost = vhost if vhost is not None else env_str("PACSYS_DMQ_VHOST", "/")
         self._auth = auth
         self._service = service
         self._dispatcher = CallbackDispatcher(DispatchMode(dispatch_mode))
@@ -140,18 +138,12 @@ class DMQBackend(Backend):
             max_sessions=max_write_sessions,
         )
         self._driver = ClientDriver(engine, self._connection_parameters)
+        self._reconnect = check_reconnect(reconnect)
+        self._streams: set[DMQStream] = set()
+        self._streams_lock = threading.Lock()
         self._closed = False
 
     # --- properties -----------------------------------------------------------------------
-
-    @property
-    def capabilities(self) -> BackendCapability:
-        return (
-            BackendCapability.READ
-            | BackendCapability.WRITE
-            | BackendCapability.STREAM
-            | BackendCapability.BATCH
-        )
 
     @property
     def authenticated(self) -> bool:
@@ -197,9 +189,6 @@ class DMQBackend(Backend):
 
     # --- connection -------------------------------------------------------------------------
 
-    def _call_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout, "timeout")
-
     def _connection_parameters(self, remaining: float) -> pika.ConnectionParameters:
         return pika.ConnectionParameters(
             host=self._host,
@@ -213,7 +202,7 @@ class DMQBackend(Backend):
             client_properties={"connection_name": self._name},
         )
 
-    def _connect(self, deadline: float) -> AmqpLoop:
+    def _connect(self, deadline: Deadline) -> AmqpLoop:
         self._check_open()
         try:
             return self._driver.connect(deadline, f"{self._name}-io")
@@ -236,7 +225,7 @@ class DMQBackend(Backend):
         if not drfs:
             return []
         prepared = [ensure_immediate_event(drf) for drf in drfs]
-        deadline = time.monotonic() + self._call_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         loop = self._connect(deadline)
         try:
             init = self._signed_init(encode_message(ReadingRequest(tuple(prepared))))
@@ -273,27 +262,55 @@ class DMQBackend(Backend):
         drfs = subscription_drfs(drfs, callback, on_error)
         for drf in drfs:
             parse_request(drf)
-        deadline = time.monotonic() + self._timeout
-        loop = self._connect(deadline)
-        init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
-        job = init.reply_to
-        assert job is not None
+        stream = DMQStream(self._start_stream_job, self._driver.stop_stream, self._reconnect)
         handle = BufferedSubscriptionHandle(
             drfs,
             range(1, len(drfs) + 1),
             dispatcher=self._dispatcher,
             callback=callback,
             on_error=on_error,
-            on_stop=lambda _handle: self._driver.stop_stream(job),
+            on_stop=lambda _handle: self._stop_stream(stream),
         )
-        self._driver.subscribe(loop, init, drfs, handle, deadline)
+        stream.handle = handle
+        with self._streams_lock:
+            self._streams = {s for s in self._streams if s.handle and not s.handle.stopped}
+            self._streams.add(stream)
+        try:
+            stream.open(handle)
+        except BaseException:
+            self._forget(stream)
+            raise
         return handle
+
+    def _start_stream_job(
+        self, handle: BufferedSubscriptionHandle, on_end: LostCallback | None
+    ) -> str:
+        """Connect, sign and start one job for ``handle``; its id (raises on failure)."""
+        drfs = handle.drfs
+        deadline = Deadline.after(self._timeout)
+        loop = self._connect(deadline)
+        init = self._signed_init(encode_message(ReadingRequest(tuple(drfs))))
+        job = init.reply_to
+        assert job is not None
+        self._driver.subscribe(loop, init, drfs, handle, deadline, on_end)
+        return job
+
+    def _forget(self, stream: DMQStream) -> None:
+        with self._streams_lock:
+            self._streams.discard(stream)
+
+    def _stop_stream(self, stream: DMQStream) -> None:
+        self._forget(stream)
+        stream.stop()
 
     def remove(self, handle: SubscriptionHandle) -> None:
         handle.stop()
 
     def stop_streaming(self) -> None:
-        for handle in self._driver.stream_handles():
+        handles = set(self._driver.stream_handles())
+        with self._streams_lock:
+            handles.update(s.handle for s in self._streams if s.handle is not None)
+        for handle in handles:
             handle.stop()
 
     # --- writes -----------------------------------------------------------------------------
@@ -320,7 +337,7 @@ class DMQBackend(Backend):
             drfs.append(drf)
             groups.setdefault(init_drf, []).append((index, body))
         check_credentials(self._auth)
-        deadline = time.monotonic() + self._call_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         loop = self._connect(deadline)
         return self._driver.write(loop, drfs, groups, self._sign_session, deadline)
 
@@ -346,6 +363,12 @@ class DMQBackend(Backend):
         if self._closed:
             return
         self._closed = True
+        with self._streams_lock:
+            streams, self._streams = list(self._streams), set()
+        for stream in streams:  # reconnecting ones may have no job for the driver to end
+            if stream.handle is not None:
+                stream.handle.mark_stopped()
+            stream.stop()
         self._driver.close()
         self._dispatcher.close()
 
@@ -358,10 +381,10 @@ def _filled(
 
 
 def _failed(drf: str, message: str) -> Reading:
-    return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_RETRY, message=message)
+    return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ERR_RETRY, message=message)
 
 
 def _timeout_reading(drf: str) -> Reading:
     return Reading(
-        drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_REQTMO, message=TIMEOUT_MESSAGE
+        drf=drf, facility_code=FACILITY_ACNET, error_code=ERR_TIMEOUT, message=TIMEOUT_MESSAGE
     )

@@ -16,9 +16,10 @@ from typing import Any
 
 import pika
 
+from pacsys.acnet.status import ERR_QUEFULL, ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline
 from pacsys.types import WriteResult
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.driver import BrokerActions
 from pacsys_dmq.loop import AmqpLoop
 from pacsys_dmq.protocol import (
@@ -42,6 +43,8 @@ log = logging.getLogger("pacsys_dmq.client")
 ABORT_WAIT = 2.0
 """How long a timed-out call waits for the I/O thread to cancel its work."""
 CLOSE_JOIN = 3.0
+SERVER_DROPPED = (FACILITY_ACNET, ERR_QUEFULL)
+"""The status of a reading that stands for stream readings the server dropped."""
 
 Signed = tuple[AmqpMessage, Signer] | str
 """A new write session's signed INIT and signer, or why none could be made."""
@@ -53,9 +56,18 @@ class _Read:
         self.outcome: ReadDone | None = None
 
 
+class SubscriptionSetupTimeout(RuntimeError):
+    """The server did not start consuming a subscription's job within the call's timeout."""
+
+
+LostCallback = Callable[[BaseException | None], None]
+"""Told when a started subscription's job ends: its error, or None when it was stopped."""
+
+
 class _Stream:
-    def __init__(self, handle: BufferedSubscriptionHandle) -> None:
+    def __init__(self, handle: BufferedSubscriptionHandle, on_end: LostCallback | None) -> None:
         self.handle = handle
+        self.on_end = on_end
         self.ready = threading.Event()
         self.setup_error: BaseException | None = None
 
@@ -98,7 +110,7 @@ class ClientDriver:
                 return loop
             if loop is not None:
                 loop.stop(CLOSE_JOIN)  # its last word (on_lost) is out before a new loop starts
-            remaining = max(deadline - time.monotonic(), 0.05)
+            remaining = Deadline(deadline).remaining(0.05)
             engine = self.engine
             actions = BrokerActions(
                 lambda: new_loop.connection,
@@ -130,7 +142,10 @@ class ClientDriver:
             with self._lock:
                 stream = self._streams.get(event.job)
             if stream is not None:
-                stream.handle.deliver(event.reading)
+                reading = event.reading
+                if (reading.facility_code, reading.error_code) == SERVER_DROPPED:
+                    stream.handle.count_dropped(1)  # at least one; the reading says how many
+                stream.handle.deliver(reading)
         elif isinstance(event, ReadDone):
             read = self._reads.pop(event.job, None)
             if read is not None:
@@ -157,7 +172,13 @@ class ClientDriver:
         if event.error is not None and not event.started:
             stream.setup_error = event.error
             stream.ready.set()
-        elif event.error is not None:
+            if stream.on_end is None:
+                stream.handle.mark_stopped()
+            return
+        if stream.on_end is not None:
+            stream.on_end(event.error)  # the subscription decides: resubscribe or end
+            return
+        if event.error is not None:
             stream.handle.fail(event.error)
         stream.handle.mark_stopped()
 
@@ -185,7 +206,7 @@ class ClientDriver:
             read.done.set()
 
         loop.submit(start, never_started)
-        if read.done.wait(max(deadline - time.monotonic(), 0)):
+        if read.done.wait(Deadline(deadline).remaining()):
             assert read.outcome is not None
             return read.outcome, False
         self._on_loop(loop, lambda: self._run(self.engine.cancel_read(job)))
@@ -201,11 +222,16 @@ class ClientDriver:
         drfs: list[str],
         handle: BufferedSubscriptionHandle,
         deadline: float,
+        on_end: LostCallback | None = None,
     ) -> None:
-        """Start a subscription and wait until it is consumed (raises on failure)."""
+        """Start a subscription and wait until it is consumed (raises on failure).
+
+        Without ``on_end`` a failure stops ``handle`` and a later end fails or stops it;
+        with it, neither touches the handle: ``on_end`` hears how the job ended.
+        """
         job = init.reply_to
         assert job is not None
-        stream = _Stream(handle)
+        stream = _Stream(handle, on_end)
         with self._lock:
             self._streams[job] = stream
 
@@ -217,13 +243,16 @@ class ClientDriver:
             lambda: self._run(self.engine.start_stream(init, drfs, time.monotonic())),
             never_started,
         )
-        if not stream.ready.wait(max(deadline - time.monotonic(), 0)):
-            handle.stop()
-            raise RuntimeError("Timeout waiting for subscription setup")
+        if not stream.ready.wait(Deadline(deadline).remaining()):
+            self.stop_stream(job)
+            if on_end is None:
+                handle.stop()
+            raise SubscriptionSetupTimeout("Timeout waiting for subscription setup")
         if stream.setup_error is not None:
             with self._lock:
                 self._streams.pop(job, None)
-            handle.mark_stopped()
+            if on_end is None:
+                handle.mark_stopped()
             error = stream.setup_error
             raise ConnectionError(f"Subscription setup failed: {error}") from error
 
@@ -263,9 +292,9 @@ class ClientDriver:
             return needed
 
         try:
-            needed = loop.call(start, max(deadline - time.monotonic(), ABORT_WAIT))
+            needed = loop.call(start, Deadline(deadline).remaining(ABORT_WAIT))
         except ConnectionError as exc:  # the loop is gone: nothing was started
-            return [WriteResult(drf, FACILITY_ACNET, ACNET_RETRY, str(exc)) for drf in drfs]
+            return [WriteResult(drf, FACILITY_ACNET, ERR_RETRY, str(exc)) for drf in drfs]
         except TimeoutError:
             needed = []  # the loop is stuck: start may still run, the cancel below follows it
         if needed:
@@ -281,10 +310,10 @@ class ClientDriver:
                 lambda: self._run(self.engine.sign_sessions(writes, signed, time.monotonic())),
                 lambda exc: None,
             )
-        if not writes.done.wait(max(deadline - time.monotonic(), 0)):
+        if not writes.done.wait(Deadline(deadline).remaining()):
             self._on_loop(loop, lambda: self._run(self.engine.cancel_writes(writes)))
         if writes.results is None:  # not even the cancel ran
-            return [WriteResult(drf, FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE) for drf in drfs]
+            return [WriteResult(drf, FACILITY_ACNET, ERR_TIMEOUT, TIMEOUT_MESSAGE) for drf in drfs]
         return list(writes.results)
 
     def _abandon(self, writes: _Writes, failed: Mapping[str, Signed]) -> None:

@@ -95,8 +95,6 @@ from pacsys_dmq.codec.signing import (
     signing_body,
 )
 from pacsys_dmq.codec.status import (
-    ACNET_REQTMO,
-    ACNET_RETRY,
     DMQ_CHANNEL_NOT_READY,
     DMQ_INVALID_DATA_TYPE,
     DMQ_INVALID_REQUEST,
@@ -106,14 +104,10 @@ from pacsys_dmq.codec.status import (
     DMQ_SECURITY_VIOLATION,
     DMQ_SETTING_DISABLED,
     DMQ_SYSTEM_ERROR,
-    FACILITY_ACNET,
-    FACILITY_DMQ,
 )
 from pacsys_dmq.codec.structs import AnalogAlarm, BasicStatus, DigitalAlarm, WireControl
 
 __all__ = [
-    "ACNET_REQTMO",
-    "ACNET_RETRY",
     "ALL_MESSAGE_TYPES",
     "APP_ID",
     "DMQ_CHANNEL_NOT_READY",
@@ -126,8 +120,6 @@ __all__ = [
     "DMQ_SETTING_DISABLED",
     "DMQ_SYSTEM_ERROR",
     "DROP_KEY",
-    "FACILITY_ACNET",
-    "FACILITY_DMQ",
     "FALLBACK_HOST_ADDRESS",
     "HEADER_GSS_TOKEN",
     "HEADER_HOST_ADDRESS",

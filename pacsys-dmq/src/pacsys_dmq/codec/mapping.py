@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET, FACILITY_DMQ
 from pacsys.backends import timestamp_from_millis, validate_alarm_dict
 from pacsys.types import BasicControl, Reading, Value, ValueType
 from pacsys_dmq.codec.messages import (
@@ -38,7 +39,7 @@ from pacsys_dmq.codec.messages import (
     StringSample,
 )
 from pacsys_dmq.codec.sdd import INT32_RANGE
-from pacsys_dmq.codec.status import ACNET_RETRY, DMQ_PENDING, FACILITY_ACNET, FACILITY_DMQ
+from pacsys_dmq.codec.status import DMQ_PENDING
 from pacsys_dmq.codec.structs import AnalogAlarm, BasicStatus, DigitalAlarm, WireControl
 
 __all__ = [
@@ -145,7 +146,7 @@ def reply_to_reading(reply: Message, drf: str) -> Reading:
         return Reading(
             drf=drf,
             facility_code=FACILITY_ACNET,
-            error_code=ACNET_RETRY,
+            error_code=ERR_RETRY,
             message=f"Unknown reply type: {reply.SDD_NAME}_{reply.KIND}",
         )
     value, value_type = mapped

@@ -1,10 +1,12 @@
-"""Status codes that appear on the DMQ wire or are synthesised by DMQ clients."""
+"""Error numbers of facility 72 (DMQ) on the DMQ wire.
+
+Facility numbers and ACNET error numbers (FACILITY_ACNET, ERR_RETRY, ERR_TIMEOUT) come from
+:mod:`pacsys.acnet.status` (docs/protocols/semantics.md §2).
+"""
 
 from __future__ import annotations
 
 __all__ = [
-    "ACNET_REQTMO",
-    "ACNET_RETRY",
     "DMQ_CHANNEL_NOT_READY",
     "DMQ_INVALID_DATA_TYPE",
     "DMQ_INVALID_REQUEST",
@@ -14,12 +16,7 @@ __all__ = [
     "DMQ_SECURITY_VIOLATION",
     "DMQ_SETTING_DISABLED",
     "DMQ_SYSTEM_ERROR",
-    "FACILITY_ACNET",
-    "FACILITY_DMQ",
 ]
-
-FACILITY_ACNET = 1
-FACILITY_DMQ = 72
 
 # Error numbers of facility 72 (DMQ).
 DMQ_PENDING = 1
@@ -31,7 +28,3 @@ DMQ_CHANNEL_NOT_READY = -96
 DMQ_LOGIN_REQUIRED = -97
 DMQ_INVALID_REQUEST = -98
 DMQ_SECURITY_VIOLATION = -99
-
-# Error numbers of facility 1 (ACNET) that DMQ clients synthesise.
-ACNET_RETRY = -1
-ACNET_REQTMO = -6

@@ -9,13 +9,13 @@ import logging
 
 import attrs
 
+from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.types import Reading
 from pacsys_dmq.codec.codec import decode_reply
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.mapping import is_pending, reply_to_reading
 from pacsys_dmq.codec.messages import ErrorSample, Message
 from pacsys_dmq.codec.routing import JOB_STATUS_KEY, NULL_JOB_KEY, SERVER_HEARTBEAT_KEY, reply_drf
-from pacsys_dmq.codec.status import ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.protocol.events import AmqpMessage
 
 __all__ = ["DataReply", "JobFailure", "Requested", "resolve_reply"]
@@ -32,7 +32,7 @@ class DataReply:
 
     def reading(self, drf: str) -> Reading:
         if self.reply is None:
-            return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ACNET_RETRY)
+            return Reading(drf=drf, facility_code=FACILITY_ACNET, error_code=ERR_RETRY)
         return reply_to_reading(self.reply, drf)
 
 

@@ -183,6 +183,13 @@ class ServerProtocol:
             job.stream_reading(reading, time_ms)
         return self._take()
 
+    def stream_lost(self, job_id: Hashable, count: int, time_ms: int) -> list[Output]:
+        """``count`` stream readings of the job were dropped: tell the client, per entry."""
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.announce_loss(count, time_ms)
+        return self._take()
+
     def stream_failed(self, job_id: Hashable, error: BaseException, time_ms: int) -> list[Output]:
         """The backend subscription failed: the whole job fails."""
         job = self.jobs.get(job_id)

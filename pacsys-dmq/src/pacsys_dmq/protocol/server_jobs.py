@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from pacsys.acnet.status import ERR_QUEFULL, FACILITY_ACNET, FACILITY_DMQ
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf3.parser import parse_request
 from pacsys.errors import AuthenticationError
@@ -31,7 +32,6 @@ from pacsys_dmq.codec.status import (
     DMQ_SECURITY_VIOLATION,
     DMQ_SETTING_DISABLED,
     DMQ_SYSTEM_ERROR,
-    FACILITY_DMQ,
 )
 from pacsys_dmq.protocol.events import (
     AmqpMessage,
@@ -206,6 +206,23 @@ class ServerJob:
         for entry, i in first.items():
             reply = reading_to_reply(reading, ref_id=_ref(i), time_ms=time_ms)
             self.publish(reply_key(entry), reply)
+
+    def announce_loss(self, count: int, time_ms: int) -> None:
+        """``count`` stream readings were dropped: (1, -7) on the key of each streamed entry."""
+        text = f"{count} readings dropped: client or broker too slow"
+        first: dict[str, int] = {}
+        for indexes in self._stream_index.values():
+            for i in indexes:
+                first.setdefault(self.entries[i], i)
+        for entry, i in first.items():
+            notice = ErrorSample(
+                facility_code=FACILITY_ACNET,
+                error_number=ERR_QUEFULL,
+                time=time_ms,
+                message=text,
+                ref_id=_ref(i),
+            )
+            self.publish(reply_key(entry), notice)
 
     # --- writes --------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 import attrs
 
 from pacsys.acnet import status_message
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.errors import AuthenticationError
 from pacsys.types import WriteResult
 from pacsys_dmq.codec.codec import decode_reply
@@ -21,7 +22,6 @@ from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.mapping import is_pending
 from pacsys_dmq.codec.messages import ErrorSample
 from pacsys_dmq.codec.routing import JOB_STATUS_KEY
-from pacsys_dmq.codec.status import ACNET_REQTMO, ACNET_RETRY, FACILITY_ACNET
 from pacsys_dmq.protocol.client_jobs import ClientJob, JobTable
 from pacsys_dmq.protocol.events import AmqpMessage, Publish, WritesDone
 from pacsys_dmq.protocol.liveness import Timing
@@ -68,7 +68,7 @@ class WriteCall:
             for i, result in enumerate(self.results):
                 if result is None:
                     timeout = WriteResult(
-                        self.drfs[i], FACILITY_ACNET, ACNET_REQTMO, TIMEOUT_MESSAGE
+                        self.drfs[i], FACILITY_ACNET, ERR_TIMEOUT, TIMEOUT_MESSAGE
                     )
                     self.complete(i, timeout)
         self.expired = True
@@ -90,7 +90,7 @@ class PendingWrite:
     def complete(self, result: WriteResult) -> None:
         self.call.complete(self.index, result)
 
-    def fail(self, message: str, facility: int = FACILITY_ACNET, error: int = ACNET_RETRY) -> None:
+    def fail(self, message: str, facility: int = FACILITY_ACNET, error: int = ERR_RETRY) -> None:
         self.complete(WriteResult(self.drf, facility, error, message))
 
 
@@ -232,7 +232,7 @@ class WriteSession(ClientJob):
         message: str,
         *,
         facility: int = FACILITY_ACNET,
-        error: int = ACNET_RETRY,
+        error: int = ERR_RETRY,
         drop: bool = True,
     ) -> None:
         """End the session: unfinished settings get (facility, error, message); idempotent."""

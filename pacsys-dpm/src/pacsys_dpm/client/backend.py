@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
     Backend,
     check_positive,
     drf_list,
-    parsed_subscription,
     summarize_drfs,
     validate_alarm_dict,
 )
 from pacsys.backends.dispatch import CallbackDispatcher
-from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
+from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
 from pacsys.config import DEFAULTS, read_environment
+from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.properties import DRF_PROPERTY
 from pacsys.drf_utils import prepare_for_write
@@ -54,7 +55,6 @@ from pacsys_dpm.protocol import (
     make_setting,
 )
 from pacsys_dpm.protocol.settings import TIMEOUT_OUTCOME
-from pacsys_dpm.protocol.values import ERR_RETRY, FACILITY_ACNET
 
 if TYPE_CHECKING:
     from pacsys.types import Value
@@ -92,8 +92,18 @@ class DPMHTTPBackend(Backend):
     ``PACSYS_POOL_SIZE``/``PACSYS_TIMEOUT``, then the defaults (acsys-proxy.fnal.gov,
     6802, 4, 5.0 s). ``auth=None`` makes the backend read-only; leaving ``auth`` out
     (as the global backend does) acquires Kerberos credentials at the first write.
-    ``role`` is sent as ``#ROLE:<role>`` with every write.
+    ``role`` is sent as ``#ROLE:<role>`` with every write.  ``reconnect`` decides what a
+    subscription does when its connection drops: stop (None, the default) or resubscribe
+    under the :class:`~pacsys.backends.reconnect.ReconnectPolicy`.
     """
+
+    CAPABILITIES: ClassVar[BackendCapability] = (
+        BackendCapability.READ
+        | BackendCapability.BATCH
+        | BackendCapability.STREAM
+        | BackendCapability.WRITE
+        | BackendCapability.AUTH_KERBEROS
+    )
 
     def __init__(
         self,
@@ -106,6 +116,7 @@ class DPMHTTPBackend(Backend):
         dispatch_mode: DispatchMode | str = DispatchMode.WORKER,
         *,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         env = read_environment()
         self._host = host if host is not None else env.get("dpm_host", DEFAULTS["dpm_host"])
@@ -114,6 +125,7 @@ class DPMHTTPBackend(Backend):
         timeout = timeout if timeout is not None else env.get("default_timeout", 5.0)
         self._timeout = check_positive(timeout)
         self._heartbeat_timeout = check_positive(heartbeat_timeout, "heartbeat_timeout")
+        self._reconnect = check_reconnect(reconnect)
         if role is not None and (not isinstance(role, str) or not role.strip()):
             raise ValueError("role must be a non-empty string or None")
         if (auth is not None and auth is not LAZY_KERBEROS) and (
@@ -157,10 +169,9 @@ class DPMHTTPBackend(Backend):
 
     @property
     def capabilities(self) -> BackendCapability:
-        caps = BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
-        if self._auth is not None:
-            caps |= BackendCapability.WRITE | BackendCapability.AUTH_KERBEROS
-        return caps
+        if self._auth is None:  # no Kerberos: no writes
+            return self.CAPABILITIES & ~(BackendCapability.WRITE | BackendCapability.AUTH_KERBEROS)
+        return self.CAPABILITIES
 
     @property
     def authenticated(self) -> bool:
@@ -176,9 +187,6 @@ class DPMHTTPBackend(Backend):
         state = " closed" if self._closed else ""
         return f"<DPMHTTPBackend {self._host}:{self._port}{state}>"
 
-    def _effective_timeout(self, timeout: float | None) -> float:
-        return self._timeout if timeout is None else check_positive(timeout)
-
     # --- reads -----------------------------------------------------------------------------
 
     def get_many(self, drfs: list[str], timeout: float | None = None) -> list[Reading]:
@@ -187,8 +195,8 @@ class DPMHTTPBackend(Backend):
         plan = ReadPlan(drfs)  # ValueError before any I/O
         if not drfs:
             return []
-        budget = self._effective_timeout(timeout)
-        deadline = time.monotonic() + budget  # bounds every step, connecting included
+        budget = checked_timeout(timeout, self._timeout)
+        deadline = Deadline.after(budget)  # bounds every step, connecting included
         retried = False
         while True:
             try:
@@ -207,7 +215,7 @@ class DPMHTTPBackend(Backend):
             except DPMConnectionError as exc:
                 self._pool.discard(conn)
                 nothing_yet = read is None or all(r is None for r in read.readings)
-                if reused and nothing_yet and not retried and time.monotonic() < deadline:
+                if reused and nothing_yet and not retried and not deadline.expired:
                     log.debug("Pooled DPM connection failed (%s); retrying on a new one", exc)
                     retried = True
                     continue
@@ -224,7 +232,7 @@ class DPMHTTPBackend(Backend):
         self._return(conn, read, deadline)
         return read.result(budget)
 
-    def _return(self, conn: DPMConnection, read: ReadOp, deadline: float) -> None:
+    def _return(self, conn: DPMConnection, read: ReadOp, deadline: Deadline) -> None:
         """After a clean read the list is cleared, and the connection pooled if reusable."""
         if not read.clean:
             self._pool.discard(conn)
@@ -260,6 +268,7 @@ class DPMHTTPBackend(Backend):
             connect_timeout=self._timeout,
             heartbeat_timeout=self._heartbeat_timeout,
             on_exit=self._stream_ended,
+            reconnect=self._reconnect,
         )
         with self._streams_lock:
             self._check_open()
@@ -333,7 +342,7 @@ class DPMHTTPBackend(Backend):
         drf_list(drfs)
         wire = [prepare_for_write(drf) for drf in drfs]
         structs = [make_setting(i + 1, value) for i, (_, value) in enumerate(pairs)]
-        deadline = time.monotonic() + self._effective_timeout(timeout)
+        deadline = Deadline.after(checked_timeout(timeout, self._timeout))
         auth, principal = self._credentials()
         outcomes = self._run_write(auth, principal, wire, structs, deadline)
         return [
@@ -342,7 +351,7 @@ class DPMHTTPBackend(Backend):
         ]
 
     def _run_write(
-        self, auth: Any, principal: str, wire: list[str], structs: list[Any], deadline: float
+        self, auth: Any, principal: str, wire: list[str], structs: list[Any], deadline: Deadline
     ) -> list[Outcome]:
         count = len(wire)
         for attempt in (0, 1):
@@ -351,7 +360,7 @@ class DPMHTTPBackend(Backend):
             except TimeoutError:
                 return [TIMEOUT_OUTCOME] * count
             except _TRANSPORT_ERRORS as exc:
-                if attempt == 0 and time.monotonic() < deadline:
+                if attempt == 0 and not deadline.expired:
                     continue
                 return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count
             try:
@@ -360,7 +369,7 @@ class DPMHTTPBackend(Backend):
                 )
             except SetupFailed as exc:
                 self._writes.release(conn, target, False)
-                if attempt == 0 and time.monotonic() < deadline:
+                if attempt == 0 and not deadline.expired:
                     log.debug("DPM write setup failed (%s); retrying on a new connection", exc)
                     continue
                 return [(FACILITY_ACNET, ERR_RETRY, f"DPM connection failed: {exc}")] * count

@@ -8,12 +8,13 @@ protocol fault marks the connection dead; a dead connection is never reused.
 from __future__ import annotations
 
 import logging
-import os
 import select
 import socket
 import time
 from typing import Protocol
 
+from pacsys.backends.params import env_flag
+from pacsys.deadline import Deadline
 from pacsys_dpm.protocol import ClientProtocol, DPMConnectionError, DPMProtocolError
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DPMConnection", "DPMConnectionError"]
@@ -22,7 +23,7 @@ log = logging.getLogger("pacsys_dpm.connection")
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 _RECV_SIZE = 256 * 1024
-_TRACE = os.environ.get("PACSYS_DPM_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}
+_TRACE = env_flag("PACSYS_DPM_TRACE")
 
 
 class _Conversation(Protocol):
@@ -54,9 +55,8 @@ class DPMConnection:
     ) -> DPMConnection:
         """Connect, send the handshake and wait for the OpenList reply, all by ``deadline``
         (default: ``timeout`` from now)."""
-        if deadline is None:
-            deadline = time.monotonic() + timeout
-        budget = max(deadline - time.monotonic(), 0.001)
+        deadline = Deadline.after(timeout) if deadline is None else Deadline(deadline)
+        budget = deadline.remaining(0.001)
         try:
             sock = socket.create_connection((host, port), timeout=budget)
         except OSError as exc:
@@ -92,7 +92,7 @@ class DPMConnection:
         """Write everything the protocol has queued, by ``deadline`` (None: a default bound)."""
         while data := self.protocol.data_to_send():
             if deadline is None:
-                deadline = time.monotonic() + DEFAULT_CONNECT_TIMEOUT
+                deadline = Deadline.after(DEFAULT_CONNECT_TIMEOUT)
             try:
                 self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 self._sock.sendall(data)

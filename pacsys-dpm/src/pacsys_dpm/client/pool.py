@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from pacsys.backends.params import check_host, check_port, check_positive_int
+from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 
 __all__ = ["ConnectionPool", "PoolClosedError", "PoolExhaustedError"]
@@ -31,12 +33,9 @@ class ConnectionPool:
     """Up to ``pool_size`` connections to ``host:port``, created lazily."""
 
     def __init__(self, host: str, port: int, pool_size: int = 4) -> None:
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError("host must be a non-empty string")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size <= 0:
-            raise ValueError(f"pool_size must be a positive integer, got {pool_size!r}")
+        check_host(host)
+        check_port(port)
+        check_positive_int(pool_size, "pool_size")
         self.host = host
         self.port = port
         self.pool_size = pool_size
@@ -117,7 +116,7 @@ class ConnectionPool:
 
     def close(self, drain_timeout: float = 2.0) -> None:
         """Close idle connections now; wait up to ``drain_timeout`` for borrowed ones."""
-        deadline = time.monotonic() + drain_timeout
+        deadline = Deadline.after(drain_timeout)
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -125,8 +124,8 @@ class ConnectionPool:
         for conn in idle:
             conn.close()
         with self._cond:
-            while self._in_use and (remaining := deadline - time.monotonic()) > 0:
-                self._cond.wait(remaining)
+            while self._in_use and not deadline.expired:
+                self._cond.wait(deadline.remaining())
             busy = list(self._in_use)
             self._in_use.clear()
         for conn in busy:

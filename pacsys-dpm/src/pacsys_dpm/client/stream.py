@@ -2,9 +2,11 @@
 
 The thread connects and runs the engine's :class:`~pacsys_dpm.protocol.StreamOp`,
 handing its Readings to the handle. Silence longer than the heartbeat window (10 s;
-the server sends ListStatus every 2 s when idle), EOF, a bad frame, a failed
-StartList or a job-level error ends the subscription with an error. Stopping closes
-the socket without StopList, as the reference client does.
+the server sends ListStatus every 2 s when idle), EOF or a socket error loses the
+connection: the subscription ends with the error, or, under a ReconnectPolicy, on_error
+hears it and a new connection resubscribes after the backoff
+(docs/protocols/semantics.md §6.4).  A bad frame, a failed StartList or a job-level error
+always ends it. Stopping closes the socket without StopList, as the reference client does.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Callable
 
+from pacsys.backends.reconnect import ReconnectPolicy, run_stream
 from pacsys.backends.subscription import BufferedSubscriptionHandle
+from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 from pacsys_dpm.protocol import DPMConnectionError, DPMProtocolError
 
@@ -42,6 +45,7 @@ class StreamWorker:
         connect_timeout: float,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
         on_exit: Callable[[StreamWorker], None] | None = None,
+        reconnect: ReconnectPolicy | None = None,
     ) -> None:
         self.handle = handle
         self._host = host
@@ -49,6 +53,8 @@ class StreamWorker:
         self._connect_timeout = connect_timeout
         self._heartbeat_timeout = heartbeat_timeout
         self._on_exit = on_exit
+        self._reconnect = reconnect
+        self._refusal: BaseException | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._conn: DPMConnection | None = None
@@ -76,41 +82,53 @@ class StreamWorker:
     # --- the thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
-        failure: BaseException | None = None
-        try:
-            self._stream()
-        except (DPMConnectionError, DPMProtocolError, OSError) as exc:
-            failure = exc
-        except BaseException as exc:  # a bug must not die silently on a daemon thread
-            log.exception("DPM stream thread failed")
-            failure = exc
-        finally:
-            with self._lock:
-                conn, self._conn = self._conn, None
-            if conn is not None:
-                conn.close()
-            if self._on_exit is not None:
-                self._on_exit(self)
-            # Reported last, so whoever the error wakes sees the subscription gone.
-            if failure is not None and not self._stopping.is_set():
-                self.handle.fail(failure)
+        run_stream(
+            self.handle,
+            self._reconnect,
+            self._stopping,
+            self._stream,
+            recoverable=self._recoverable,
+            on_end=self._ended,
+        )
+
+    def _recoverable(self, exc: BaseException) -> bool:
+        """A lost or refused connection, not the server refusing the list or a bad frame."""
+        if isinstance(exc, DPMConnectionError | OSError) and exc is not self._refusal:
+            return True
+        if not isinstance(exc, DPMConnectionError | DPMProtocolError | OSError):
+            log.error("DPM stream thread failed", exc_info=exc)  # a bug: never silent
+        return False
+
+    def _ended(self) -> None:
+        if self._on_exit is not None:
+            self._on_exit(self)
 
     def _stream(self) -> None:
+        """One connection's life: open, start the list, deliver until stopped or lost."""
         conn = DPMConnection.open(self._host, self._port, self._connect_timeout)
         with self._lock:
             if self._stopping.is_set():
                 conn.close()
                 return
             self._conn = conn
+        try:
+            self._deliver(conn)
+        finally:
+            with self._lock:
+                self._conn = None
+            conn.close()
+
+    def _deliver(self, conn: DPMConnection) -> None:
         stream = conn.protocol.stream(self.handle.drfs, self._heartbeat_timeout)
-        conn.flush(time.monotonic() + self._connect_timeout)
+        conn.flush(Deadline.after(self._connect_timeout))
         deliver = self.handle.deliver
         while not self._stopping.is_set():
-            if not conn.receive(time.monotonic() + stream.heartbeat_timeout):
+            if not conn.receive(Deadline.after(stream.heartbeat_timeout)):
                 raise stream.silence_error()
             for reading in stream.take():
                 if (reading.facility_code, reading.error_code) == SERVER_DROPPED:
                     self.handle.count_dropped(1)  # at least one; the reading says so too
                 deliver(reading)
             if stream.failure is not None:
+                self._refusal = stream.failure
                 raise stream.failure

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pacsys.deadline import Deadline
 from pacsys_dpm.client.connection import DPMConnection
 from pacsys_dpm.principal import REALM, service_principal
 from pacsys_dpm.protocol import (
@@ -122,7 +123,7 @@ class WriteConnections:
         TimeoutError when no slot frees up in time; AuthenticationError,
         DPMConnectionError or DPMProtocolError when a new connection cannot be set up.
         """
-        if not self._slots.acquire(timeout=max(deadline - time.monotonic(), 0)):
+        if not self._slots.acquire(timeout=Deadline(deadline).remaining()):
             raise TimeoutError("all DPM write connections are busy")
         try:
             if not fresh:

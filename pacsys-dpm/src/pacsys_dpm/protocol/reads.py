@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import CHUNKED_HISTORICAL_EXTRAS, DRF_EXTRA
 from pacsys.drf_utils import ensure_immediate_event
@@ -36,9 +37,6 @@ from pacsys_dpm.codec import (
 
 from .errors import DPMConnectionError
 from .values import (
-    ERR_RETRY,
-    ERR_TIMEOUT,
-    FACILITY_ACNET,
     concat_timed,
     error_reading,
     meta_from_device_info,

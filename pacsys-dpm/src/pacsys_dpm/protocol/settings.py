@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import numpy as np
 
+from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.errors import AuthenticationError
 from pacsys_dpm.codec import (
     AddToListReply,
@@ -39,7 +40,7 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.principal import service_principal
 
-from .values import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET, split_status
+from .values import split_status
 
 if TYPE_CHECKING:
     from .client import ClientProtocol

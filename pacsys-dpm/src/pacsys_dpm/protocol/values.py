@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pacsys.acnet.status import parse_error, status_message
+from pacsys.acnet.status import (
+    parse_error,
+    status_message,
+)
 from pacsys.backends import timestamp_from_millis
 from pacsys.types import DeviceMeta, Reading, ValueType
 
@@ -34,7 +37,6 @@ from pacsys_dpm.codec import (
 )
 
 __all__ = [
-    "FACILITY_ACNET",
     "data_value",
     "error_reading",
     "meta_from_device_info",
@@ -44,10 +46,6 @@ __all__ = [
     "split_status",
     "timestamp",
 ]
-
-FACILITY_ACNET = 1
-ERR_RETRY = -1
-ERR_TIMEOUT = -6
 
 _ALARM_COMMON = ("alarm_enable", "alarm_status", "abort", "abort_inhibit")
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from pacsys.deadline import Deadline
 from pacsys_dpm.protocol import (
     ConnectionClosed,
     DPMProtocolError,
@@ -133,10 +134,10 @@ class Connection:
 
     def _serve(self, selector: selectors.BaseSelector) -> None:
         protocol = self.protocol
-        handshake_deadline = time.monotonic() + self._handshake_timeout
+        handshake_deadline = Deadline.after(self._handshake_timeout)
         while True:
             if self._session is None:  # still in the handshake
-                data = self._recv(selector, handshake_deadline - time.monotonic())
+                data = self._recv(selector, handshake_deadline.remaining())
                 if data is None:
                     log.info("DPM client %s sent no handshake in time", self.peer)
                     return

@@ -19,6 +19,8 @@ import threading
 import time
 from typing import Final
 
+from pacsys.deadline import Deadline
+
 __all__ = ["Outbox"]
 
 log = logging.getLogger("pacsys_dpm.server.outbox")
@@ -96,12 +98,11 @@ class Outbox:
 
     def _wait_for_room(self) -> None:
         """Under the lock: block while the queue is full (like a blocking sendall)."""
-        deadline = time.monotonic() + self._timeout
+        deadline = Deadline.after(self._timeout)
         while self._pending_bytes >= self._max_pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if deadline.expired:
                 raise TimeoutError(f"client did not take data for {self._timeout:g} s")
-            self._cond.wait(remaining)
+            self._cond.wait(deadline.remaining())
             if self._error is not None:
                 raise OSError(f"earlier send failed: {self._error}")
             if self._closed:

@@ -18,6 +18,7 @@ from typing import Final
 
 from pacsys.backends import Backend
 from pacsys.backends.dispatch import RateLimitedLogger
+from pacsys.backends.params import check_port
 from pacsys_dpm.principal import service_principal
 from pacsys_dpm.protocol import ListAuth, RolePolicy, ServerProtocol
 
@@ -66,8 +67,7 @@ class DPMServer:
     ) -> None:
         if not isinstance(backend, Backend):
             raise TypeError(f"backend must be a pacsys Backend, got {type(backend).__name__}")
-        if not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an int in 0..65535, got {port!r}")
+        check_port(port, lowest=0)
         for name, value in (
             ("heartbeat_interval", heartbeat_interval),
             ("io_timeout", io_timeout),

@@ -1,19 +1,23 @@
-"""Transport-free steps of the supervised DAQ pipeline, shared by both servers.
+"""Transport-free protocol logic of the supervised DAQ server, shared by both drivers.
 
 They follow docs/protocols/grpc.md §7.2-§7.4.
 
 The grpc.aio servicer (:mod:`.servicer`) and the threaded one (:mod:`.threaded`) differ
-only in how they wait and abort; everything that decides an RPC lives here.  A step that
-ends the RPC returns an :class:`Abort` (status and details) instead of raising, so each
-transport aborts in its own way.
+only in how they wait, queue and abort; everything that decides an RPC lives here: request
+validation, the token, policies and audit (:class:`DAQCore`), one-shot replies, and the
+state of a streaming Read (:class:`StreamSession`: slots, slow-client loss accounting and
+notices, reply building).  A step that ends the RPC returns an :class:`Abort` (status and
+details) instead of raising, so each transport aborts in its own way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -26,8 +30,8 @@ from pacsys.drf3.extras import HISTORICAL_EXTRAS
 from pacsys.drf_utils import is_chunked_historical_drf
 from pacsys.policies import Policy, PolicyDecision, RequestContext, authorize
 from pacsys.types import Reading, WriteResult
-from pacsys_grpc import mapping
-from pacsys_grpc._proto.services import daq_pb2
+from pacsys_grpc import codec, rpc_status
+from pacsys_grpc.rpc_status import Abort
 from pacsys_grpc.supervised.audit import AuditLog
 
 __all__ = [
@@ -37,6 +41,8 @@ __all__ = [
     "DAQCore",
     "Failed",
     "ReadPlan",
+    "SetJob",
+    "StreamSession",
     "check_backend",
     "is_async_backend",
     "is_one_shot",
@@ -45,7 +51,7 @@ __all__ = [
 log = logging.getLogger("pacsys_grpc.supervised")
 
 STREAM_QUEUE_LIMIT = 100_000
-"""Readings a stream holds for a slow client; newer ones are dropped with a warning."""
+"""Readings a stream holds for a slow client; newer ones are dropped, counted and announced."""
 
 STOP_POLL_SECONDS = 0.5
 """How often a quiet stream checks whether the backend ended its subscription."""
@@ -78,13 +84,6 @@ def check_backend(backend: Any) -> Any:
     raise TypeError(f"backend must be a pacsys Backend or async backend, got {type(backend)}")
 
 
-class Abort(NamedTuple):
-    """End the RPC with this status."""
-
-    code: grpc.StatusCode
-    details: str
-
-
 class Failed:
     """A subscription error handed from the backend's thread to the stream."""
 
@@ -115,22 +114,20 @@ class ReadPlan(NamedTuple):
     one_shot: bool
 
 
+@dataclasses.dataclass(frozen=True)
+class SetJob:
+    """A Set past its checks: metadata, peer, the (device, value) pairs, later the audit seq."""
+
+    request: Any
+    latest: dict[str, str]
+    peer: str
+    values: list[tuple[str, Any]]
+    seq: int = 0
+
+
 def abort_for(exc: BaseException) -> Abort:
     """The status a backend exception ends the RPC with (docs/protocols/grpc.md §7.2 step 8)."""
-    return Abort(*mapping.exception_to_rpc_status(exc))
-
-
-def split_metadata(pairs: Iterable[tuple[str, Any]] | None) -> tuple[dict[str, str], list[str]]:
-    """(last value per key, every ``authorization`` value) of the call's metadata."""
-    latest: dict[str, str] = {}
-    authorizations: list[str] = []
-    for key, value in pairs or ():
-        if isinstance(value, bytes):
-            continue
-        latest[key] = value
-        if key == "authorization":
-            authorizations.append(value)
-    return latest, authorizations
+    return Abort(*rpc_status.exception_to_rpc_status(exc))
 
 
 def one_shot_replies(drfs: Sequence[str], readings: Iterable[Reading]) -> list[Any]:
@@ -138,39 +135,8 @@ def one_shot_replies(drfs: Sequence[str], readings: Iterable[Reading]) -> list[A
     replies: list[Any] = []
     for index, reading in enumerate(list(readings)[: len(drfs)]):
         history = _chunked_history(drfs[index])
-        replies.extend(mapping.reading_to_replies(index, reading, complete_history=history))
+        replies.extend(codec.reading_to_replies(index, reading, complete_history=history))
     return replies
-
-
-def slot_positions(drfs: Sequence[str]) -> dict[str, list[int]]:
-    """Request positions of each distinct DRF, in first-seen order."""
-    positions: dict[str, list[int]] = {}
-    for index, drf in enumerate(drfs):
-        positions.setdefault(drf, []).append(index)
-    return positions
-
-
-def stream_replies(
-    item: Any, positions: dict[str, list[int]], handle: Any
-) -> list[Any] | Abort | None:
-    """The replies for one queued item, or how the stream ends (None: cleanly).
-
-    ``item`` is a Reading, a :class:`Failed` or :data:`STOPPED` (``handle`` tells
-    whether the subscription stopped on an error).
-    """
-    if item is STOPPED:
-        failure = getattr(handle, "exc", None)
-        return None if failure is None else abort_for(failure)
-    if isinstance(item, Failed):
-        return abort_for(item.exc)
-    slots = positions.get(item.drf)
-    if slots is None:
-        return Abort(
-            grpc.StatusCode.INVALID_ARGUMENT, f"Backend returned unexpected DRF '{item.drf}'"
-        )
-    if len(slots) == 1:
-        return mapping.reading_to_replies(slots[0], item)
-    return [reply for slot in slots for reply in mapping.reading_to_replies(slot, item)]
 
 
 def stop_quietly(handle: Any) -> None:
@@ -181,8 +147,95 @@ def stop_quietly(handle: Any) -> None:
         log.debug("Error stopping a backend subscription", exc_info=True)
 
 
+_drop_warning = RateLimitedLogger(log, 5.0)
+
+
+class StreamSession:
+    """One streaming Read (docs/protocols/grpc.md §7.2 step 7): slots, losses, replies.
+
+    A client too slow for its stream never blocks the backend: past ``limit`` queued
+    readings, ``admit`` drops new ones and counts them; readings the backend's own
+    subscription handle dropped (``handle.dropped``) count the same way.  Before the next
+    reading it sends, the stream tells the client with a status reply (1, -7 ACNET_QUEFULL)
+    on every slot.  ``admit`` runs where the driver queues (the backend's thread or the
+    event loop), ``replies`` on the RPC's side; ``on_loss(n)`` hears of every loss.
+    """
+
+    def __init__(
+        self,
+        drfs: Sequence[str],
+        *,
+        limit: int = STREAM_QUEUE_LIMIT,
+        on_loss: Callable[[int], None] | None = None,
+    ) -> None:
+        self.positions: dict[str, list[int]] = {}
+        for index, drf in enumerate(drfs):
+            self.positions.setdefault(drf, []).append(index)
+        self._slots = range(len(drfs))
+        self._limit = limit
+        self._on_loss = on_loss
+        self._lock = threading.Lock()
+        self._lost = 0  # readings lost since the last notice
+        self._backend_dropped = 0  # the backend handle's count when last looked at
+
+    @property
+    def distinct(self) -> list[str]:
+        """The DRFs to subscribe: each once, in first-seen order."""
+        return list(self.positions)
+
+    def admit(self, item: Any, queued: int) -> bool:
+        """Whether to queue ``item``; a reading past the limit is dropped and counted."""
+        if isinstance(item, Reading) and queued >= self._limit:
+            _drop_warning.warning("Stream queue full: dropping readings for a slow client")
+            self._lose(1)
+            return False
+        return True
+
+    def _lose(self, count: int) -> None:
+        with self._lock:
+            self._lost += count
+        if self._on_loss is not None:
+            self._on_loss(count)
+
+    def _loss_notice(self, handle: Any) -> list[Any]:
+        dropped = getattr(handle, "dropped", 0)
+        if isinstance(dropped, int) and dropped > self._backend_dropped:
+            self._lose(dropped - self._backend_dropped)
+            self._backend_dropped = dropped
+        if not self._lost:
+            return []
+        with self._lock:
+            lost, self._lost = self._lost, 0
+        return codec.loss_notice_replies(self._slots, lost)
+
+    def replies(self, item: Any, handle: Any) -> list[Any] | Abort | None:
+        """The replies for one queued item, or how the stream ends (None: cleanly).
+
+        ``item`` is a Reading, a :class:`Failed` or :data:`STOPPED` (``handle`` tells
+        whether the subscription stopped on an error).
+        """
+        if item is STOPPED:
+            failure = getattr(handle, "exc", None)
+            return None if failure is None else abort_for(failure)
+        if isinstance(item, Failed):
+            return abort_for(item.exc)
+        slots = self.positions.get(item.drf)
+        if slots is None:
+            return Abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"Backend returned unexpected DRF '{item.drf}'"
+            )
+        notice = self._loss_notice(handle)
+        if len(slots) == 1 and not notice:
+            return codec.reading_to_replies(slots[0], item)
+        return notice + [reply for slot in slots for reply in codec.reading_to_replies(slot, item)]
+
+
 class DAQCore:
-    """Token check, DRF gate, policies and audit: the decisions both servicers share."""
+    """Token check, DRF gate, policies, audit and streams: the decisions both servicers share.
+
+    ``stream_buffer`` is how many readings a stream may hold for a slow client before it
+    drops them; ``on_loss(n)`` hears of every ``n`` dropped (``dropped_readings``).
+    """
 
     def __init__(
         self,
@@ -190,20 +243,21 @@ class DAQCore:
         policies: Sequence[Policy],
         token: str | None,
         audit_log: AuditLog | None,
+        *,
+        stream_buffer: int = STREAM_QUEUE_LIMIT,
+        on_loss: Callable[[int], None] | None = None,
     ) -> None:
         self._backend = check_backend(backend)
         self._async = is_async_backend(backend)
         self._policies = list(policies)
         self._expected_auth = None if token is None else f"Bearer {token}".encode()
         self._audit = audit_log
-        self._drop_warning = RateLimitedLogger(log, 5.0)
+        self._stream_buffer = stream_buffer
+        self._on_loss = on_loss
 
-    def queue_full(self, item: Any, queued: int) -> bool:
-        """True (with a rate-limited warning) when ``item`` is a reading a full queue drops."""
-        if isinstance(item, Reading) and queued >= STREAM_QUEUE_LIMIT:
-            self._drop_warning.warning("Stream queue full: dropping readings")
-            return True
-        return False
+    def new_stream(self, drfs: Sequence[str]) -> StreamSession:
+        """The session of one streaming Read of ``drfs`` (step 7 of docs/protocols/grpc.md §7.2)."""
+        return StreamSession(drfs, limit=self._stream_buffer, on_loss=self._on_loss)
 
     def _judge(
         self, ctx: RequestContext, values: list[tuple[str, Any]] | None
@@ -273,7 +327,7 @@ class DAQCore:
         drfs = list(request.drf)
         if not drfs:
             return Abort(grpc.StatusCode.INVALID_ARGUMENT, "Empty DRF list")
-        latest, _ = split_metadata(metadata)
+        latest, _ = codec.split_metadata(metadata)
         ctx = RequestContext(
             drfs=drfs,
             rpc_method="Read",
@@ -288,55 +342,54 @@ class DAQCore:
         one_shot = all(is_one_shot(drf) for drf in drfs)
         return ReadPlan(drfs, judged[1], ctx.peer, one_shot)
 
+    @staticmethod
+    def read_failed(exc: BaseException) -> Abort:
+        """Step 8 when the backend's ``get_many`` raised: logged, and the status to end with."""
+        log.info("Backend get_many failed: %s", exc)
+        return abort_for(exc)
+
     # --- Set -----------------------------------------------------------------------------
 
-    def check_set(self, request: Any, authorizations: list[str]) -> list[tuple[str, Any]] | Abort:
-        """Steps 1-3 of the Set pipeline: the decoded (device, value) pairs, or an Abort."""
+    def begin_set(self, request: Any, metadata: Any, peer: str | None) -> SetJob | Abort:
+        """Steps 1-3 of the Set pipeline: token, non-empty list, decoded values; or an Abort."""
+        latest, authorizations = codec.split_metadata(metadata)
         if not self.authorized(authorizations):
             return Abort(grpc.StatusCode.UNAUTHENTICATED, TOKEN_MESSAGE)
         if not request.setting:
             return Abort(grpc.StatusCode.INVALID_ARGUMENT, "Empty settings list")
-        values: list[tuple[str, Any]] = []
-        for setting in request.setting:
-            try:
-                value, _ = mapping.value_from_proto(setting.value)
-            except mapping.EmptyValueError as exc:
-                return Abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            values.append((setting.device, value))
-        return values
+        try:
+            values = codec.settings_from_request(request)
+        except codec.EmptyValueError as exc:
+            return Abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return SetJob(request, latest, peer or "unknown", values)
 
-    def decide_set(
-        self,
-        request: Any,
-        latest: dict[str, str],
-        peer: str,
-        values: list[tuple[str, Any]],
-    ) -> tuple[int, list[tuple[str, Any]]] | Abort:
-        """Steps 5-8 (run under the Set lock): (audit seq, values to write), or an Abort."""
+    def decide_set(self, job: SetJob) -> SetJob | Abort:
+        """Steps 5-8 (run under the Set lock): the job with its audit seq and the values to
+        write (policies may change them), or an Abort."""
         ctx = RequestContext(
-            drfs=[setting.device for setting in request.setting],
+            drfs=[setting.device for setting in job.request.setting],
             rpc_method="Set",
-            peer=peer,
-            metadata=latest,
-            values=list(values),
-            raw_request=request,
+            peer=job.peer,
+            metadata=job.latest,
+            values=list(job.values),
+            raw_request=job.request,
             allowed=frozenset(),
         )
-        judged = self._judge(ctx, values)
+        judged = self._judge(ctx, job.values)
         if isinstance(judged, Abort):
             return judged
         decision, seq = judged
         final = decision.ctx if decision.ctx is not None else ctx
-        return seq, list(final.values)
+        return dataclasses.replace(job, values=list(final.values), seq=seq)
 
-    def set_failed(self, seq: int, peer: str, exc: BaseException) -> Abort:
+    def set_failed(self, job: SetJob, exc: BaseException) -> Abort:
         """Step 9 when the backend write raised: audit an empty reply, end the RPC."""
         log.info("Backend write_many failed: %s", exc)
-        self.audit_out(seq, peer, "Set", daq_pb2.SettingReply())
+        self.audit_out(job.seq, job.peer, "Set", codec.setting_reply([]))
         return abort_for(exc)
 
-    def set_done(self, seq: int, peer: str, results: Iterable[WriteResult]) -> Any:
+    def set_done(self, job: SetJob, results: Iterable[WriteResult]) -> Any:
         """Step 9: the SettingReply of the backend's results, audited."""
-        reply = daq_pb2.SettingReply(status=[mapping.write_result_to_status(r) for r in results])
-        self.audit_out(seq, peer, "Set", reply)
+        reply = codec.setting_reply(list(results))
+        self.audit_out(job.seq, job.peer, "Set", reply)
         return reply

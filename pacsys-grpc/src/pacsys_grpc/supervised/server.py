@@ -25,7 +25,7 @@ from pacsys_grpc._proto.services import daq_pb2_grpc, devdb_pb2_grpc
 from pacsys_grpc._threaded_server import MAX_RPCS, ThreadedServer
 from pacsys_grpc.supervised.audit import AuditLog
 from pacsys_grpc.supervised.config import load_policies
-from pacsys_grpc.supervised.core import check_backend, is_async_backend
+from pacsys_grpc.supervised.core import STREAM_QUEUE_LIMIT, check_backend, is_async_backend
 from pacsys_grpc.supervised.servicer import DAQServicer
 from pacsys_grpc.supervised.threaded import ThreadedDAQServicer
 
@@ -57,7 +57,9 @@ class SupervisedServer:
     ``metadata_source`` also serves DevDB on the same port.  ``server_mode``: "auto"
     (threaded for a sync backend, aio for an async one), "aio", or "threaded" (sync
     backends only; at most ``max_rpcs`` RPCs, streams included, run at once and further
-    ones get RESOURCE_EXHAUSTED).
+    ones get RESOURCE_EXHAUSTED).  ``stream_buffer``: readings a stream holds for a slow
+    client before it drops new ones (counted in ``dropped_readings``; the client is told,
+    docs/protocols/grpc.md §7.2).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class SupervisedServer:
         metadata_source: MetadataSource | None = None,
         server_mode: str = "auto",
         max_rpcs: int = MAX_RPCS,
+        stream_buffer: int = STREAM_QUEUE_LIMIT,
     ) -> None:
         check_backend(backend)
         if server_mode not in SERVER_MODES:
@@ -79,7 +82,8 @@ class SupervisedServer:
         if server_mode == "threaded" and is_async_backend(backend):
             raise ValueError("server_mode='threaded' needs a sync Backend")
         self._max_rpcs = check_positive_int(max_rpcs, "max_rpcs")
-        check_port(port)
+        self._stream_buffer = check_positive_int(stream_buffer, "stream_buffer")
+        check_port(port, lowest=0)
         self._host = check_host(host)
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("token must be a non-empty string or None")
@@ -99,6 +103,8 @@ class SupervisedServer:
         self._runner: AioServerThread | ThreadedServer | None = None
         self._requested_port = port
         self._lock = threading.Lock()
+        self._dropped_lock = threading.Lock()  # taken on backend threads: never held long
+        self._dropped = 0
 
     def __repr__(self) -> str:
         port = self._runner.port if self._runner is not None else None
@@ -123,6 +129,19 @@ class SupervisedServer:
         if runner is not None and runner.port is not None:
             return runner.port
         return self._requested_port
+
+    @property
+    def dropped_readings(self) -> int:
+        """Stream readings dropped for clients too slow to take them (each was told)."""
+        with self._dropped_lock:
+            return self._dropped
+
+    def _count_dropped(self, count: int) -> None:
+        with self._dropped_lock:
+            self._dropped += count
+
+    def _stream_options(self) -> dict[str, Any]:
+        return {"stream_buffer": self._stream_buffer, "on_loss": self._count_dropped}
 
     @property
     def address(self) -> str:
@@ -152,7 +171,9 @@ class SupervisedServer:
         return self
 
     def _start_threaded(self) -> ThreadedServer:
-        servicer = ThreadedDAQServicer(self._backend, self._policies, self._token, self._audit)
+        servicer = ThreadedDAQServicer(
+            self._backend, self._policies, self._token, self._audit, **self._stream_options()
+        )
         source = self._metadata_source
 
         def register(server: Any) -> None:
@@ -170,7 +191,14 @@ class SupervisedServer:
 
     def _start_aio(self) -> tuple[ThreadPoolExecutor, AioServerThread]:
         executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="pacsys-supervised")
-        servicer = DAQServicer(self._backend, self._policies, self._token, self._audit, executor)
+        servicer = DAQServicer(
+            self._backend,
+            self._policies,
+            self._token,
+            self._audit,
+            executor,
+            **self._stream_options(),
+        )
         source = self._metadata_source
 
         def register(server: Any, loop: Any) -> None:

@@ -28,10 +28,7 @@ from pacsys_grpc.supervised.core import (
     check_backend,
     is_one_shot,
     one_shot_replies,
-    slot_positions,
-    split_metadata,
     stop_quietly,
-    stream_replies,
     subscription_callbacks,
 )
 
@@ -50,8 +47,9 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         token: str | None,
         audit_log: AuditLog | None,
         executor: ThreadPoolExecutor,
+        **stream_options: Any,
     ) -> None:
-        super().__init__(backend, policies, token, audit_log)
+        super().__init__(backend, policies, token, audit_log, **stream_options)
         self._executor = executor
         self._set_lock: asyncio.Lock | None = None
 
@@ -87,8 +85,7 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         try:
             readings = await self._backend_call("get_many", drfs, remaining)
         except Exception as exc:
-            log.info("Backend get_many failed: %s", exc)
-            await context.abort(*abort_for(exc))
+            await context.abort(*self.read_failed(exc))
             return
         for reply in one_shot_replies(drfs, readings):
             yield reply
@@ -105,12 +102,12 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         )
 
     async def _stream(self, drfs: list[str], context: Any) -> AsyncIterator[Any]:
-        positions = slot_positions(drfs)
+        session = self.new_stream(drfs)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
         def put(item: Any) -> None:
-            if not self.queue_full(item, queue.qsize()):
+            if session.admit(item, queue.qsize()):
                 queue.put_nowait(item)
 
         def push(item: Any) -> None:  # called on the backend's thread
@@ -120,7 +117,7 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
                 pass
 
         try:
-            handle = await self._subscribe(list(positions), push)
+            handle = await self._subscribe(session.distinct, push)
         except Exception as exc:
             await context.abort(*abort_for(exc))
             return
@@ -128,7 +125,7 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         try:
             while True:
                 item = queue.get_nowait() if not queue.empty() else await queue.get()
-                replies = stream_replies(item, positions, handle)
+                replies = session.replies(item, handle)
                 if replies is None:
                     return
                 if isinstance(replies, Abort):
@@ -146,26 +143,23 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
     # --- Set -----------------------------------------------------------------------------
 
     async def Set(self, request: Any, context: Any) -> Any:
-        latest, authorizations = split_metadata(context.invocation_metadata())
-        values = self.check_set(request, authorizations)
-        if isinstance(values, Abort):
-            await context.abort(values.code, values.details)
+        job = self.begin_set(request, context.invocation_metadata(), context.peer())
+        if isinstance(job, Abort):
+            await context.abort(job.code, job.details)
             return None
         if self._set_lock is None:
             self._set_lock = asyncio.Lock()
-        peer = context.peer() or "unknown"
         async with self._set_lock:
-            decided = self.decide_set(request, latest, peer, values)
+            decided = self.decide_set(job)
             if isinstance(decided, Abort):
                 await context.abort(decided.code, decided.details)
                 return None
-            seq, final_values = decided
             try:
-                results = await self._backend_call("write_many", final_values, None)
+                results = await self._backend_call("write_many", decided.values, None)
             except Exception as exc:
-                await context.abort(*self.set_failed(seq, peer, exc))
+                await context.abort(*self.set_failed(decided, exc))
                 return None
-        return self.set_done(seq, peer, results)
+        return self.set_done(decided, results)
 
 
 async def _watch_stopped(handle: Any, put: Callable[[Any], None]) -> None:

@@ -24,10 +24,7 @@ from pacsys_grpc.supervised.core import (
     DAQCore,
     abort_for,
     one_shot_replies,
-    slot_positions,
-    split_metadata,
     stop_quietly,
-    stream_replies,
     subscription_callbacks,
 )
 
@@ -47,8 +44,9 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         policies: Sequence[Policy],
         token: str | None,
         audit_log: AuditLog | None,
+        **stream_options: Any,
     ) -> None:
-        super().__init__(backend, policies, token, audit_log)
+        super().__init__(backend, policies, token, audit_log, **stream_options)
         if self._async:
             raise TypeError("ThreadedDAQServicer needs a sync Backend; use DAQServicer")
         self._set_lock = threading.Lock()
@@ -75,19 +73,18 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         try:
             readings = self._backend.get_many(drfs, context.time_remaining())
         except Exception as exc:
-            log.info("Backend get_many failed: %s", exc)
-            context.abort(*abort_for(exc))
+            context.abort(*self.read_failed(exc))
             return
         yield from one_shot_replies(drfs, readings)
 
     def _stream(self, drfs: list[str], context: Any) -> Iterator[Any]:
-        positions = slot_positions(drfs)
+        session = self.new_stream(drfs)
         items: collections.deque[Any] = collections.deque()
         ready = threading.Condition()
 
         def push(item: Any) -> None:  # called on the backend's thread
             with ready:
-                if self.queue_full(item, len(items)):
+                if not session.admit(item, len(items)):
                     return
                 items.append(item)
                 if len(items) == 1:  # the consumer waits only on an empty queue
@@ -96,7 +93,7 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         on_reading, on_error = subscription_callbacks(push)
         try:
             handle = self._backend.subscribe(
-                list(positions), callback=on_reading, on_error=on_error
+                session.distinct, callback=on_reading, on_error=on_error
             )
         except Exception as exc:
             context.abort(*abort_for(exc))
@@ -108,7 +105,7 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
                 for item in self._next_batch(items, ready, handle):
                     if item is _ENDED:
                         return
-                    replies = stream_replies(item, positions, handle)
+                    replies = session.replies(item, handle)
                     if replies is None:
                         return
                     if isinstance(replies, Abort):
@@ -135,21 +132,18 @@ class ThreadedDAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
     # --- Set -----------------------------------------------------------------------------
 
     def Set(self, request: Any, context: Any) -> Any:
-        latest, authorizations = split_metadata(context.invocation_metadata())
-        values = self.check_set(request, authorizations)
-        if isinstance(values, Abort):
-            context.abort(values.code, values.details)
+        job = self.begin_set(request, context.invocation_metadata(), context.peer())
+        if isinstance(job, Abort):
+            context.abort(job.code, job.details)
             return None
-        peer = context.peer() or "unknown"
         with self._set_lock:
-            decided = self.decide_set(request, latest, peer, values)
+            decided = self.decide_set(job)
             if isinstance(decided, Abort):
                 context.abort(decided.code, decided.details)
                 return None
-            seq, final_values = decided
             try:
-                results = self._backend.write_many(final_values, None)
+                results = self._backend.write_many(decided.values, None)
             except Exception as exc:
-                context.abort(*self.set_failed(seq, peer, exc))
+                context.abort(*self.set_failed(decided, exc))
                 return None
-        return self.set_done(seq, peer, results)
+        return self.set_done(decided, results)
