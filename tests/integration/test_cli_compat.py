@@ -187,6 +187,7 @@ def test_acput_failures_exit_1() -> None:
     [
         (("--retries", "0", "--verify", "Z:ACLTST", "1"), "--retries must be at least 1"),
         (("Z:ACLTST", "nan"), "non-finite value not allowed: 'nan'"),
+        (("Z:ACLTST", "1", "G:AMANDA"), "arguments must be alternating DEVICE VALUE pairs"),
         (("--verify", "Z:SIMPS.ANALOG", "1"), "single ANALOG/DIGITAL alarm fields"),
         (("--verify", "Z:SIMRAW.SETTING.RAW", "1"), "--verify cannot check RAW fields"),
     ],

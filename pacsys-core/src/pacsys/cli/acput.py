@@ -167,6 +167,8 @@ def split_pairs(items: Sequence[str], text: bool, array: bool) -> list[tuple[str
         and all(_is_device(device) for device, _ in pairs)
     ):
         return pairs
+    if not text and any(_is_device(word) for word in items[1:]):
+        raise UsageError("arguments must be alternating DEVICE VALUE pairs")
     return [(items[0], list(items[1:]))]
 
 
