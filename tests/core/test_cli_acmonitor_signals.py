@@ -214,7 +214,7 @@ def test_background_job_with_sigint_ignored_stops_on_signal(signum: int) -> None
     """``acmonitor ... &`` in a script starts with SIGINT ignored; it must still stop."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PACSYS_")}
     process = subprocess.Popen(
-        [str(BIN / "acmonitor"), "-b", "sim", "M:OUTTMP@p,100"],
+        [str(BIN / "acmonitor"), "-b", "sim", "--format", "log", "M:OUTTMP@p,100"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -27,7 +27,7 @@ from pacsys.cli._format import (
     status_text,
     table_row,
 )
-from pacsys.cli._values import CONTROL_WORDS, parse_number, parse_put_value
+from pacsys.cli._values import CONTROL_WORDS, parse_number, parse_put_value, parse_word
 from pacsys.drf3 import DRF_PROPERTY
 from pacsys.types import BasicControl, DeviceMeta, Reading, ValueType
 
@@ -192,8 +192,29 @@ def test_progress_text() -> None:
 def test_scalar_values() -> None:
     assert parse_put_value(["45"]).value == 45.0
     assert parse_put_value(["-1.5e3"]).value == -1500.0
-    assert parse_put_value(["0x10"]).value == 16.0
+    assert parse_put_value([" 5 "]).value == 5.0
     assert parse_put_value(["45"]).kind == "scalar"
+
+
+@pytest.mark.parametrize(
+    ("word", "kind", "value"),
+    [  # pacsys 0.3.0's acput: what is not a number, array or command is text
+        ("0x10", "text", "0x10"),
+        ("4x5", "text", "4x5"),
+        ("hello world", "text", "hello world"),
+        ("a,b", "text", "a,b"),
+        ("beam on, target", "text", "beam on, target"),
+        ("", "text", ""),
+        ("1, 2 ,3", "array", [1.0, 2.0, 3.0]),
+        ("1e3", "scalar", 1000.0),
+        ("Off", "control", BasicControl.OFF),
+    ],
+)
+def test_reference_value_words(word: str, kind: str, value: object) -> None:
+    parsed = parse_word(word)
+    assert parsed.kind == kind
+    got = parsed.value.tolist() if isinstance(parsed.value, np.ndarray) else parsed.value
+    assert got == value
 
 
 @pytest.mark.parametrize(
@@ -227,8 +248,8 @@ def test_control_words() -> None:
 @pytest.mark.parametrize(
     ("words", "kwargs", "match"),
     [
-        (["4x5"], {}, "'4x5' is not a number; use --text"),
-        (["nan"], {}, "not a finite number"),
+        (["nan"], {}, "non-finite value not allowed: 'nan'"),
+        (["1,inf"], {}, "non-finite value not allowed: 'inf'"),
         (["1", "two"], {}, "array element 'two' is not a number"),
         (["[]"], {}, "empty array"),
         ([], {}, "no value given"),
@@ -243,5 +264,5 @@ def test_parse_errors_name_the_problem(words: list[str], kwargs: dict, match: st
 
 
 def test_parse_number_rejects_inf() -> None:
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="non-finite"):
         parse_number("inf")

@@ -94,7 +94,16 @@ def run(
 
 
 def test_acget_table_aligned(served: Served) -> None:
-    done = run("acget", "-H", "M:OUTTMP", "Z:ACLTST.SETTING", "Z:SIMTXT", served=served)
+    done = run(
+        "acget",
+        "--format",
+        "table",
+        "--header",
+        "M:OUTTMP",
+        "Z:ACLTST.SETTING",
+        "Z:SIMTXT",
+        served=served,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["NAME", "VALUE", "UNITS", "STATUS"]
@@ -110,10 +119,10 @@ def test_acget_table_aligned(served: Served) -> None:
 def test_acget_json_and_csv(served: Served) -> None:
     done = run("acget", "--format", "json", "M:OUTTMP", "Z:SIMWAV", "Z:SIMRAW", served=served)
     assert done.returncode == 0, done.stderr
-    outtmp, wave, raw = json.loads(done.stdout)
+    outtmp, wave, raw = (json.loads(line) for line in done.stdout.splitlines())
     assert isinstance(outtmp["value"], float) and outtmp["units"] == "DegF"
-    assert len(wave["value"]) == 1024 and wave["status"] == "OK"
-    assert raw["value"] == "00112233445566778899aabbccddeeff"
+    assert len(wave["value"]) == 1024 and wave["ok"] is True
+    assert raw["value"] == "ABEiM0RVZneImaq7zN3u/w=="  # 0.3.0's JSON: bytes as base64
     done = run("acget", "--format", "csv", "M:OUTTMP", "Z:SIMWAV", served=served)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
@@ -122,24 +131,24 @@ def test_acget_json_and_csv(served: Served) -> None:
 
 
 def test_acget_arrays_compact_unless_full(served: Served) -> None:
-    done = run("acget", "Z:SIMWAV", "Z:SIMWAV[0:3]", served=served)
+    done = run("acget", "--format", "table", "Z:SIMWAV", "Z:SIMWAV[0:3]", served=served)
     assert done.returncode == 0, done.stderr
     compact, short = done.stdout.splitlines()
     assert "(1024 values)" in compact and " ... " in compact
     assert re.search(r"\[\S+ \S+ \S+ \S+\]", short)
-    done = run("acget", "--full", "Z:SIMWAV", served=served)
+    done = run("acget", "--format", "table", "--full", "Z:SIMWAV", served=served)
     values = done.stdout.split("[", 1)[1].split("]", 1)[0].split()
     assert len(values) == 1024
 
 
 def test_acget_raw_shows_hex_bytes(served: Served) -> None:
-    done = run("acget", "--raw", "M:OUTTMP", served=served)
+    done = run("acget", "--format", "table", "--raw", "M:OUTTMP", served=served)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"M:OUTTMP\s+([0-9a-f]{2} ?)+\s+OK\n", done.stdout)
 
 
 def test_acget_device_error_exit_1_with_status_name(served: Served) -> None:
-    done = run("acget", "M:OUTTMP", "M:NOPE", served=served)
+    done = run("acget", "--format", "table", "M:OUTTMP", "M:NOPE", served=served)
     assert done.returncode == 1
     assert "M:OUTTMP" in done.stdout and "DPM_NO_SUCH_DEVICE" in done.stdout
     assert "acget: M:NOPE: DPM_NO_SUCH_DEVICE" in done.stderr
@@ -171,9 +180,11 @@ def test_acget_usage_errors_exit_2(served: Served, args: tuple[str, ...], messag
 def test_host_and_port_options_override_environment(served: Served) -> None:
     host, port = served.env["PACSYS_DPM_HOST"], served.env["PACSYS_DPM_PORT"]
     elsewhere = Served((), {**served.env, "PACSYS_DPM_PORT": str(_closed_port())})
-    done = run("acget", "-t", "2", "M:OUTTMP", served=elsewhere)
+    done = run("acget", "--timeout", "2", "M:OUTTMP", served=elsewhere)
     assert done.returncode == 1 and "M:OUTTMP" in done.stderr
-    done = run("acget", "--host", host, "--port", port, "M:OUTTMP", served=elsewhere)
+    done = run(
+        "acget", "--format", "table", "--host", host, "--port", port, "M:OUTTMP", served=elsewhere
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[2:] == ["DegF", "OK"]
 
@@ -201,7 +212,7 @@ def test_acget_piped_to_head_no_traceback(served: Served) -> None:
 def test_acget_reads_drfs_from_stdin(served: Served, tmp_path: Path) -> None:
     listing = tmp_path / "devices.txt"
     listing.write_text("# a comment\nM:OUTTMP\n\nG:AMANDA  # trailing comment\n")
-    done = run("acget", "-f", str(listing), served=served)
+    done = run("acget", "--file", str(listing), served=served)
     assert done.returncode == 0, done.stderr
     assert [line.split()[0] for line in done.stdout.splitlines()] == ["M:OUTTMP", "G:AMANDA"]
 
@@ -210,41 +221,55 @@ def test_acget_reads_drfs_from_stdin(served: Served, tmp_path: Path) -> None:
 
 
 def test_acput_scalar_verified_summary() -> None:
-    done = run("acput", "-b", "sim", "Z:ACLTST", "45.5", "--verify", "--verify-delay", "0")
+    done = run(
+        "acput",
+        "-b",
+        "sim",
+        "--format",
+        "summary",
+        "Z:ACLTST",
+        "45.5",
+        "--verify",
+        "--verify-delay",
+        "0",
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Old : Z:ACLTST.SETTING  40 mm"
     assert lines[1] == "New : Z:ACLTST.SETTING  45.5 mm"
-    assert lines[2] == "Sent: 45.5 to Z:ACLTST.SETTING  verified (readbacks: 1)"
+    assert lines[2] == "Sent: 45.5 to Z:ACLTST.SETTING@N  verified (readbacks: 1)"
 
 
 def test_acput_array_text_and_control() -> None:
-    done = run("acput", "-b", "sim", "Z:SIMTBL[0:2]", "1", "2", "3", "--verify")
+    summary = ("-b", "sim", "--format", "summary")
+    done = run("acput", *summary, "Z:SIMTBL[0:2]", "1", "2", "3", "--verify")
     assert done.returncode == 0, done.stderr
     assert "New : Z:SIMTBL.SETTING[0:2]  [1 2 3] A" in done.stdout
-    done = run("acput", "-b", "sim", "--text", "Z:SIMTXT", "beam", "on", "target")
+    done = run("acput", *summary, "--text", "Z:SIMTXT", "beam", "on", "target")
     assert done.returncode == 0, done.stderr
     assert "New : Z:SIMTXT.SETTING  beam on target" in done.stdout
-    done = run("acput", "-b", "sim", "Z:SIMPS", "on", "--verify", "--verify-delay", "0.05")
+    done = run("acput", *summary, "Z:SIMPS", "on", "--verify", "--verify-delay", "0.05")
     assert done.returncode == 0, done.stderr
     assert "Old : Z:SIMPS.STATUS  on=false" in done.stdout
     assert "New : Z:SIMPS.STATUS  on=true" in done.stdout
-    assert "Sent: ON to Z:SIMPS.CONTROL  verified" in done.stdout
+    assert "Sent: ON to Z:SIMPS.CONTROL@N  verified" in done.stdout
 
 
 def test_acput_negative_value_and_dry_run() -> None:
     done = run("acput", "-b", "sim", "--dry-run", "Z:ACLTST", "-5")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "Would write -5 to Z:ACLTST.SETTING (nothing written)\n"
+    assert done.stdout == "Would write -5 to Z:ACLTST.SETTING@N (nothing written)\n"
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("Z:ACLTST", "4x5"), "'4x5' is not a number"),
-        (("Z:ACLTST", "45", "--tolerance", "0.1"), "--tolerance needs --verify"),
+        (("Z:ACLTST", "1", "x"), "array element 'x' is not a number"),
+        (("Z:ACLTST", "45", "--retries", "2"), "--retries needs --verify"),
         (("Z:ACLTST.CONTROL", "45"), "control command must be one of"),
-        (("Z:ACLTST",), "the following arguments are required: VALUE"),
+        (("Z:ACLTST",), "give a DEVICE and a VALUE"),
+        (("Z:ACLTST", "nan"), "non-finite value not allowed: 'nan'"),
+        (("--verify", "Z:SIMPS.ANALOG", "1"), "single ANALOG/DIGITAL alarm fields"),
     ],
 )
 def test_acput_usage_errors(args: tuple[str, ...], message: str) -> None:
@@ -273,7 +298,8 @@ def test_acput_over_dpm_with_kerberos(
         served = Served((), {**_base_env(), **server.client_env()})
         done = run(
             "acput",
-            *("-a", "kerberos", "--role", "testing", "Z:ACLTST", "12.5", "--verify"),
+            *("-a", "kerberos", "--role", "testing", "--format", "summary"),
+            *("Z:ACLTST", "12.5", "--verify"),
             served=served,
         )
         assert done.returncode == 0, done.stderr
@@ -287,7 +313,7 @@ def test_acput_over_dpm_with_kerberos(
 
 
 def test_acmonitor_count_with_timestamps(served: Served) -> None:
-    done = run("acmonitor", "-n", "3", "M:OUTTMP@p,100", served=served)
+    done = run("acmonitor", "--format", "log", "-n", "3", "M:OUTTMP@p,100", served=served)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3
@@ -302,8 +328,8 @@ def test_acmonitor_duration_json_lines(served: Served) -> None:
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert 2 <= len(records) <= 10
-    assert {r["drf"] for r in records} == {"G:AMANDA@p,100"}
-    assert all(r["status"] == "OK" and r["timestamp"] for r in records)
+    assert {r["device"] for r in records} == {"G:AMANDA"}
+    assert all(r["ok"] is True and r["timestamp"] for r in records)
 
 
 def test_acmonitor_ctrl_c_exits_cleanly(served: Served) -> None:
@@ -317,7 +343,7 @@ def test_acmonitor_ctrl_c_exits_cleanly(served: Served) -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert "M:OUTTMP@p,100" in first
+        assert first.startswith("M:OUTTMP  ")
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
     finally:
@@ -352,14 +378,14 @@ def test_acmonitor_piped_to_head_stops_cleanly(served: Served) -> None:
 def test_acmonitor_bad_device_exit_1(served: Served) -> None:
     done = run("acmonitor", "-n", "1", "M:NOPE@p,100", served=served)
     assert done.returncode == 1
-    assert "DPM_NO_SUCH_DEVICE" in done.stderr and "Traceback" not in done.stderr
+    assert "DPM_NO_SUCH_DEVICE" in done.stdout and "Traceback" not in done.stderr
 
 
 # --- acinfo ---------------------------------------------------------------------------------
 
 
 def test_acinfo_with_simulator_metadata() -> None:
-    done = run("acinfo", "-b", "sim", "-v", "Z:SIMPS")
+    done = run("acinfo", "-b", "sim", "--format", "details", "-v", "Z:SIMPS")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("Z:SIMPS  Simulated power supply")
@@ -373,7 +399,7 @@ def test_acinfo_with_simulator_metadata() -> None:
 
 
 def test_acinfo_over_dpm_without_devdb(served: Served) -> None:
-    done = run("acinfo", "M:OUTTMP", "Z:ACLTST", served=served)
+    done = run("acinfo", "--format", "details", "M:OUTTMP", "Z:ACLTST", served=served)
     assert done.returncode == 0, done.stderr
     blocks = done.stdout.split("\n\n")
     assert len(blocks) == 2
@@ -385,7 +411,7 @@ def test_acinfo_over_dpm_without_devdb(served: Served) -> None:
 
 
 def test_acinfo_json_and_unknown_device(served: Served) -> None:
-    done = run("acinfo", "--format", "json", "-b", "sim", "Z:ACLTST", "M:NOPE")
+    done = run("acinfo", "--format", "details-json", "-b", "sim", "Z:ACLTST", "M:NOPE")
     assert done.returncode == 1
     (record,) = json.loads(done.stdout)
     assert record["metadata"]["setting"]["common_units"] == "mm"
@@ -468,7 +494,7 @@ def test_acput_parse_error_never_opens_backend(
 ) -> None:
     from pacsys.cli import acput
 
-    assert acput.main(["-b", "clifake", "Z:ACLTST", "4x5"]) == 2
+    assert acput.main(["-b", "clifake", "Z:ACLTST.CONTROL", "4x5"]) == 2
     assert acput.main(["-b", "clifake", "Z:ACLTST", "1", "2", "x"]) == 2
     assert acput.main(["-b", "clifake", "Z:ACLTST", "1", "--retries", "-1", "--verify"]) == 2
     assert clifake.created == 0 and clifake.backend.writes == []
@@ -483,7 +509,8 @@ def test_acput_verification_failure_exit_1(
     from pacsys.cli import acput
 
     clifake.backend.ignore_writes = True
-    argv = ["-b", "clifake", "Z:ACLTST", "41", "--verify", "--verify-delay", "0", "--retries", "1"]
+    argv = ["-b", "clifake", "--format", "summary", "Z:ACLTST", "41", "--verify"]
+    argv += ["--verify-delay", "0", "--retries", "2"]
     assert acput.main(argv) == 1
     captured = capsys.readouterr()
     assert "NOT verified (readbacks: 2)" in captured.out
@@ -539,7 +566,7 @@ def test_acmonitor_reconnects_after_stream_failure(
     fake = clifake.backend
     drf = "M:OUTTMP@p,1000"
     result: list[int] = []
-    argv = ["-b", "clifake", "-n", "2", "--reconnect-delay", "0", drf]
+    argv = ["-b", "clifake", "-t", "-n", "2", "--reconnect-delay", "0", drf]
     worker = threading.Thread(
         target=lambda: result.append(acmonitor.main(argv)), name="test-acmonitor", daemon=True
     )
@@ -549,14 +576,15 @@ def test_acmonitor_reconnects_after_stream_failure(
     assert printed(1)
     fake.emit_error(ConnectionError("server went away"))
     assert fake.wait_for_subscription(drf, timeout=10)
+    before = capsys.readouterr()  # subscribed again, but nothing has arrived yet
+    assert "stream lost (ConnectionError: server went away); reconnecting" in before.err
+    assert "reconnected" not in before.err
     fake.emit_reading(drf, 2.5, units="DegF")
     worker.join(timeout=20)
     assert not worker.is_alive() and result == [0]
-    captured = capsys.readouterr()
-    values = [line.split()[-2] for line in captured.out.splitlines()]
-    assert values == ["1.5", "2.5"]
-    assert "stream lost (ConnectionError: server went away); reconnecting" in captured.err
-    assert "acmonitor: reconnected" in captured.err
+    after = capsys.readouterr()
+    assert (before.out + after.out).splitlines() == ["1.5", "2.5"]
+    assert "acmonitor: reconnected" in after.err
 
 
 def test_acmonitor_stream_ended_by_server_exit_1(

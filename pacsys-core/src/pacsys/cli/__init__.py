@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_parser(commands)
     demo.add_parser(commands)
     serve.add_parser(commands)
+    from pacsys.cli._options import add_version_option
+
+    for command in commands.choices.values():  # ``pacsys serve --version`` too
+        add_version_option(command)
     return parser
 
 

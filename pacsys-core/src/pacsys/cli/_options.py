@@ -32,10 +32,13 @@ __all__ = [
     "StopRequest",
     "UsageError",
     "add_connection_options",
+    "add_reference_options",
+    "add_version_option",
     "on_stop_signals",
     "open_backend",
     "parse_drfs",
     "print_error",
+    "range_of",
     "report_exception",
     "run_tool",
     "silence_stdout",
@@ -79,16 +82,70 @@ def _names(kind: str) -> str:
 
 def tool_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
     """The parser of an ac* tool: its examples and the shared environment help as epilog."""
-    return argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog=prog,
         description=description,
         epilog=examples + "\n" + ENV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_version_option(parser)
+    return parser
+
+
+def add_version_option(parser: argparse.ArgumentParser) -> None:
+    """``--version``: ``pacsys X.Y.Z``, read when asked so start-up stays cheap."""
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from pacsys import __version__
+
+        print(f"pacsys {__version__}")
+        parser.exit()
+
+
+def add_reference_options(
+    parser: argparse.ArgumentParser, *, terse: bool = True, number_format: bool = True
+) -> None:
+    """0.3.0's output options: ``-t/--terse``, ``-f/--number-format``, ``-r/--range``."""
+    if terse:
+        parser.add_argument(
+            "-t", "--terse", action="store_true", help="bare values only (overrides --format)"
+        )
+    if number_format:
+        parser.add_argument(
+            "-f",
+            "--number-format",
+            metavar="SPEC",
+            help="Python format spec for every number, e.g. .3f, 08.2f, x, e",
+        )
+        parser.add_argument(
+            "-r",
+            "--range",
+            metavar="RANGE",
+            help="array elements to show: N, A:B or A:B:C (write -r=-5: for a leading minus)",
+        )
+
+
+def range_of(args: argparse.Namespace) -> int | slice | None:
+    """The parsed ``-r``, or None; UsageError when it does not parse."""
+    from pacsys.cli._refformat import parse_range
+
+    text = getattr(args, "range", None)
+    if text is None:
+        return None
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid range: {exc}") from None
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """``-b/--backend``, ``-a/--auth``, ``--host``, ``--port``, ``--role``, ``-t``, ``--debug``."""
+    """``-b``, ``-a``, ``-H/--host``, ``-P/--port``, ``--role``, ``--timeout``, ``--debug``."""
     group = parser.add_argument_group("connection")
     group.add_argument(
         "-b",
@@ -99,11 +156,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "-a", "--auth", metavar="METHOD", help=f"authentication ({_names('auth')}); default none"
     )
-    group.add_argument("--host", help="server host (default from PACSYS_DPM_HOST for dpm)")
-    group.add_argument("--port", type=_port, help="server port (default from PACSYS_DPM_PORT)")
+    group.add_argument("-H", "--host", help="server host (default from PACSYS_DPM_HOST for dpm)")
+    group.add_argument(
+        "-P", "--port", type=_port, help="server port (default from PACSYS_DPM_PORT)"
+    )
     group.add_argument("--role", help="role for writes, on backends that use roles")
     group.add_argument(
-        "-t",
         "--timeout",
         type=_positive,
         metavar="SECONDS",
@@ -147,7 +205,7 @@ def parse_drfs(drfs: Sequence[str]) -> list[DataRequest]:
 
 
 def timeout_of(args: argparse.Namespace) -> float:
-    """The per-request timeout: ``-t``, else the simple API's default_timeout."""
+    """The per-request timeout: ``--timeout``, else the simple API's default_timeout."""
     if getattr(args, "timeout", None) is not None:
         return float(args.timeout)
     from pacsys import _simple

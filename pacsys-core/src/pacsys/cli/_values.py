@@ -15,7 +15,7 @@ import numpy as np
 from pacsys.drf3 import DRF_PROPERTY
 from pacsys.types import BasicControl
 
-__all__ = ["CONTROL_WORDS", "PutValue", "parse_number", "parse_put_value"]
+__all__ = ["CONTROL_WORDS", "PutValue", "parse_number", "parse_put_value", "parse_word"]
 
 #: Control command words accepted by acput (``on``, ``off``, ``reset``, ...).
 CONTROL_WORDS: dict[str, BasicControl] = {member.name.lower(): member for member in BasicControl}
@@ -47,18 +47,52 @@ def _control_names() -> str:
 
 
 def parse_number(word: str) -> float:
-    """A finite number: decimal, exponent or ``0x``/``0o``/``0b`` integer literal."""
-    text = word.strip()
+    """A finite decimal number (``1``, ``-2.5``, ``1e3``); ValueError otherwise."""
     try:
-        number = float(text)
+        number = float(word.strip())
     except ValueError:
-        try:
-            number = float(int(text, 0))
-        except ValueError:
-            raise ValueError(f"{word!r} is not a number") from None
+        raise ValueError(f"{word!r} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{word!r} is not a finite number")
+        raise ValueError(f"non-finite value not allowed: {word!r}")
     return number
+
+
+def _float_or_none(word: str) -> float | None:
+    try:
+        number = float(word.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        raise ValueError(f"non-finite value not allowed: {word!r}")
+    return number
+
+
+def parse_word(word: str, prop: DRF_PROPERTY | None = None) -> PutValue:
+    """One VALUE word as pacsys 0.3.0's acput read it (docs/cli.md, "acput").
+
+    A control word -> command; ``1,2,3`` -> array; a number -> scalar; ``[1 2 3]`` ->
+    array; anything else (``hello``, ``a,b``, ``0x10``) -> text.  ``nan``/``inf`` are
+    refused.  A CONTROL/STATUS DRF accepts only control words.
+    """
+    lowered = word.strip().lower()
+    if lowered in CONTROL_WORDS:
+        return PutValue("control", CONTROL_WORDS[lowered])
+    if prop in _CONTROL_PROPERTIES:
+        raise ValueError(f"control command must be one of {_control_names()}, got {word!r}")
+    stripped = word.strip()
+    if "," in word:
+        parts = [_float_or_none(part) for part in word.split(",")]
+        if all(part is not None for part in parts):
+            return PutValue("array", np.asarray(parts, dtype=np.float64))
+        return PutValue("text", word)
+    number = _float_or_none(word)
+    if number is not None:
+        return PutValue("scalar", number)
+    if stripped.startswith("[") and stripped.endswith("]"):
+        items = [_float_or_none(item) for item in _array_items([stripped])]
+        if all(item is not None for item in items):
+            return PutValue("array", np.asarray(items, dtype=np.float64))
+    return PutValue("text", word)
 
 
 def _array_items(words: Sequence[str]) -> list[str]:
@@ -80,10 +114,9 @@ def parse_put_value(
 ) -> PutValue:
     """Turn the value words of ``acput DEVICE VALUE...`` into a :class:`PutValue`.
 
-    ``text`` takes the words verbatim (joined by spaces); ``array`` (or several words, or
-    commas, or ``[...]``) makes a float array; a control word (``on``, ``off``, ``reset``,
-    ...) or a CONTROL/STATUS property makes a control command; otherwise one number.
-    Raises ValueError naming the offending word.
+    ``text`` takes the words verbatim (joined by spaces); ``array`` or several words make a
+    float array; one word is read by :func:`parse_word`.  Raises ValueError naming the
+    offending word.
     """
     if text and array:
         raise ValueError("--text and --array cannot be combined")
@@ -94,24 +127,20 @@ def parse_put_value(
             raise ValueError("text cannot be written to the CONTROL property")
         return PutValue("text", " ".join(words))
     first = words[0].strip().lower()
-    if prop in _CONTROL_PROPERTIES or (not array and len(words) == 1 and first in CONTROL_WORDS):
+    if not array and len(words) == 1:
+        return parse_word(words[0], prop)
+    if prop in _CONTROL_PROPERTIES:
         if len(words) != 1 or first not in CONTROL_WORDS:
             raise ValueError(
                 f"control command must be one of {_control_names()}, got {' '.join(words)!r}"
             )
         return PutValue("control", CONTROL_WORDS[first])
-    joined = " ".join(words)
-    if array or len(words) > 1 or "," in joined or joined.strip().startswith("["):
-        numbers = []
-        for item in _array_items(words):
-            try:
-                numbers.append(parse_number(item))
-            except ValueError as exc:
-                raise ValueError(f"array element {exc}") from None
-        return PutValue("array", np.asarray(numbers, dtype=np.float64))
-    try:
-        return PutValue("scalar", parse_number(words[0]))
-    except ValueError as exc:
-        raise ValueError(
-            f"{exc}; use --text to write text, or a control command ({_control_names()})"
-        ) from None
+    numbers = []
+    for item in _array_items(words):
+        try:
+            numbers.append(parse_number(item))
+        except ValueError as exc:
+            raise ValueError(
+                f"array element {exc}; use --text to write several words as text"
+            ) from None
+    return PutValue("array", np.asarray(numbers, dtype=np.float64))

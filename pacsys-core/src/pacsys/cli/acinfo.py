@@ -22,17 +22,21 @@ from pacsys.cli._format import (
     short_error,
     status_name,
 )
+from pacsys.cli._inforef import info_json, info_text, section_drfs
 from pacsys.cli._options import (
     EXIT_DEVICE,
     EXIT_OK,
     add_connection_options,
+    add_reference_options,
     open_backend,
     parse_drfs,
     print_error,
+    range_of,
     run_tool,
     timeout_of,
     tool_parser,
 )
+from pacsys.cli._refformat import ref_value, slice_value
 from pacsys.metadata import DeviceInfoResult, PropertyInfo
 from pacsys.metadata_sources import backend_source
 from pacsys.types import Reading
@@ -43,11 +47,14 @@ PROG = "acinfo"
 LIVE = ("reading", "setting", "status")
 
 EXAMPLES = """examples:
-  acinfo M:OUTTMP                 description, units, limits, current values
-  acinfo -v Z:ACLTST              also scaling, status bit definitions, property indices
+  acinfo M:OUTTMP                 description, reading, setting, alarms, status
+  acinfo -v Z:SIMPS               also each status bit and digital alarm bit
   acinfo M:OUTTMP G:AMANDA        several devices
-  acinfo --format json Z:ACLTST   everything as JSON
-  acinfo -b sim Z:ACLTST          metadata from the in-process simulator
+  acinfo -f .2f Z:ACLTST          numbers through a Python format spec
+  acinfo --format json Z:SIMPS    one JSON object per device
+  acinfo --format details Z:ACLTST    DevDB metadata: units, limits, scaling, commands
+  acinfo --format details -v Z:SIMPS  also scaling, status bit masks, property details
+  acinfo --format details-json Z:ACLTST   all of it as JSON
 """
 
 
@@ -58,7 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("devices", nargs="+", metavar="DEVICE", help="device names (or DRFs)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "details", "details-json"),
+        default="text",
+        help="text (default): labelled sections; json: an object per line; details: DevDB "
+        "metadata (units, limits, scaling, commands, bits) with the live values; details-json",
+    )
+    add_reference_options(parser, terse=False)
     add_connection_options(parser)
     return parser
 
@@ -98,11 +112,15 @@ def live_drfs(name: str, info: DeviceInfoResult | None) -> dict[str, str]:
     return drfs
 
 
-def _shown(reading: Reading, units: str | None = None) -> str:
+def _shown(
+    reading: Reading, units: str | None = None, spec: str | None = None, selection: Any = None
+) -> str:
     if not reading.ok:
         return f"- ({status_name(reading.facility_code, reading.error_code)})"
     units = reading.units or units
-    return format_value(reading.value) + (f" {units}" if units else "")
+    value = slice_value(reading.value, selection)
+    text = format_value(value) if spec is None else ref_value(value, spec)
+    return text + (f" {units}" if units else "")
 
 
 def _units(prop: PropertyInfo | None) -> str | None:
@@ -145,8 +163,10 @@ def render_text(
     source: str,
     live: dict[str, Reading],
     verbose: bool,
+    spec: str | None = None,
+    selection: Any = None,
 ) -> str:
-    """The text block for one device."""
+    """The text block for one device (``spec``/``selection``: ``-f``/``-r`` for values)."""
     reading = live["reading"]
     description = info.description if info is not None else None
     if not description and reading.meta is not None:
@@ -158,8 +178,8 @@ def render_text(
         lines.append(f"  metadata: {source}")
     reading_units = _units(info.reading) if info else None
     setting_units = _units(info.setting) if info else None
-    lines.append(f"  reading: {_shown(live['reading'], reading_units)}")
-    lines.append(f"  setting: {_shown(live['setting'], setting_units)}")
+    lines.append(f"  reading: {_shown(live['reading'], reading_units, spec, selection)}")
+    lines.append(f"  setting: {_shown(live['setting'], setting_units, spec, selection)}")
     lines.append(f"  status:  {_shown(live['status'])}")
     if info is not None:
         if info.reading is not None:
@@ -215,38 +235,82 @@ def record(
     }
 
 
+def _failure(name: str, exc: Exception) -> str:
+    """One line for a batch that failed as a whole (same cause for every property)."""
+    failed = [r for r in getattr(exc, "readings", ()) if not r.ok]
+    if failed:
+        first = failed[0]
+        return device_error(name, first.facility_code, first.error_code, first.message)
+    return f"{name}: {exc}"
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print metadata and live values of each device (text blocks or one JSON array)."""
+    """Print each device: 0.3.0's sections (text, json) or metadata and live values (details)."""
     requests = parse_drfs(args.devices)
     names = list(dict.fromkeys(request.device for request in requests))
     timeout = timeout_of(args)
+    selection = range_of(args)
+    reference = args.format in ("text", "json")
     failed = printed = 0
     records = []
+    said: set[str] = set()  # one connection failure is reported once, not per property
     from pacsys import _simple
+    from pacsys.errors import ReadError
 
     try:
         with open_backend(args) as backend:
             for name in names:
                 info, source = metadata_for(backend, name, timeout)
-                wanted = live_drfs(name, info)
-                readings = backend.get_many(list(wanted.values()), timeout=timeout)
+                wanted = section_drfs(name, info) if reference else live_drfs(name, info)
+                try:
+                    readings = backend.get_many(list(wanted.values()), timeout=timeout)
+                except ReadError as exc:
+                    failed += 1
+                    text = _failure(name, exc)
+                    cause = text.removeprefix(f"{name}: ")
+                    if cause not in said:
+                        said.add(cause)
+                        print_error(PROG, text)
+                    continue
                 live = dict(zip(wanted, readings, strict=True))
+                index = info.device_index if info is not None else None
+                if args.format == "json":
+                    line, bad = info_json(name, live, index)
+                    failed += bad
+                    print(line, flush=True)
+                    continue
+                if args.format == "text":
+                    block, bad = info_text(
+                        name,
+                        live,
+                        device_index=index,
+                        verbose=args.verbose,
+                        spec=args.number_format,
+                        selection=selection,
+                    )
+                    failed += bad
+                    print(("\n" if printed else "") + block, flush=True)
+                    printed += 1
+                    continue
                 if info is None and all(not r.ok for r in readings):
                     failed += 1
                     first = readings[0]
                     code, error = first.facility_code, first.error_code
                     print_error(PROG, device_error(name, code, error, first.message))
                     continue
-                if args.format == "json":
+                if args.format == "details-json":
                     records.append(record(name, info, source, live))
                 else:
                     if printed:
                         print()
                     printed += 1
-                    print(render_text(name, info, source, live, args.verbose), flush=True)
+                    block = render_text(
+                        name, info, source, live, args.verbose, args.number_format, selection
+                    )
+                    print(block, flush=True)
     finally:
         _simple.shutdown()  # the DevDB client, if one was created
-    if args.format == "json":
+    if args.format == "details-json":
         print(render_json(records))
     return EXIT_DEVICE if failed else EXIT_OK
 

@@ -7,6 +7,7 @@ When the stream fails it says so on stderr and subscribes again (``--no-reconnec
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -27,14 +28,17 @@ from pacsys.cli._options import (
     StopRequest,
     UsageError,
     add_connection_options,
+    add_reference_options,
     on_stop_signals,
     open_backend,
     parse_drfs,
     print_error,
+    range_of,
     report_exception,
     run_tool,
     tool_parser,
 )
+from pacsys.cli._refformat import TIMESTAMP_FORMATS, reading_line, slice_value
 from pacsys.drf3 import DataRequest
 from pacsys.types import Reading
 
@@ -46,13 +50,39 @@ CSV_COLUMNS = ("timestamp", "drf", "value", "units", "status")
 #: How long one wait for readings lasts, so stop conditions are checked regularly.
 POLL = 0.25
 
+FORMAT_CHOICES = ("text", "json", "log", "csv")
+#: Statuses after which a request can never deliver data: the device, property or event
+#: does not exist.  When every DRF has one, acmonitor stops (status 1) instead of waiting.
+PERMANENT = frozenset(
+    (
+        "DPM_NO_SUCH_DEVICE",
+        "DPM_NO_SUCH_PROP",
+        "DPM_BAD_EVENT",
+        "DPM_BAD_REQUEST",
+        "DBM_NOREC",
+        "DBM_NOPROP",
+        "DIO_NO_SUCH",
+        "DIO_INVDEV",
+        "DIO_INVPROP",
+        "DIO_NOATT",
+        "DIO_SYNTAX",
+        "DIO_RETIRED",
+    )
+)
+#: Longest pause between two reconnect attempts.
+MAX_BACKOFF = 30.0
+
 EXAMPLES = """examples:
   acmonitor M:OUTTMP                    every second (default event @p,1000)
   acmonitor 'M:OUTTMP@p,200' G:AMANDA   several devices, own events
-  acmonitor -e e,02 M:OUTTMP            on clock event $02
+  acmonitor -e e,8F M:OUTTMP            on clock event $8F
   acmonitor -n 10 M:OUTTMP              stop after 10 readings
-  acmonitor --duration 30 --format csv M:OUTTMP > outtmp.csv
-  acmonitor --format json M:OUTTMP | jq .value      (one JSON object per line)
+  acmonitor -n 3 -t 'M:OUTTMP@p,200'    bare values
+  acmonitor -n 3 -s relative -f .2f 'M:OUTTMP@p,200'   seconds since the first reading
+  acmonitor -n 2 -r 0:3 'Z:SIMWAV@p,200'              array elements 0..2
+  acmonitor --format json M:OUTTMP      one JSON object per line
+  acmonitor --format log --utc M:OUTTMP   time first, the DRF as given
+  acmonitor --duration 3 --format csv M:OUTTMP
   Stop with Ctrl-C.
 """
 
@@ -80,10 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--duration", type=float, metavar="SECONDS", help="stop after SECONDS seconds"
     )
     parser.add_argument(
-        "--format", choices=("text", "json", "csv"), default="text", help="default text"
+        "--format",
+        choices=FORMAT_CHOICES,
+        default="text",
+        help="text (default): NAME  VALUE UNITS  TIME; json: an object per line; "
+        "log: local TIME  DRF  VALUE; csv",
     )
-    parser.add_argument("--full", action="store_true", help="show every array element")
-    parser.add_argument("--utc", action="store_true", help="timestamps in UTC, not local time")
+    add_reference_options(parser)
+    parser.add_argument(
+        "-s",
+        "--timestamp-format",
+        choices=TIMESTAMP_FORMATS,
+        default="iso",
+        help="text/json timestamps: iso (as delivered, UTC), epoch seconds, or relative "
+        "to the first reading (default iso)",
+    )
+    parser.add_argument("--full", action="store_true", help="every array element (log, csv)")
+    parser.add_argument("--utc", action="store_true", help="log/csv timestamps in UTC")
     parser.add_argument(
         "--no-reconnect", action="store_true", help="exit (status 1) when the stream fails"
     )
@@ -112,13 +155,38 @@ class Printer:
     """Formats readings for ``--format`` and writes them to stdout, one per line."""
 
     def __init__(self, args: argparse.Namespace, labels: dict[str, str]) -> None:
-        self._format = args.format
+        self._format = "terse" if args.terse else args.format
         self._full = args.full
         self._utc = args.utc
+        self._spec = args.number_format
+        self._range = range_of(args)
+        self._stamps = args.timestamp_format
+        self._first: float | None = None
         self._labels = labels
         self._header_done = False
 
+    @property
+    def reference(self) -> bool:
+        """Whether lines follow pacsys 0.3.0's layout (text, terse, json)."""
+        return self._format in ("text", "terse", "json")
+
+    def _stamp(self, reading: Reading) -> str | float | None:
+        """``-s``: None (iso, the default), epoch seconds, or seconds since the first."""
+        if self._stamps == "iso" or reading.timestamp is None:
+            return None
+        epoch = reading.timestamp.timestamp()
+        if self._stamps == "relative":
+            if self._first is None:
+                self._first = epoch
+            epoch -= self._first
+        return epoch if self._format == "json" else f"{epoch:.3f}"
+
     def line(self, reading: Reading) -> str:
+        if self._range is not None and reading.ok:
+            reading = dataclasses.replace(reading, value=slice_value(reading.value, self._range))
+        if self.reference:
+            stamp = self._stamp(reading) if reading.ok else None
+            return reading_line(reading, self._format, spec=self._spec, stamp=stamp)
         label = self._labels.get(reading.drf, reading.drf)
         if self._format == "json":
             return render_json([reading_record(label, reading)], lines=True)
@@ -170,6 +238,10 @@ class Monitor:
         self._stop = stop
         self._deadline = None if args.duration is None else time.monotonic() + args.duration
         self._reported: set[str] = set()
+        self._failed: set[str] = set()
+        self._counts: dict[str, int] = {}
+        self._reconnecting = False
+        self._started = time.monotonic()
         self.seen = 0
         self.errors = 0
 
@@ -187,6 +259,7 @@ class Monitor:
 
     def run(self, backend: Any) -> int:
         """Stream until done, subscribing again after failures; the exit status."""
+        self._started = time.monotonic()
         handle = backend.subscribe(self._drfs)
         attempt = 0
         ended = False
@@ -202,12 +275,21 @@ class Monitor:
                     if self._args.no_reconnect:
                         return report_exception(PROG, exc)
                     attempt += 1
-                    print_error(PROG, f"stream lost ({type(exc).__name__}: {exc}); reconnecting")
-                    handle = self._resubscribe(backend, attempt)
+                    delay = self.backoff(attempt)
+                    what = "stream lost" if attempt == 1 else "reconnect failed"
+                    print_error(
+                        PROG,
+                        f"{what} ({type(exc).__name__}: {exc}); reconnecting in {delay:g} s",
+                    )
+                    self._reconnecting = True
+                    handle = self._resubscribe(backend, delay)
                     if handle is None:
                         break
-                    print_error(PROG, "reconnected")
                     continue
+                if self.dead():
+                    failed = ", ".join(sorted(self._failed))
+                    print_error(PROG, f"every device failed permanently ({failed}); stopping")
+                    return EXIT_DEVICE
                 if handle.stopped and not self.done():
                     if handle.exc is not None:
                         continue  # the next _pump raises it
@@ -217,7 +299,25 @@ class Monitor:
         finally:
             if handle is not None:
                 handle.stop()
+        if self._printer.reference:
+            self._summarise()
         return EXIT_DEVICE if self.errors or ended else EXIT_OK
+
+    def backoff(self, attempt: int) -> float:
+        """Pause before reconnect ``attempt``: --reconnect-delay doubled each time, capped."""
+        first = self._args.reconnect_delay
+        return min(first * (2 ** min(attempt - 1, 16)), MAX_BACKOFF)
+
+    def dead(self) -> bool:
+        """Every requested DRF answered with a status after which no data can come."""
+        return bool(self._drfs) and set(self._drfs) <= self._failed
+
+    def _summarise(self) -> None:
+        """0.3.0's stderr summary: ``--- 3 readings from DRF (total in 1.7s) ---``."""
+        parts = [f"{count} readings from {drf}" for drf, count in self._counts.items()]
+        took = time.monotonic() - self._started
+        body = ", ".join(parts) if parts else "0 readings"
+        print(f"--- {body} (total in {took:.1f}s) ---", file=sys.stderr, flush=True)
 
     def _pump(self, handle: Any) -> int:
         """Print readings for up to POLL seconds (or until done); how many."""
@@ -227,16 +327,24 @@ class Monitor:
             return 0
         shown = 0
         for reading, _ in handle.readings(timeout=window):
+            if self._reconnecting:
+                self._reconnecting = False
+                print_error(PROG, "reconnected")
             shown += 1
             self._printer.show(reading)
             self.seen += 1
+            self._counts[reading.drf] = self._counts.get(reading.drf, 0) + 1
             if reading.is_error:
                 self.errors += 1
-                if reading.drf not in self._reported:
+                if status_name(reading.facility_code, reading.error_code) in PERMANENT:
+                    self._failed.add(reading.drf)
+                if reading.drf not in self._reported and not self._printer.reference:
                     self._reported.add(reading.drf)
                     code, error = reading.facility_code, reading.error_code
                     print_error(PROG, device_error(reading.drf, code, error, reading.message))
-            if self.done():
+            else:
+                self._failed.discard(reading.drf)
+            if self.done() or self.dead():
                 return shown
         if handle.exc is not None:
             raise handle.exc
@@ -252,9 +360,12 @@ class Monitor:
             time.sleep(min(POLL, left))
         return False
 
-    def _resubscribe(self, backend: Any, attempt: int) -> Any:
-        """Subscribe again after a growing pause (capped at 30 s); None when done first."""
-        delay = min(self._args.reconnect_delay * (2 ** min(attempt - 1, 5)), 30.0)
+    def _resubscribe(self, backend: Any, delay: float) -> Any:
+        """Subscribe again after ``delay`` (growing while subscribing fails); None when done.
+
+        "reconnected" is said later, by :meth:`_pump`, once a reading arrives.
+        """
+        attempt = 1
         while True:
             left = self.remaining()
             if left is not None and left <= delay:
@@ -264,8 +375,13 @@ class Monitor:
             try:
                 return backend.subscribe(self._drfs)
             except Exception as exc:
-                print_error(PROG, f"reconnect failed ({type(exc).__name__}: {exc}); retrying")
-                delay = min(delay * 2 or 0.5, 30.0)
+                attempt += 1
+                delay = max(delay * 2, self.backoff(attempt))
+                delay = min(delay or 0.5, MAX_BACKOFF)
+                print_error(
+                    PROG,
+                    f"reconnect failed ({type(exc).__name__}: {exc}); retrying in {delay:g} s",
+                )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,134 @@
+"""The tools when nothing can work: devices that never answer, a server that is not there.
+
+acmonitor stops (status 1) once every DRF failed for good instead of waiting forever; against
+a closed port it backs off and never claims to be reconnected; acinfo reports one connection
+failure once.  Subprocesses against the simulator (``-b sim``) or a DPMServer on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACSYS_")}
+    env.update(PACSYS_DEVDB_HOST="127.0.0.1", PACSYS_DEVDB_PORT=str(_closed_port()))
+    return env
+
+
+def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    tool, *args = argv
+    return subprocess.run(
+        [str(BIN / tool), *args], capture_output=True, text=True, env=_env(), timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def dpm() -> Iterator[tuple[str, ...]]:
+    from pacsys.sim import SimBackend
+    from pacsys_dpm.server import DPMServer
+
+    with SimBackend() as sim, DPMServer(sim, port=0) as server:
+        env = server.client_env()
+        yield ("-H", env["PACSYS_DPM_HOST"], "-P", env["PACSYS_DPM_PORT"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("-b", "sim", "-n", "2", "Z:NOSUCH"),
+        ("-b", "sim", "-e", "e,02", "M:OUTTMP"),  # the simulator has no clock event $02
+        ("-b", "sim", "Z:NOSUCH", "Z:SIMPS.ANALOG"),
+        ("-b", "sim", "--format", "log", "Z:NOSUCH"),
+    ],
+)
+def test_acmonitor_stops_when_every_device_failed(argv: tuple[str, ...]) -> None:
+    done = run("acmonitor", *argv)  # before the fix: waited forever (TimeoutExpired)
+    assert done.returncode == 1, done.stderr
+    assert "every device failed permanently" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_acmonitor_no_such_device_over_dpm(dpm: tuple[str, ...]) -> None:
+    done = run("acmonitor", *dpm, "-n", "2", "Z:NOSUCH")
+    assert done.returncode == 1, done.stderr
+    assert "DPM_NO_SUCH_DEVICE" in done.stdout
+    assert "every device failed permanently (Z:NOSUCH.READING@p,1000)" in done.stderr
+
+
+def test_acmonitor_keeps_streaming_the_devices_that_work(dpm: tuple[str, ...]) -> None:
+    done = run("acmonitor", *dpm, "-n", "3", "-t", "Z:NOSUCH", "M:OUTTMP@p,200")
+    assert done.returncode == 1  # an error reading was printed
+    out = done.stdout.splitlines()
+    assert len(out) == 3 and sum(line.startswith("[ERROR]") for line in out) == 1
+    assert "failed permanently" not in done.stderr
+
+
+def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
+    port = str(_closed_port())
+    argv = [str(BIN / "acmonitor"), "-H", "127.0.0.1", "-P", port, "--reconnect-delay", "0.05"]
+    process = subprocess.Popen(
+        [*argv, "M:OUTTMP"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+    )
+    seen: list[str] = []
+    try:
+        assert process.stderr is not None
+        while len([line for line in seen if "reconnecting in" in line]) < 5:
+            line = process.stderr.readline()
+            assert line, f"acmonitor ended early: {seen}"
+            seen.append(line.strip())
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    seen += err.splitlines()
+    assert not any("reconnected" in line for line in seen), seen
+    delays = [float(m.group(1)) for line in seen if (m := re.search(r"in ([\d.]+) s$", line))]
+    assert delays[:5] == [0.05, 0.1, 0.2, 0.4, 0.8], seen
+    assert seen[0].startswith("acmonitor: stream lost (")
+    assert all(line.startswith("acmonitor: reconnect failed (") for line in seen[1:5])
+
+
+def test_backoff_is_capped() -> None:
+    import argparse
+
+    from pacsys.cli.acmonitor import MAX_BACKOFF, Monitor, Printer
+    from pacsys.cli.acmonitor import build_parser as monitor_parser
+
+    args = monitor_parser().parse_args(["--reconnect-delay", "1", "M:OUTTMP"])
+    assert isinstance(args, argparse.Namespace)
+    monitor = Monitor(args, ["M:OUTTMP@p,1000"], Printer(args, {}), stop=_NeverStop())
+    assert [monitor.backoff(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 16]
+    assert monitor.backoff(6) == monitor.backoff(60) == MAX_BACKOFF == 30.0
+
+
+class _NeverStop:
+    requested = False
+
+
+def test_acinfo_connection_failure_reported_once() -> None:
+    port = str(_closed_port())
+    done = run("acinfo", "-H", "127.0.0.1", "-P", port, "M:OUTTMP", "G:AMANDA")
+    assert done.returncode == 1
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1, errors  # before: once per property (reading, setting, status)
+    assert errors[0].startswith("acinfo: M:OUTTMP: ") and "Connection refused" in errors[0]
