@@ -14,8 +14,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import CHUNKED_HISTORICAL_EXTRAS, DRF_EXTRA
 from pacsys.drf_utils import ensure_immediate_event
@@ -51,6 +49,8 @@ from .values import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np  # annotations only: a scalar read never imports numpy
+
     from .client import ClientProtocol
 
 __all__ = ["ReadOp", "ReadPlan", "StreamOp"]
