@@ -1,15 +1,18 @@
 """Start-up benchmark: ``import pacsys`` and the command-line tools, ours against pacsys 0.3.0.
 
-Run: ``.venv/bin/python benchmarks/bench_startup.py [--runs 15] [--no-reference]``.
+Run: ``.venv/bin/python benchmarks/bench_startup.py [--runs 15] [--no-reference] [--workspace]``.
 
 What is measured, and how it is kept fair:
 
 * Each row is one command run as a fresh process, from spawn to exit (wall time), the way
   a shell loop runs it; the table shows the median of ``--runs`` and the ratio ours /
   reference. ``cpu`` is the median user+system time of the process, which load from other
-  processes disturbs less than wall time.
-* Both sides run in the same loop, alternating one run each, so load hits both alike. Ours
-  runs in the workspace venv, the reference in ``.bench-venv-ref`` (``_reference.py``).
+  processes disturbs less than wall time; ``cpu o/r`` is its ratio.
+* Both sides run in the same loop, alternating one run each, so load hits both alike. The
+  reference runs in ``.bench-venv-ref`` (``_reference.py``); ours, installed from the tree as
+  a user installs it (wheels of every distribution plus the Kerberos extra), in
+  ``.bench-venv-ours`` (``_ours.py``), rebuilt at each run. ``--workspace`` measures the
+  development venv instead (editable installs and test packages: a few ms more per start).
 * The tools of both talk to one server in this process: the simulator behind a
   ``DPMServer`` on loopback, found through ``PACSYS_DPM_HOST``/``PACSYS_DPM_PORT``.
   Writes are Kerberos-authenticated as on site: a throw-away KDC (``MiniKDC``) holds a
@@ -35,9 +38,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from _ours import install_ours
 from _reference import REF_PYTHON, REF_REQUIREMENT, ensure_reference_venv
 
-OUR_BIN = Path(sys.executable).parent
 REF_BIN = REF_PYTHON.parent
 ROLE = "bench"
 WRITE = ["-a", "kerberos", "--role", ROLE, "Z:ACLTST", "45.5"]
@@ -50,22 +53,19 @@ class Row:
     reference: list[str]
 
 
-def rows(with_writes: bool) -> list[Row]:
+def rows(our_python: Path, with_writes: bool) -> list[Row]:
+    our_bin = our_python.parent
+
     def both(tool: str, *args: str) -> Row:
         return Row(
-            f"{tool} {' '.join(args)}",
-            [str(OUR_BIN / tool), *args],
-            [
-                str(REF_BIN / tool),
-                *args,
-            ],
+            f"{tool} {' '.join(args)}", [str(our_bin / tool), *args], [str(REF_BIN / tool), *args]
         )
 
     python = [
-        Row("python -c pass", [sys.executable, "-c", "pass"], [str(REF_PYTHON), "-c", "pass"]),
+        Row("python -c pass", [str(our_python), "-c", "pass"], [str(REF_PYTHON), "-c", "pass"]),
         Row(
             "import pacsys",
-            [sys.executable, "-c", "import pacsys"],
+            [str(our_python), "-c", "import pacsys"],
             [str(REF_PYTHON), "-c", "import pacsys"],
         ),
     ]
@@ -139,7 +139,7 @@ def _median_ms(samples: list[tuple[float, float]], index: int) -> float:
 def print_table(table: list[Row], results: dict, runs: int, reference: bool) -> None:
     head = f"{'command':<44} {'ours ms':>8} {'cpu':>6}"
     if reference:
-        head += f" {'ref ms':>8} {'cpu':>6} {'ours/ref':>9}"
+        head += f" {'ref ms':>8} {'cpu':>6} {'ours/ref':>9} {'cpu o/r':>8}"
     print(f"\nmedian of {runs} runs, process start to exit\n")
     print(head)
     print("-" * len(head))
@@ -149,7 +149,9 @@ def print_table(table: list[Row], results: dict, runs: int, reference: bool) -> 
         if reference:
             ref = results[(row.label, "reference")]
             ratio = _median_ms(ours, 0) / _median_ms(ref, 0)
+            cpu_ratio = _median_ms(ours, 1) / _median_ms(ref, 1)
             line += f" {_median_ms(ref, 0):>8.1f} {_median_ms(ref, 1):>6.1f} {ratio:>9.2f}"
+            line += f" {cpu_ratio:>8.2f}"
         print(line)
     print(f"\nload average at the end: {' '.join(map(str, os.getloadavg()))}")
 
@@ -158,9 +160,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs per command (default 15)")
     parser.add_argument("--no-reference", action="store_true", help="measure ours only")
+    parser.add_argument(
+        "--workspace", action="store_true", help="measure ours in the development venv"
+    )
     args = parser.parse_args()
+    our_python = None if args.workspace else install_ours()
+    if our_python is None:
+        our_python = Path(sys.executable)
     reference = not args.no_reference and ensure_reference_venv("pacsys")
-    print(f"ours: {OUR_BIN.parent}   reference: {REF_REQUIREMENT if reference else '-'}")
+    print(f"ours: {our_python.parent.parent}   reference: {REF_REQUIREMENT if reference else '-'}")
     with (
         tempfile.TemporaryDirectory(prefix="pacsys-bench-startup-") as tmp,
         kerberos(Path(tmp)) as krb,
@@ -175,7 +183,7 @@ def main() -> int:
         with server(keytab) as address:
             host, _, port = address.rpartition(":")
             env.update(PACSYS_DPM_HOST=host, PACSYS_DPM_PORT=port)
-            measure(rows(krb is not None), env, args.runs, reference)
+            measure(rows(our_python, krb is not None), env, args.runs, reference)
     return 0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -358,7 +358,7 @@ def test_status_bit_truthiness_and_immutability() -> None:
     assert bool(StatusBit(0, "On", "Yes", True)) is True
     assert bool(StatusBit(0, "On", "No", False)) is False
     status = DigitalStatus.from_bit_arrays("T:X", 1, ["On"], ["Yes"])
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         status.on = False  # type: ignore[misc]
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         status.bits[0].is_set = False  # type: ignore[misc]

@@ -6,10 +6,9 @@ BASIC_STATUS dicts, DevDB bit definitions) so callers see one shape everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-
-import attrs
 
 from pacsys.types import Reading, ValueType
 
@@ -32,7 +31,7 @@ _FALSE_TEXTS = frozenset(
 )
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class StatusBit:
     """One status bit: its position in the status word, name, display text and state."""
 
@@ -45,7 +44,7 @@ class StatusBit:
         return self.is_set
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class DigitalStatus:
     """All status bits of one device plus the five basic attributes when recognisable.
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pacsys.errors import AuthenticationError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import gssapi
 
     from pacsys.auth import KerberosAuth
@@ -182,6 +183,8 @@ class ServerContext(_Context):
     """
 
     def __init__(self, keytab: str | Path, principal: str | None = None) -> None:
+        from pathlib import Path  # the acceptor only: a client's write skips pathlib
+
         path = Path(keytab)
         if not path.is_file():
             raise FileNotFoundError(f"Kerberos keytab not found: {path}")

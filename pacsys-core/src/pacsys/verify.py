@@ -9,19 +9,21 @@ is independent of any backend, so the Device API hands it plain callables.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 import numbers
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
-import numpy as np
-
+from pacsys._arrays import is_ndarray, is_numpy_scalar, loaded_numpy
 from pacsys.drf3 import parse_request
 from pacsys.errors import DeviceError, ReadError
-from pacsys.types import BasicControl, Value, WriteResult
+from pacsys.types import BasicControl, WriteResult
+
+if TYPE_CHECKING:
+    from pacsys.types import Value  # built with numpy on first use: annotations only
 
 __all__ = [
     "CONTROL_STATUS_FIELDS",
@@ -43,7 +45,7 @@ _REAL_FIELDS = ("tolerance", "initial_delay", "retry_delay")
 _BOOL_FIELDS = ("check_first", "always")
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class Verify:
     """How to confirm a write: readback tolerance, delays, attempts and an optional readback DRF.
 
@@ -59,7 +61,7 @@ class Verify:
     readback: str | None = None
     always: bool = False
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool")
@@ -126,7 +128,7 @@ def values_match(a: object, b: object, tolerance: float = 0.0) -> bool:
     Bools only match bools, integers compare exactly, NaN never matches, and arrays,
     lists and tuples compare element-wise.
     """
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+    if is_ndarray(a) or is_ndarray(b):
         return _arrays_match(a, b, tolerance)
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple))):
@@ -149,10 +151,12 @@ def values_match(a: object, b: object, tolerance: float = 0.0) -> bool:
 
 
 def _python_scalar(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value
+    return value.item() if is_numpy_scalar(value) else value  # type: ignore[attr-defined]
 
 
 def _arrays_match(a: object, b: object, tolerance: float) -> bool:
+    import numpy as np  # one of them is an array, so numpy is loaded already
+
     try:
         x, y = np.asarray(a), np.asarray(b)
         if x.shape != y.shape:
@@ -174,7 +178,8 @@ def _arrays_match(a: object, b: object, tolerance: float) -> bool:
 
 def _exactly_equal(a: object, b: object) -> bool:
     equal = a == b
-    if isinstance(equal, np.bool_):
+    np = loaded_numpy()
+    if np is not None and isinstance(equal, np.bool_):
         return bool(equal)
     return equal if isinstance(equal, bool) else False
 
@@ -209,7 +214,7 @@ def normalize_control_readback(value: Any, field: str) -> Any:
     key = field.lower()
     if isinstance(value, dict) and key in value:
         value = value[key]
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # numpy bools are not Real
         if value == 0:
             return False
         if value == 1:

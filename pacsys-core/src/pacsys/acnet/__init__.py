@@ -104,7 +104,10 @@ def _transport() -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    """Raw-ACNET client names, resolved from pacsys-acnet on first use."""
+    """Raw-ACNET client names, resolved from pacsys-acnet on first use (and the status
+    table ``CODES``, built on first use)."""
+    if name == "CODES":
+        return status.CODES
     if name not in _PROVIDED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(_transport(), name)

@@ -9,16 +9,16 @@ table has a single source.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import os
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "ACNET_OK",
     "ACNET_SUCCESS",
-    "CODES",
     "ERR_NOPROP",
     "ERR_OK",
     "ERR_RETRY",
@@ -145,32 +145,38 @@ class StatusCode:
         return "warning" if self.error > 0 else "error"
 
 
-def _load_codes() -> MappingProxyType[str, StatusCode]:
-    """Read the shipped ``codes.json`` into name -> StatusCode (table order)."""
+def _load_rows() -> tuple[list[str], list[list[object]]]:
+    """The shipped ``codes.json``: its field names and its rows (table order)."""
     with open(os.path.join(os.path.dirname(__file__), "codes.json"), encoding="utf-8") as file:
         raw = json.load(file)
-    fields = raw["fields"]
-    codes = (StatusCode(**dict(zip(fields, row, strict=True))) for row in raw["codes"])
-    return MappingProxyType({code.name: code for code in codes})
+    return raw["fields"], raw["codes"]
 
 
-CODES: Final = _load_codes()
-"""Every named status code, by name, in table order."""
+_FIELDS, _ROWS = _load_rows()
+_NAME, _FACILITY, _ERROR = (_FIELDS.index(key) for key in ("name", "facility", "error"))
 
-_BY_COMPOSITE: Final = MappingProxyType({code.composite: code for code in CODES.values()})
+
+@functools.cache
+def _tables() -> tuple[MappingProxyType[str, StatusCode], MappingProxyType[int, StatusCode]]:
+    """Name -> StatusCode and composite -> StatusCode, built on first lookup: the records
+    cost every process that only needs the constants (all of them) a few milliseconds."""
+    codes = MappingProxyType(
+        {row[_NAME]: StatusCode(**dict(zip(_FIELDS, row, strict=True))) for row in _ROWS}
+    )
+    return codes, MappingProxyType({code.composite: code for code in codes.values()})
 
 
 def lookup_name(name: str) -> StatusCode:
     """The named code (case-insensitive); KeyError for an unknown name."""
     try:
-        return CODES[name.upper()]
+        return _tables()[0][name.upper()]
     except KeyError:
         raise KeyError(name) from None
 
 
 def lookup(facility: int, error: int) -> StatusCode | None:
     """The named code for ``(facility, error)``, or None when it has no name."""
-    return _BY_COMPOSITE.get(make_error(facility, error))
+    return _tables()[1].get(make_error(facility, error))
 
 
 def status_message(facility: int, error: int) -> str | None:
@@ -200,14 +206,17 @@ def ftp_status_message(status: int) -> str:
 # Every named code becomes a module constant holding its composite value
 # (ACNET_REQTMO == -1535), generated from the data file and listed in __all__ so that
 # ``from pacsys.acnet import DPM_PRIV`` and star re-exports see them.
-globals().update({name: code.composite for name, code in CODES.items()})
-__all__.extend(CODES)
+globals().update({row[_NAME]: make_error(row[_FACILITY], row[_ERROR]) for row in _ROWS})  # type: ignore[arg-type]
+__all__.extend(row[_NAME] for row in _ROWS)  # type: ignore[misc]
+
+CODES: MappingProxyType[str, StatusCode]
+"""Every named status code, by name, in table order (built on first use, so not in
+``__all__``: star imports take the constants, not the records)."""
 
 
-def __getattr__(name: str) -> int:
-    """Only for static type checkers: the generated constants above are ``int``.
-
-    At run time every real constant is already a module global, so this is reached only
-    for unknown names.
-    """
+def __getattr__(name: str) -> Any:
+    """``CODES`` on first use; otherwise only for static type checkers: the generated
+    constants above are ``int``, and at run time already module globals."""
+    if name == "CODES":
+        return _tables()[0]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,15 +5,17 @@ Everything is decided here, before any backend is opened, so a typo never reache
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
-
-import attrs
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pacsys.drf3 import DRF_PROPERTY
 from pacsys.types import BasicControl
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where an array value is parsed: scalar puts skip it
 
 __all__ = ["CONTROL_WORDS", "PutValue", "parse_number", "parse_put_value", "parse_word"]
 
@@ -24,12 +26,12 @@ _CONTROL_PROPERTIES = (DRF_PROPERTY.CONTROL, DRF_PROPERTY.STATUS)
 _SEPARATORS = re.compile(r"[\s,]+")
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class PutValue:
     """A parsed value: ``kind`` is ``scalar``, ``array``, ``text`` or ``control``."""
 
     kind: str
-    value: float | np.ndarray | str | BasicControl = attrs.field(eq=False)
+    value: float | np.ndarray | str | BasicControl = dataclasses.field(compare=False)
 
     def describe(self) -> str:
         """Short human text for summaries: ``45``, ``[1 2 3]``, ``'hello'``, ``ON``."""
@@ -143,4 +145,6 @@ def parse_put_value(
             raise ValueError(
                 f"array element {exc}; use --text to write several words as text"
             ) from None
+    import numpy as np
+
     return PutValue("array", np.asarray(numbers, dtype=np.float64))

@@ -22,7 +22,7 @@ from pacsys.sim._support import apply_range, fail, merge, number
 from pacsys.types import ValueType
 
 if TYPE_CHECKING:
-    from pacsys.sim.catalogue import DeviceDef
+    from pacsys.sim.catalogue_records import DeviceDef
     from pacsys.sim.devices import DeviceState
 
 __all__ = ["AlarmState", "read", "write"]

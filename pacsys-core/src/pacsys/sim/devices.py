@@ -18,7 +18,7 @@ from pacsys.drf3 import DRF_FIELD, DRF_PROPERTY, DataRequest
 from pacsys.errors import ScalingError
 from pacsys.sim import alarms, ramps
 from pacsys.sim._support import SimError, apply_range, fail, merge, number
-from pacsys.sim.catalogue import DeviceDef, ModelDef, PropertyDef
+from pacsys.sim.catalogue_records import DeviceDef, ModelDef, PropertyDef
 from pacsys.types import DeviceMeta, ValueType
 
 __all__ = ["DeviceState", "SimError", "fail", "sample", "write"]

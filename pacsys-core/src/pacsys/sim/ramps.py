@@ -14,7 +14,8 @@ import numpy as np
 
 from pacsys.ramp import Ramp
 from pacsys.ramp.cards import CARD_CLASSES
-from pacsys.sim.catalogue import CatalogueError, PropertyDef, ScalingDef, _Reader
+from pacsys.sim.catalogue_parse import _Reader
+from pacsys.sim.catalogue_records import CatalogueError, PropertyDef, ScalingDef
 
 if TYPE_CHECKING:
     from pacsys.sim.devices import DeviceState

@@ -59,7 +59,9 @@ class DPMConnection:
         deadline = Deadline.after(timeout) if deadline is None else Deadline(deadline)
         budget = deadline.remaining(0.001)
         try:
-            sock = socket.create_connection((host, port), timeout=budget)
+            # An ASCII name goes to getaddrinfo as bytes: a str would import the idna codec.
+            name = host.encode("ascii") if host.isascii() else host
+            sock = socket.create_connection((name, port), timeout=budget)  # type: ignore[arg-type]
         except OSError as exc:
             raise DPMConnectionError(f"Cannot connect to DPM at {host}:{port}: {exc}") from exc
         conn = cls(sock, (host, port), ClientProtocol(trace=_TRACE))

@@ -9,13 +9,18 @@ Optional fields default to ``None`` and are then left out of the struct.
 Values are not range-checked on construction (that happens on encoding) so
 that decoding stays cheap. Double arrays are read-only float64 ndarrays,
 int64 arrays read-only int64 ndarrays, other sequences tuples; numpy is
-imported when the first array message is built, not with this module.
+imported when the first array message is built, not with this module. Until
+something has imported numpy, doubles given as a list or tuple (a setting being
+written) stay a tuple of floats, so a scalar write never loads numpy.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from pacsys._arrays import loaded_numpy
 
 from .errors import DPMEncodeError
 from .frozen import Struct, struct
@@ -54,6 +59,8 @@ def _read_only(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 def _as_array(dtype: str) -> Callable[[Any], npt.NDArray[Any]]:
     def convert(value: Any) -> npt.NDArray[Any]:
+        if dtype == "float64" and isinstance(value, (list, tuple)) and loaded_numpy() is None:
+            return _float_tuple(value)  # type: ignore[return-value]
         import numpy as np
 
         try:
@@ -71,8 +78,20 @@ _f64_array = _as_array("float64")
 _i64_array = _as_array("int64")
 
 
+def _float_tuple(value: list[Any] | tuple[Any, ...]) -> tuple[float, ...]:
+    """A setting's doubles while numpy is not loaded: a write never imports it to encode."""
+    try:
+        return tuple(float(item) for item in value)
+    except (TypeError, ValueError) as exc:
+        raise DPMEncodeError(f"expected a 1-D sequence of float64: {exc}") from exc
+
+
 def _arrays_equal(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:
     """Same shape and values; NaN equals NaN."""
+    if isinstance(a, tuple) or isinstance(b, tuple):  # doubles kept before numpy was loaded
+        return len(a) == len(b) and all(
+            x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True)
+        )
     import numpy as np
 
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))

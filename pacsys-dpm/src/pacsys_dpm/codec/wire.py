@@ -38,6 +38,7 @@ INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _DOUBLE = struct.Struct(">d")
+_DOUBLE_TAG_BYTE: Final = bytes((DOUBLE_TAG,))
 _pack_double = _DOUBLE.pack
 _unpack_double = _DOUBLE.unpack_from
 _BE_F64: Final = ">f8"
@@ -128,7 +129,13 @@ def encode_array_header(count: int) -> bytes:
 
 
 def encode_double_array(values: npt.ArrayLike) -> bytes:
-    """Array of tagged doubles, built in one numpy pass (9 bytes per element)."""
+    """Array of tagged doubles, built in one numpy pass (9 bytes per element).
+
+    Before numpy is imported (a script writing a scalar) a list or tuple is packed element
+    by element instead, with the same bytes: one write must not pay numpy's import.
+    """
+    if isinstance(values, (list, tuple)) and loaded_numpy() is None:
+        return _encode_double_sequence(values)
     import numpy as np
 
     try:
@@ -144,6 +151,14 @@ def encode_double_array(values: npt.ArrayLike) -> bytes:
     out[:, 0] = DOUBLE_TAG
     out[:, 1:] = array.astype(_BE_F64).view(np.uint8).reshape(count, 8)
     return encode_array_header(count) + out.tobytes()
+
+
+def _encode_double_sequence(values: Sequence[Any]) -> bytes:
+    try:
+        parts = [_DOUBLE_TAG_BYTE + _DOUBLE.pack(float(v)) for v in values]
+    except (TypeError, ValueError) as exc:
+        raise DPMEncodeError(f"expected a sequence of floats: {exc}") from exc
+    return encode_array_header(len(parts)) + b"".join(parts)
 
 
 def encode_int64_array(values: Sequence[int] | npt.NDArray[np.integer[Any]]) -> bytes:

@@ -27,33 +27,84 @@ A driver, blocking or asynchronous, does the same few things::
 
 from __future__ import annotations
 
-from pacsys_dpm.codec import DPMProtocolError
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .access import AcceptorContext, ListAuth, RolePolicy
-from .client import ClientProtocol
-from .errors import DPMConnectionError
-from .lists import (
-    ConnectionClosed,
-    Entry,
-    ListOpened,
-    ListStarted,
-    ListStopped,
-    ListStream,
-    Refused,
-    ServerEvent,
-    SettingsRequested,
-)
-from .reads import ReadOp, ReadPlan, StreamOp
-from .server import ServerProtocol
-from .settings import (
-    AuthOp,
-    ContextFactory,
-    InitiatorContext,
-    Outcome,
-    SetupFailed,
-    WriteOp,
-    make_setting,
-)
+#: Where each public name lives. Names load with their module on first use, so the
+#: client's read path never imports the server role, its reply builders, attrs or numpy.
+_NAMES: dict[str, str] = {
+    "AcceptorContext": "access",
+    "ListAuth": "access",
+    "RolePolicy": "access",
+    "ClientProtocol": "client",
+    "DPMConnectionError": "errors",
+    "ConnectionClosed": "lists",
+    "Entry": "lists",
+    "ListOpened": "lists",
+    "ListStarted": "lists",
+    "ListStopped": "lists",
+    "ListStream": "lists",
+    "Refused": "lists",
+    "ServerEvent": "lists",
+    "SettingsRequested": "lists",
+    "ReadOp": "reads",
+    "ReadPlan": "reads",
+    "StreamOp": "reads",
+    "ServerProtocol": "server",
+    "AuthOp": "settings",
+    "ContextFactory": "settings",
+    "InitiatorContext": "settings",
+    "Outcome": "settings",
+    "SetupFailed": "settings",
+    "WriteOp": "settings",
+    "make_setting": "settings",
+}
+
+if TYPE_CHECKING:
+    from pacsys_dpm.codec import DPMProtocolError
+
+    from .access import AcceptorContext, ListAuth, RolePolicy
+    from .client import ClientProtocol
+    from .errors import DPMConnectionError
+    from .lists import (
+        ConnectionClosed,
+        Entry,
+        ListOpened,
+        ListStarted,
+        ListStopped,
+        ListStream,
+        Refused,
+        ServerEvent,
+        SettingsRequested,
+    )
+    from .reads import ReadOp, ReadPlan, StreamOp
+    from .server import ServerProtocol
+    from .settings import (
+        AuthOp,
+        ContextFactory,
+        InitiatorContext,
+        Outcome,
+        SetupFailed,
+        WriteOp,
+        make_setting,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and cache the name here."""
+    if name == "DPMProtocolError":
+        from pacsys_dpm.codec import DPMProtocolError as value
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "AcceptorContext",

@@ -14,8 +14,6 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import CHUNKED_HISTORICAL_EXTRAS, DRF_EXTRA
@@ -49,6 +47,8 @@ from .values import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np  # annotations only: a scalar read never imports numpy
+
     from .client import ClientProtocol
 
 __all__ = ["ReadOp", "ReadPlan", "StreamOp"]

@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import numpy as np
-
+from pacsys._arrays import is_ndarray, loaded_numpy
 from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.errors import AuthenticationError
 from pacsys_dpm.codec import (
@@ -98,6 +97,12 @@ def _latin1(text: str) -> str:
     return text
 
 
+def _is_numpy_number(value: Any) -> bool:
+    """``isinstance(value, numpy.number)`` without importing numpy (no numpy, no such value)."""
+    np = loaded_numpy()
+    return np is not None and isinstance(value, np.number)
+
+
 def make_setting(ref_id: int, value: Any) -> Setting:
     """The setting struct for ``value`` (bytes -> raw, text -> text, numbers -> scaled)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -106,13 +111,13 @@ def make_setting(ref_id: int, value: Any) -> Setting:
         return TextSetting(ref_id, (_latin1(value),))
     if isinstance(value, dict):
         raise TypeError("alarm dicts are written field by field; pass them to write()")
-    if isinstance(value, np.ndarray):
+    if is_ndarray(value):
         if value.ndim != 1:
             raise ValueError(f"array settings must be 1-D, got shape {value.shape}")
         items: list[Any] = value.tolist()
     elif isinstance(value, (list, tuple)):
         items = list(value)
-    elif isinstance(value, (Real, np.number)):
+    elif isinstance(value, Real) or _is_numpy_number(value):
         return ScaledSetting(ref_id, [float(value)])  # type: ignore[arg-type]
     else:
         raise TypeError(f"Cannot write a value of type {type(value).__name__} over DPM")
