@@ -33,8 +33,9 @@ class RecordingFake(FakeBackend):
         super()._forget(handle)
         self.stopped.set()
 
-    def subscribe(self, drfs: list[str], callback: Any = None, on_error: Any = None) -> Any:
-        handle = super().subscribe(drfs, callback=callback, on_error=on_error)
+    def _new_handle(self, drfs: list[str], callback: Any, on_error: Any) -> Any:
+        # Recorded before FakeBackend registers it: a test that saw the subscription sees it.
+        handle = super()._new_handle(drfs, callback, on_error)
         self.handles.append(handle)
         return handle
 
