@@ -72,13 +72,19 @@ class _Fake(FakeBackend):
     def subscribe(self, drfs: list[str], callback: Any = None, on_error: Any = None) -> Any:
         self.subscribed += 1
         self.subscribe_hooks.get(self.subscribed, lambda: None)()
-        plain = super().subscribe(drfs, callback, on_error)
+        return super().subscribe(drfs, callback, on_error)
+
+    def _new_handle(self, drfs: list[str], callback: Any, on_error: Any) -> _Handle:
+        # Registered as built: a driver that saw the subscription emits to this handle.
         handle = _Handle(
-            plain.drfs, plain.ref_ids, dispatcher=self._dispatcher, on_stop=self._forget
+            drfs,
+            range(len(drfs)),
+            dispatcher=self._dispatcher,
+            callback=callback,
+            on_error=on_error,
+            on_stop=self._forget,
         )
         handle.hook = self.iterate_hook  # type: ignore[method-assign]
-        with self._subs_changed:
-            self._subscriptions[self._subscriptions.index(plain)] = handle
         return handle
 
     def close(self) -> None:

@@ -236,10 +236,7 @@ def test_stop_streaming_and_close_leave_no_thread_or_socket(server: DPMServer) -
     backend = DPMHTTPBackend("127.0.0.1", server.port, auth=None)
     handles = [backend.subscribe([f"A:DEV{i}@p,1000"]) for i in range(3)]
     assert backend.read("M:OUTTMP") == 72.5
-    deadline = time.monotonic() + 5
-    while server.connection_count < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling a counter with a deadline, not a sleep-as-sync
-    assert server.connection_count == 4
+    assert server.wait_for_connections(4, timeout=10)
     backend.stop_streaming()
     assert all(h.stopped for h in handles)
     assert backend.active_subscriptions == 0
@@ -248,10 +245,7 @@ def test_stop_streaming_and_close_leave_no_thread_or_socket(server: DPMServer) -
     backend.close()  # idempotent
     assert not _dpm_threads()
     assert not [t for t in threading.enumerate() if t.name == "pacsys-dispatch"]
-    deadline = time.monotonic() + 5
-    while server.connection_count and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.connection_count == 0
+    assert server.wait_for_connections(0, timeout=10)
     with pytest.raises(RuntimeError, match="closed"):
         backend.read("M:OUTTMP")
 

@@ -33,8 +33,9 @@ class RecordingFake(FakeBackend):
         super()._forget(handle)
         self.stopped.set()
 
-    def subscribe(self, drfs: list[str], callback: Any = None, on_error: Any = None) -> Any:
-        handle = super().subscribe(drfs, callback=callback, on_error=on_error)
+    def _new_handle(self, drfs: list[str], callback: Any, on_error: Any) -> Any:
+        # Recorded before FakeBackend registers it: a test that saw the subscription sees it.
+        handle = super()._new_handle(drfs, callback, on_error)
         self.handles.append(handle)
         return handle
 
@@ -100,6 +101,52 @@ def test_client_cancel_stops_the_backend_subscription(mode: str) -> None:
         assert fake.stopped.wait(5)  # the server stops the subscription on cancellation
         assert fake.handles[0].stopped
     fake.close()
+
+
+@pytest.mark.parametrize("mode", ["threaded", "aio"])
+def test_server_stop_stops_every_backend_subscription_before_returning(mode: str) -> None:
+    """No wait after stop(): a restarted server must not find the old subscriptions alive."""
+    fake = RecordingFake()
+    drfs = ["G:AMANDA@p,1000", "M:OUTTMP@p,1000", "Z:ACLTST@p,1000"]
+    server = SupervisedServer(fake, port=0, host="127.0.0.1", server_mode=mode).start()
+    streams = [_stream(server.port, drf) for drf in drfs]
+    try:
+        for drf in drfs:
+            assert fake.wait_for_subscription(drf, timeout=10)
+        fake.emit_reading(drfs[0], 1.0)
+        assert next(streams[0][1]).readings.reading[0].data.scalar == 1.0
+        server.stop()
+        assert len(fake.handles) == len(drfs)
+        assert all(handle.stopped for handle in fake.handles)
+    finally:
+        server.stop()
+        for channel, call in streams:
+            call.cancel()
+            channel.close()
+        fake.close()
+
+
+def test_live_subscriptions_stop_each_handle_once_and_late_ones_at_once() -> None:
+    from pacsys_grpc.supervised.servicer import LiveSubscriptions
+
+    class Handle:
+        def __init__(self) -> None:
+            self.stops = 0
+
+        def stop(self) -> None:
+            self.stops += 1
+
+    live = LiveSubscriptions()
+    released, left = Handle(), Handle()
+    live.add(released)
+    live.add(left)
+    live.release(released)
+    live.release(released)
+    assert len(live) == 1
+    live.close()
+    live.release(left)  # the stream's own clean-up, after the server stop
+    late = live.add(Handle())  # a subscribe that completed after the server stop
+    assert (released.stops, left.stops, late.stops, len(live)) == (1, 1, 1, 0)
 
 
 @pytest.mark.parametrize("mode", ["threaded", "aio"])

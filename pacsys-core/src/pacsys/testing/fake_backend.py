@@ -397,7 +397,21 @@ class FakeBackend(Backend):
     ) -> SubscriptionHandle:
         self._check_open()
         drfs = subscription_drfs(drfs, callback, on_error)
-        handle = FakeSubscriptionHandle(
+        handle = self._new_handle(drfs, callback, on_error)
+        with self._subs_changed:
+            self._subscriptions.append(handle)
+            self._subs_changed.notify_all()
+        return handle
+
+    def _new_handle(
+        self, drfs: list[str], callback: ReadingCallback | None, on_error: ErrorCallback | None
+    ) -> FakeSubscriptionHandle:
+        """The handle ``subscribe`` registers; a subclass may return its own kind.
+
+        Built before it is registered, so a test that waits for the subscription and then
+        emits always reaches this very handle.
+        """
+        return FakeSubscriptionHandle(
             drfs,
             range(len(drfs)),
             dispatcher=self._dispatcher,
@@ -406,10 +420,6 @@ class FakeBackend(Backend):
             on_stop=self._forget,
             max_buffered=sys.maxsize,
         )
-        with self._subs_changed:
-            self._subscriptions.append(handle)
-            self._subs_changed.notify_all()
-        return handle
 
     def _forget(self, handle: BufferedSubscriptionHandle) -> None:
         with self._subs_changed:

@@ -104,6 +104,7 @@ class DPMServer:
             else gss_context_factory(self._keytab, service_principal(service_name))
         )
         self._lock = threading.Lock()
+        self._connections_changed = threading.Condition(self._lock)
         self._connections: dict[int, Connection] = {}
         self._next_list_id = LIST_ID_FIRST
         self._listener: socket.socket | None = None
@@ -142,6 +143,13 @@ class DPMServer:
     def connection_count(self) -> int:
         with self._lock:
             return len(self._connections)
+
+    def wait_for_connections(self, count: int, timeout: float | None = None) -> bool:
+        """Block until exactly ``count`` clients are connected; False on timeout."""
+        with self._connections_changed:
+            return self._connections_changed.wait_for(
+                lambda: len(self._connections) == count, timeout
+            )
 
     def start(self) -> DPMServer:
         """Bind, listen and start accepting; ``port=0`` picks a free port."""
@@ -238,6 +246,7 @@ class DPMServer:
                     on_closed=self._forget,
                 )
                 self._connections[list_id] = connection
+                self._connections_changed.notify_all()
         if connection is None:
             log.warning("refusing %s: %d connections open", peer, self._max_connections)
             sock.close()
@@ -260,6 +269,7 @@ class DPMServer:
         with self._lock:
             if self._connections.get(connection.list_id) is connection:
                 del self._connections[connection.list_id]
+                self._connections_changed.notify_all()
 
     def _new_session(self, connection: Connection) -> ListSession:
         return ListSession(

@@ -101,6 +101,7 @@ class SupervisedServer:
         )
         self._executor: ThreadPoolExecutor | None = None
         self._runner: AioServerThread | ThreadedServer | None = None
+        self._servicer: DAQServicer | None = None
         self._requested_port = port
         self._lock = threading.Lock()
         self._dropped_lock = threading.Lock()  # taken on backend threads: never held long
@@ -167,7 +168,7 @@ class SupervisedServer:
             if self._threaded:
                 self._runner = self._start_threaded()
             else:
-                self._executor, self._runner = self._start_aio()
+                self._executor, self._servicer, self._runner = self._start_aio()
         return self
 
     def _start_threaded(self) -> ThreadedServer:
@@ -189,7 +190,7 @@ class SupervisedServer:
         runner.start()
         return runner
 
-    def _start_aio(self) -> tuple[ThreadPoolExecutor, AioServerThread]:
+    def _start_aio(self) -> tuple[ThreadPoolExecutor, DAQServicer, AioServerThread]:
         executor = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="pacsys-supervised")
         servicer = DAQServicer(
             self._backend,
@@ -214,18 +215,25 @@ class SupervisedServer:
         except BaseException:
             executor.shutdown(wait=False, cancel_futures=True)
             raise
-        return executor, runner
+        return executor, servicer, runner
 
     def stop(self) -> None:
-        """Stop serving (streams end), stop workers and close the audit log; idempotent."""
+        """Stop serving, stop workers and close the audit log; idempotent.
+
+        Every stream ends and, by the time this returns, every backend subscription the
+        server opened is stopped (the aio servicer stops those its cancelled handlers left).
+        """
         with self._lock:
             runner, self._runner = self._runner, None
             executor, self._executor = self._executor, None
+            servicer, self._servicer = self._servicer, None
         if runner is not None:
             self._requested_port = runner.port or self._requested_port
             runner.stop()
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        if servicer is not None:
+            servicer.close()
         if self._audit is not None:
             self._audit.close()
 

@@ -2,15 +2,19 @@
 
 Runs on a grpc.aio event loop.  A sync Backend is called in a named worker pool; an async
 backend (awaitable ``get_many``/``write_many``) is awaited on the loop.  Set RPCs are
-serialized under one lock from the policy check to the backend write.  The decisions
+serialized under one lock from the policy check to the backend write.  Every backend
+subscription a stream holds is tracked, so :meth:`DAQServicer.close` (server stop) ends the
+ones whose stream handler never got to run its own clean-up.  The decisions
 themselves live in :mod:`.core`; the threaded server (:mod:`.threaded`) shares them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +41,48 @@ __all__ = ["STREAM_QUEUE_LIMIT", "DAQServicer", "check_backend", "is_one_shot"]
 log = logging.getLogger("pacsys_grpc.supervised")
 
 
+class LiveSubscriptions:
+    """Backend subscriptions of running streams; each is stopped exactly once.
+
+    A stream releases its own when it ends; :meth:`close` stops whatever is left (a handler
+    cancelled by the server stop whose clean-up never ran) and every one added later.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._handles: dict[int, Any] = {}
+        self._closed = False
+
+    def add(self, handle: Any) -> Any:
+        """Track ``handle`` (stopped at once when already closed); returns it."""
+        with self._lock:
+            if not self._closed:
+                self._handles[id(handle)] = handle
+                return handle
+        stop_quietly(handle)
+        return handle
+
+    def release(self, handle: Any) -> None:
+        """Stop ``handle`` unless it was already stopped here."""
+        with self._lock:
+            if self._handles.pop(id(handle), None) is None:
+                return
+        stop_quietly(handle)
+
+    def close(self) -> None:
+        """Stop every tracked subscription, and any added from now on."""
+        with self._lock:
+            self._closed = True
+            handles = list(self._handles.values())
+            self._handles.clear()
+        for handle in handles:
+            stop_quietly(handle)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._handles)
+
+
 class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
     """Read and Set handlers that forward to ``backend`` after the policy decision."""
 
@@ -52,6 +98,11 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         super().__init__(backend, policies, token, audit_log, **stream_options)
         self._executor = executor
         self._set_lock: asyncio.Lock | None = None
+        self._live = LiveSubscriptions()
+
+    def close(self) -> None:
+        """Stop every backend subscription still open (the server has stopped); idempotent."""
+        self._live.close()
 
     async def _backend_call(self, name: str, *args: Any) -> Any:
         method = getattr(self._backend, name)
@@ -94,12 +145,24 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         on_reading, on_error = subscription_callbacks(push)
         if self._async:
             result = self._backend.subscribe(distinct, callback=on_reading, on_error=on_error)
-            return await result if inspect.isawaitable(result) else result
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor,
-            lambda: self._backend.subscribe(distinct, callback=on_reading, on_error=on_error),
-        )
+            handle = await result if inspect.isawaitable(result) else result
+            return self._live.add(handle)
+
+        def subscribe() -> Any:
+            handle = self._backend.subscribe(distinct, callback=on_reading, on_error=on_error)
+            return self._live.add(handle)
+
+        future = self._executor.submit(subscribe)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # The RPC ended while the backend was subscribing: stop what it returns.
+            future.add_done_callback(self._release_result)
+            raise
+
+    def _release_result(self, future: concurrent.futures.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._live.release(future.result())
 
     async def _stream(self, drfs: list[str], context: Any) -> AsyncIterator[Any]:
         session = self.new_stream(drfs)
@@ -136,9 +199,9 @@ class DAQServicer(DAQCore, daq_pb2_grpc.DAQServicer):
         finally:
             watcher.cancel()
             try:
-                self._executor.submit(stop_quietly, handle)
+                self._executor.submit(self._live.release, handle)
             except RuntimeError:  # the pool is shut down: the server is stopping
-                stop_quietly(handle)
+                self._live.release(handle)
 
     # --- Set -----------------------------------------------------------------------------
 
