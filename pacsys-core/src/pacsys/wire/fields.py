@@ -1,11 +1,12 @@
-"""Field descriptors of SDD wire structs (docs/protocols/dpm.md §2.4, dmq.md §12.2).
+"""Field descriptors of SDD wire structs (docs/protocols/dpm.md §2.4).
 
 A struct field is declared once, with :func:`wire_field`: its *kind* (the codec's
 own object that reads and writes one value), its field id or wire name, whether it
 may be absent, and how Python values become field values. The descriptor is the
 same whether the class is a frozen :class:`~pacsys.wire.frozen.Struct` (DPM) or
 an attrs class that carries it in its attribute metadata (DMQ); :func:`declared_fields`
-reads it back from either. Nothing here encodes or decodes: kinds belong to codecs.
+reads it back from either (DMQ's structs: docs/protocols/dmq.md §12.2). Nothing here
+encodes or decodes: kinds belong to codecs.
 """
 
 from __future__ import annotations
