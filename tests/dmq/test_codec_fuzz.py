@@ -57,8 +57,8 @@ def instances_of(cls: type) -> st.SearchStrategy[Any]:
     """Instances of a message or struct class, optional fields present or not."""
     kwargs = {}
     for field in struct_fields(cls):
-        strategy = values_for(field.wire_type)
-        kwargs[field.attr_name] = strategy if field.required else st.none() | strategy
+        strategy = values_for(field.kind)
+        kwargs[field.attr] = strategy if field.required else st.none() | strategy
     return st.builds(cls, **kwargs)
 
 

@@ -51,9 +51,9 @@ def json_to_value(wire_type: WireType, value: Any) -> Any:
     if isinstance(wire_type, ArrayType):
         return tuple(json_to_value(wire_type.element, item) for item in value)
     if isinstance(wire_type, StructType):
-        fields = {f.attr_name: f for f in struct_fields(wire_type.cls)}
+        fields = {f.attr: f for f in struct_fields(wire_type.cls)}
         assert set(value) <= set(fields), f"unknown struct members {set(value) - set(fields)}"
-        return wire_type.cls(**{k: json_to_value(fields[k].wire_type, v) for k, v in value.items()})
+        return wire_type.cls(**{k: json_to_value(fields[k].kind, v) for k, v in value.items()})
     return value
 
 
@@ -64,7 +64,7 @@ def expected_message(vector: dict[str, Any]) -> Message:
     fields = {f.wire_name: f for f in struct_fields(cls)}
     assert set(vector["fields"]) <= set(fields), f"unknown fields {set(vector['fields'])}"
     kwargs = {
-        fields[name].attr_name: json_to_value(fields[name].wire_type, value)
+        fields[name].attr: json_to_value(fields[name].kind, value)
         for name, value in vector["fields"].items()
     }
     return cls(**kwargs)

@@ -8,10 +8,11 @@ classes (:mod:`.message_base`) are re-exported, so every message class imports f
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from pacsys.wire import MessageTable
 from pacsys_dmq.codec.message_base import (
     F_DATA_REQUEST,
     F_DRF_REQUEST,
@@ -238,17 +239,20 @@ _REPLIES: tuple[type[Reply], ...] = (
     ErrorSample,
 )
 
-REQUEST_TYPES: dict[int, type[Request]] = {cls.TYPE_ID: cls for cls in _REQUESTS}
+_TABLES: dict[str, MessageTable[Any]] = {
+    "request": MessageTable("request message type"),
+    "reply": MessageTable("reply message type"),
+}
+for _cls in (*_REQUESTS, *_REPLIES):
+    _TABLES[_cls.KIND].add(_cls, _cls.SDD_NAME, _cls.TYPE_ID)
+
+REQUEST_TYPES: dict[int, type[Request]] = _TABLES["request"].by_id
 """Request table: type id -> class."""
 
-REPLY_TYPES: dict[int, type[Reply]] = {cls.TYPE_ID: cls for cls in _REPLIES}
+REPLY_TYPES: dict[int, type[Reply]] = _TABLES["reply"].by_id
 """Reply table: type id -> class."""
 
 ALL_MESSAGE_TYPES: tuple[type[Message], ...] = _REQUESTS + _REPLIES
-
-_BY_NAME: dict[tuple[str, str], type[Message]] = {
-    (cls.KIND, cls.SDD_NAME): cls for cls in ALL_MESSAGE_TYPES
-}
 
 
 def message_class(kind: str, sdd_name: str) -> type[Message]:
@@ -256,7 +260,7 @@ def message_class(kind: str, sdd_name: str) -> type[Message]:
 
     ``kind`` is ``"request"`` or ``"reply"``; raises KeyError for unknown names.
     """
-    try:
-        return _BY_NAME[(kind, sdd_name)]
-    except KeyError:
-        raise KeyError(f"no {kind} message type named {sdd_name!r}") from None
+    table = _TABLES.get(kind)
+    if table is None:
+        raise KeyError(f"no message table {kind!r} (expected 'request' or 'reply')")
+    return table.named(sdd_name)  # type: ignore[no-any-return]

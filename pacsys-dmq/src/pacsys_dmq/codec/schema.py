@@ -1,14 +1,15 @@
-"""Wire types and the generic SDD struct codec driven by attrs field metadata.
+"""Wire types and the SDD struct codec of DMQ (docs/protocols/dmq.md §12).
 
-Message and struct classes declare each attribute with :func:`wire_field`, naming its
-16-bit field id and wire type. Attributes without a default are required; the optional
-ones default to None and are left off the wire when None. The encoder writes fields in
-declaration order; the decoder accepts any order.
+Message and struct classes are attrs classes that declare each attribute with
+:func:`wire_field`, naming its 16-bit field id and wire type; the declaration is core's
+field descriptor and the struct layout core's (:mod:`pacsys.wire`), shared with DPM.
+Attributes without a default are required; the optional ones default to None and are
+left off the wire when None. The encoder writes fields in declaration order; the decoder
+accepts any order.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 import struct
@@ -18,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 import numpy as np
 
+from pacsys.wire import METADATA_KEY, LaidField, WireField, layout_of
 from pacsys_dmq.codec.errors import DMQProtocolError
 from pacsys_dmq.codec.sdd import INT16_RANGE, INT32_RANGE, INT64_RANGE, SDDReader, SDDWriter
 
@@ -31,8 +33,8 @@ __all__ = [
     "STRING",
     "ArrayType",
     "EnumType",
+    "LaidField",
     "StructType",
-    "WireField",
     "WireType",
     "decode_struct",
     "encode_struct",
@@ -40,7 +42,6 @@ __all__ = [
     "wire_field",
 ]
 
-_WIRE = "pacsys_dmq.wire"
 _DOUBLE_BITS = struct.Struct(">d")
 
 
@@ -233,29 +234,12 @@ STRING = StringType()
 BINARY = BinaryType()
 
 
-@attrs.frozen
-class WireField:
-    """Wire facts of one attribute: its id, type, protocol name and whether it is required."""
-
-    attr_name: str
-    field_id: int
-    wire_type: WireType
-    wire_name: str
-    required: bool
-
-
-@attrs.frozen
-class _WireInfo:
-    field_id: int
-    wire_type: WireType
-    wire_name: str | None
-
-
 def wire_field(
     field_id: int, wire_type: WireType, *, optional: bool = False, wire_name: str | None = None
 ) -> Any:
     """Declare an attrs attribute carried on the wire as field ``field_id``.
 
+    The attribute carries core's field descriptor (:mod:`pacsys.wire`) in its metadata.
     ``wire_name`` is the protocol's field name when it differs from the attribute name
     (e.g. ``dataRequest``).
     """
@@ -268,7 +252,8 @@ def wire_field(
         def eq_key(value: Any) -> Any:
             return None if value is None else base_key(value)
 
-    metadata = {_WIRE: _WireInfo(field_id, wire_type, wire_name)}
+    declared = WireField(wire_type, field_id=field_id, wire_name=wire_name, optional=optional)
+    metadata = {METADATA_KEY: declared}
     if optional:
         return attrs.field(default=None, converter=converter, eq=eq_key, metadata=metadata)
     return attrs.field(converter=converter, eq=eq_key, metadata=metadata)
@@ -277,29 +262,9 @@ def wire_field(
 _T = TypeVar("_T")
 
 
-@functools.cache
-def struct_fields(cls: type) -> tuple[WireField, ...]:
-    """The wire fields of an attrs class, in declaration order."""
-    fields = []
-    for attribute in attrs.fields(cls):
-        info = attribute.metadata.get(_WIRE)
-        if info is None:
-            continue
-        fields.append(
-            WireField(
-                attr_name=attribute.name,
-                field_id=info.field_id,
-                wire_type=info.wire_type,
-                wire_name=info.wire_name or attribute.name,
-                required=attribute.default is attrs.NOTHING,
-            )
-        )
-    return tuple(fields)
-
-
-@functools.cache
-def _fields_by_id(cls: type) -> dict[int, WireField]:
-    return {field.field_id: field for field in struct_fields(cls)}
+def struct_fields(cls: type) -> tuple[LaidField, ...]:
+    """The wire fields of an attrs class, in declaration order (``.kind`` is the wire type)."""
+    return layout_of(cls).fields
 
 
 def _label(cls: type) -> str:
@@ -311,44 +276,43 @@ def encode_struct(writer: SDDWriter, obj: Any) -> None:
     label = _label(type(obj))
     present = [
         (field, value)
-        for field in struct_fields(type(obj))
-        if (value := getattr(obj, field.attr_name)) is not None
+        for field in layout_of(type(obj)).fields
+        if (value := getattr(obj, field.attr)) is not None
     ]
     writer.array_header(2 * len(present))
     for field, value in present:
         writer.integer(field.field_id)
-        field.wire_type.encode(writer, value, f"{label}.{field.wire_name}")
+        field.kind.encode(writer, value, f"{label}.{field.wire_name}")
 
 
 def decode_struct(reader: SDDReader, cls: type[_T]) -> _T:
     """Read an SDD struct of ``cls``: fields in any order, no unknown or repeated ids."""
     label = _label(cls)
-    fields = struct_fields(cls)
-    by_id = _fields_by_id(cls)
-    lowest = 2 * sum(field.required for field in fields)
-    highest = 2 * len(fields)
+    layout = layout_of(cls)
     at = reader.offset
     count = reader.array_header()
-    if count % 2 or not lowest <= count <= highest:
+    if not layout.count_ok(count):
         raise DMQProtocolError(
             f"incorrect number of fields: {label} struct at offset {at} has {count} entries, "
-            f"expected an even count in {lowest}..{highest}"
+            f"expected an even count in {layout.min_count}..{layout.max_count}"
         )
     values: dict[str, Any] = {}
+    seen = 0
     for _ in range(count // 2):
         id_at = reader.offset
         field_id = reader.integer(INT32_RANGE, "field id")
-        field = by_id.get(field_id)
+        field = layout.by_id.get(field_id)
         if field is None:
             raise DMQProtocolError(
                 f"unknown field found: id {field_id} at offset {id_at} is not a field of {label}"
             )
-        if field.attr_name in values:
+        if seen & field.bit:
             raise DMQProtocolError(
                 f"duplicate field: {label}.{field.wire_name} appears twice (offset {id_at})"
             )
-        values[field.attr_name] = field.wire_type.decode(reader, f"{label}.{field.wire_name}")
-    missing = [f.wire_name for f in fields if f.required and f.attr_name not in values]
+        seen |= field.bit
+        values[field.attr] = field.kind.decode(reader, f"{label}.{field.wire_name}")
+    missing = layout.missing(seen)
     if missing:
         raise DMQProtocolError(
             f"missing required field: {label} lacks {', '.join(missing)} (struct at offset {at})"

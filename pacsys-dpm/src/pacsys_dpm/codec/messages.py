@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pacsys._arrays import loaded_numpy
+from pacsys.wire import MessageTable
 
 from .errors import DPMEncodeError
 from .frozen import Struct, struct
@@ -135,30 +136,31 @@ class Reply(Message):
 
 _M = TypeVar("_M", bound=type[Message])
 
-REQUEST_TYPES: dict[str, type[Request]] = {}
+_REQUESTS: MessageTable[type[Request]] = MessageTable("DPM request")
+_REPLIES: MessageTable[type[Reply]] = MessageTable("DPM reply")
+REQUEST_TYPES: dict[str, type[Request]] = _REQUESTS.by_name
 """Schema name -> request class."""
-REPLY_TYPES: dict[str, type[Reply]] = {}
+REPLY_TYPES: dict[str, type[Reply]] = _REPLIES.by_name
 """Schema name -> reply class."""
 
 
 def _registrar(
-    direction: Direction, ids: dict[str, int], types: dict[str, Any]
+    direction: Direction, ids: dict[str, int], table: MessageTable[Any]
 ) -> Callable[[str], Callable[[_M], _M]]:
     """Class decorator factory: ``@_request("OpenList")`` names, numbers and registers a class."""
 
     def named(name: str) -> Callable[[_M], _M]:
         def register(cls: _M) -> _M:
             cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, ids[name], direction
-            types[name] = cls
-            return cls
+            return table.add(cls, name, ids[name])  # type: ignore[no-any-return]
 
         return register
 
     return named
 
 
-_request = _registrar(REQUEST, REQUEST_IDS, REQUEST_TYPES)
-_reply = _registrar(REPLY, REPLY_IDS, REPLY_TYPES)
+_request = _registrar(REQUEST, REQUEST_IDS, _REQUESTS)
+_reply = _registrar(REPLY, REPLY_IDS, _REPLIES)
 
 
 # --------------------------------------------------------------------------- setting structs
@@ -523,8 +525,5 @@ class AuthenticateReply(Reply):
 
 def message_type(direction: Direction, name: str) -> type[Message]:
     """The class of the ``direction`` message named ``name`` (e.g. ``("reply", "Scalar")``)."""
-    table: dict[str, Any] = REQUEST_TYPES if direction == REQUEST else REPLY_TYPES
-    try:
-        return table[name]  # type: ignore[no-any-return]
-    except KeyError:
-        raise KeyError(f"no DPM {direction} named {name!r}") from None
+    table: MessageTable[Any] = _REQUESTS if direction == REQUEST else _REPLIES
+    return table.named(name)  # type: ignore[no-any-return]

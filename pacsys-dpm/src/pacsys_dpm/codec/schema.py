@@ -1,8 +1,9 @@
 """Schema-driven struct codec (docs/protocols/dpm.md §2.4).
 
-Message and setting classes are frozen structs (:mod:`.frozen`) whose fields
+Message and setting classes are frozen structs (:mod:`pacsys.wire`) whose fields
 declare their wire kind and wire name. This module compiles each class, on its
-first use, into a :class:`StructSpec` with precomputed field-id bytes and an
+first use, from its core layout (:func:`pacsys.wire.layout_of`, ids looked up in
+:data:`.ids.FIELD_IDS`) into a :class:`StructSpec` with precomputed field-id bytes and an
 id -> reader table, then encodes instances and decodes structs from it.
 Attribute order is wire order; optional fields default to ``None`` and are
 left out of the struct when ``None``. The generated fast paths of a class
@@ -15,11 +16,12 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from pacsys.wire import layout_of, wire_field
+
 from . import wire
 from .errors import DPMEncodeError, DPMProtocolError
 from .fastpath import build_fast_reader
 from .fastwrite import build_fast_writer
-from .frozen import wire_field
 from .ids import FIELD_IDS
 
 __all__ = [
@@ -136,6 +138,7 @@ class StructSpec:
         "fast",
         "fast_fields",
         "fields",
+        "layout",
         "max_count",
         "min_count",
         "pack",
@@ -146,20 +149,13 @@ class StructSpec:
 
     def __init__(self, cls: type) -> None:
         self.cls = cls
-        fields: list[FieldSpec] = []
-        for declared in cls.__wire_fields__:  # type: ignore[attr-defined]
-            wire_name = declared.wire_name or declared.name
-            field_id = FIELD_IDS[wire_name]
-            fields.append(
-                FieldSpec(
-                    declared.name,
-                    wire_name,
-                    field_id,
-                    wire.encode_int(field_id),
-                    declared.kind,
-                    declared.optional,
-                )
+        self.layout = layout = layout_of(cls, FIELD_IDS)
+        fields = [
+            FieldSpec(
+                f.attr, f.wire_name, f.field_id, wire.encode_int(f.field_id), f.kind, f.optional
             )
+            for f in layout.fields
+        ]
         self.fields: tuple[FieldSpec, ...] = tuple(fields)
         self.by_id: dict[int, tuple[int, int, Reader]] = {
             f.field_id: (index, 1 << index, f.kind.read) for index, f in enumerate(fields)
@@ -169,14 +165,14 @@ class StructSpec:
             f.id_bytes: self.by_id[f.field_id] for f in fields if len(f.id_bytes) == 3
         }
         self.template: list[Any] = [None if f.optional else _MISSING for f in fields]
-        self.required_mask = sum(1 << i for i, f in enumerate(fields) if not f.optional)
-        self.min_count = 2 * sum(not f.optional for f in fields)
-        self.max_count = 2 * len(fields)
+        self.required_mask = layout.required_mask
+        self.min_count = layout.min_count
+        self.max_count = layout.max_count
         # The generated fast paths are compiled on first call (each stub replaces itself).
         # A reader needs 3-byte field ids; packing raw values skips the converters, so
         # only classes without any get a packer. None: no fast path.
         readable = all(len(f.id_bytes) == 3 for f in fields)
-        plain = all(f.converter is None for f in cls.__wire_fields__)  # type: ignore[attr-defined]
+        plain = all(f.converter is None for f in layout.fields)
         self.fast: Any = self._first_fast if readable else None
         self.fast_fields: Any = self._first_fast_fields if readable else None
         self.write: Any = self._first_write
@@ -287,8 +283,6 @@ def read_struct_any_order(buf: bytes, pos: int, spec: StructSpec) -> tuple[Any, 
         values[index], pos = read(buf, pos)
         seen |= bit
     if seen & spec.required_mask != spec.required_mask:
-        missing = [
-            f.wire_name for i, f in enumerate(spec.fields) if not f.optional and not seen >> i & 1
-        ]
+        missing = spec.layout.missing(seen)
         raise DPMProtocolError(f"{spec.cls.__name__} lacks required field(s) {missing}")
     return spec.cls(*values), pos
