@@ -109,20 +109,20 @@ def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
 
 
 def test_backoff_is_capped() -> None:
-    import argparse
-
-    from pacsys.cli.acmonitor import MAX_BACKOFF, Monitor, Printer
+    from pacsys.cli.acmonitor import MAX_BACKOFF, MIN_RECONNECT_DELAY, reconnect_policy
     from pacsys.cli.acmonitor import build_parser as monitor_parser
 
-    args = monitor_parser().parse_args(["--reconnect-delay", "1", "M:OUTTMP"])
-    assert isinstance(args, argparse.Namespace)
-    monitor = Monitor(args, ["M:OUTTMP@p,1000"], Printer(args, {}), stop=_NeverStop())
-    assert [monitor.backoff(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 16]
-    assert monitor.backoff(6) == monitor.backoff(60) == MAX_BACKOFF == 30.0
+    def delays(*argv: str) -> list[float]:
+        policy = reconnect_policy(monitor_parser().parse_args([*argv, "M:OUTTMP"]))
+        assert policy is not None
+        backoff = policy.backoff()
+        return [backoff.after_failure(0.0) or 0.0 for _ in range(7)]
 
-
-class _NeverStop:
-    requested = False
+    assert delays("--reconnect-delay", "1") == [1, 2, 4, 8, 16, MAX_BACKOFF, MAX_BACKOFF]
+    assert MAX_BACKOFF == 30.0
+    assert delays("--reconnect-delay", "0")[:2] == [MIN_RECONNECT_DELAY, 2 * MIN_RECONNECT_DELAY]
+    assert delays("--reconnect-delay", "45") == [45.0] * 7  # above the cap: the cap follows
+    assert reconnect_policy(monitor_parser().parse_args(["--no-reconnect", "M:OUTTMP"])) is None
 
 
 def test_acinfo_connection_failure_reported_once() -> None:
