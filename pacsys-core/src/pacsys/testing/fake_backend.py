@@ -234,7 +234,7 @@ class FakeBackend(Backend):
             self._reads.clear()
             self._writes.clear()
             subscriptions, self._subscriptions = self._subscriptions, []
-        for handle in subscriptions:
+        for handle in [*subscriptions, *self._lost.pending()]:
             handle.stop()
 
     # --- reads ---------------------------------------------------------------------------
