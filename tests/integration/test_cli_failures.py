@@ -132,3 +132,10 @@ def test_acinfo_connection_failure_reported_once() -> None:
     errors = done.stderr.strip().splitlines()
     assert len(errors) == 1, errors  # before: once per property (reading, setting, status)
     assert errors[0].startswith("acinfo: M:OUTTMP: ") and "Connection refused" in errors[0]
+
+
+@pytest.mark.parametrize("delay", ["-1", "inf", "nan"])
+def test_reconnect_delay_must_be_finite_and_not_negative(delay: str) -> None:
+    done = run("acmonitor", "-b", "sim", "--reconnect-delay", delay, "M:OUTTMP")
+    assert done.returncode == 2, done.stderr
+    assert "--reconnect-delay must be a finite number, 0 or more" in done.stderr

@@ -227,8 +227,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("-n COUNT must be at least 1")
     if args.duration is not None and not args.duration > 0:
         raise UsageError("--duration must be positive")
-    if not args.reconnect_delay >= 0:
-        raise UsageError("--reconnect-delay must be 0 or more")
+    if not 0 <= args.reconnect_delay < float("inf"):
+        raise UsageError("--reconnect-delay must be a finite number, 0 or more")
 
 
 def reconnect_policy(args: argparse.Namespace) -> ReconnectPolicy | None:
