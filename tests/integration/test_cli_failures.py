@@ -139,3 +139,38 @@ def test_reconnect_delay_must_be_finite_and_not_negative(delay: str) -> None:
     done = run("acmonitor", "-b", "sim", "--reconnect-delay", delay, "M:OUTTMP")
     assert done.returncode == 2, done.stderr
     assert "--reconnect-delay must be a finite number, 0 or more" in done.stderr
+
+
+def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
+    """The DPM backend's ReconnectPolicy, not acmonitor, subscribes again after a restart."""
+    from pacsys.sim import SimBackend
+    from pacsys_dpm.server import DPMServer
+
+    with SimBackend() as sim:
+        first = DPMServer(sim, port=0)
+        first.__enter__()
+        port = first.client_env()["PACSYS_DPM_PORT"]
+        argv = ["-H", "127.0.0.1", "-P", port, "-n", "3", "-t", "--reconnect-delay", "0.1"]
+        process = subprocess.Popen(
+            [str(BIN / "acmonitor"), *argv, "M:OUTTMP@p,200"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            assert process.stdout.readline().strip(), "no first reading"
+            first.__exit__(None, None, None)
+            lost = process.stderr.readline()
+            assert lost.startswith("acmonitor: stream lost ("), lost
+            assert lost.rstrip().endswith("reconnecting in 0.1 s"), lost
+            with DPMServer(sim, port=int(port)):
+                out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    assert process.returncode == 0, err
+    assert len(out.splitlines()) == 2  # the rest of -n 3, after the restart
+    assert "acmonitor: reconnected" in err
