@@ -36,8 +36,8 @@ MOMENTS = (
     "waiting",  # while the loop waits for readings (sent from another thread)
     "delivering",  # inside the subscription's iterator, while it holds its lock
     "printing",  # while a reading is being printed
-    "pausing",  # in the pause before subscribing again after a stream failure
-    "resubscribing",  # inside the second backend.subscribe
+    "pausing",  # while the backend pauses before subscribing again after a stream failure
+    "resubscribing",  # while the backend subscribes again (on its own thread)
     "closing",  # inside backend.close after -n readings
 )
 SIGNALS = (
@@ -87,6 +87,12 @@ class _Fake(FakeBackend):
         handle.hook = self.iterate_hook  # type: ignore[method-assign]
         return handle
 
+    def _resume(self, handle: Any) -> None:
+        """The backend subscribing again after a lost stream counts as a subscribe call."""
+        self.subscribed += 1
+        self.subscribe_hooks.get(self.subscribed, lambda: None)()
+        super()._resume(handle)
+
     def close(self) -> None:
         self.close_hook()
         super().close()
@@ -102,7 +108,11 @@ class _Plugin:
     @hookimpl
     def pacsys_backends(self) -> list[BackendSpec]:
         caps = BackendCapability.READ | BackendCapability.STREAM
-        return [BackendSpec("sigfake", lambda **_: self.backend, capabilities=caps)]
+        return [BackendSpec("sigfake", self.make, capabilities=caps)]
+
+    def make(self, reconnect: Any = None, **_: Any) -> _Fake:
+        self.backend.reconnect = reconnect  # acmonitor's policy for lost streams
+        return self.backend
 
 
 @pytest.fixture

@@ -363,3 +363,42 @@ def test_async_fake_backend() -> None:
             return value, result.ok
 
     assert asyncio.run(main()) == (72.5, True)
+
+
+def test_lost_stream_resumes_under_a_reconnect_policy() -> None:
+    from pacsys.backends.reconnect import ReconnectPolicy
+    from pacsys.testing.resources import leaves_nothing
+
+    drf = "M:A@p,100"
+    with leaves_nothing():
+        fake = FakeBackend(reconnect=ReconnectPolicy(initial=0.05, maximum=0.05))
+        errors: list[BaseException] = []
+        handle = fake.subscribe([drf], on_error=lambda e, h: errors.append(e))
+        lost = ConnectionError("gone")
+        fake.emit_error(lost)
+        assert errors == [lost] and not handle.stopped and handle.exc is None
+        assert fake.wait_for_subscription(drf, timeout=10)  # resumed after the backoff
+        fake.emit_reading(drf, 1.5)
+        assert [r.value for r, _ in handle.readings(timeout=5, count=1)] == [1.5]
+        fake.emit_error(ValueError("bad frame"))  # not a lost connection: terminal
+        assert handle.stopped and isinstance(handle.exc, ValueError)
+        assert len(errors) == 2
+        fake.close()
+
+
+def test_stopping_or_closing_during_the_backoff_cancels_the_resumption() -> None:
+    from pacsys.backends.reconnect import ReconnectPolicy
+    from pacsys.testing.resources import leaves_nothing
+
+    drf = "M:A@p,100"
+    with leaves_nothing():
+        fake = FakeBackend()
+        fake.reconnect = ReconnectPolicy(initial=60.0, maximum=60.0)
+        stopped, closed = fake.subscribe([drf]), fake.subscribe([drf])
+        fake.emit_error(ConnectionError("gone"))  # no on_error: logged, still running
+        assert not stopped.stopped and not closed.stopped
+        stopped.stop()
+        fake.close()  # stops the one still waiting to resume; no timer thread is left
+        assert closed.stopped and not fake.wait_for_subscription(drf, timeout=0.01)
+    with pytest.raises(TypeError, match="reconnect must be a ReconnectPolicy or None"):
+        FakeBackend(reconnect=1.0)  # type: ignore[arg-type]

@@ -109,20 +109,20 @@ def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
 
 
 def test_backoff_is_capped() -> None:
-    import argparse
-
-    from pacsys.cli.acmonitor import MAX_BACKOFF, Monitor, Printer
+    from pacsys.cli.acmonitor import MAX_BACKOFF, MIN_RECONNECT_DELAY, reconnect_policy
     from pacsys.cli.acmonitor import build_parser as monitor_parser
 
-    args = monitor_parser().parse_args(["--reconnect-delay", "1", "M:OUTTMP"])
-    assert isinstance(args, argparse.Namespace)
-    monitor = Monitor(args, ["M:OUTTMP@p,1000"], Printer(args, {}), stop=_NeverStop())
-    assert [monitor.backoff(n) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 16]
-    assert monitor.backoff(6) == monitor.backoff(60) == MAX_BACKOFF == 30.0
+    def delays(*argv: str) -> list[float]:
+        policy = reconnect_policy(monitor_parser().parse_args([*argv, "M:OUTTMP"]))
+        assert policy is not None
+        backoff = policy.backoff()
+        return [backoff.after_failure(0.0) or 0.0 for _ in range(7)]
 
-
-class _NeverStop:
-    requested = False
+    assert delays("--reconnect-delay", "1") == [1, 2, 4, 8, 16, MAX_BACKOFF, MAX_BACKOFF]
+    assert MAX_BACKOFF == 30.0
+    assert delays("--reconnect-delay", "0")[:2] == [MIN_RECONNECT_DELAY, 2 * MIN_RECONNECT_DELAY]
+    assert delays("--reconnect-delay", "45") == [45.0] * 7  # above the cap: the cap follows
+    assert reconnect_policy(monitor_parser().parse_args(["--no-reconnect", "M:OUTTMP"])) is None
 
 
 def test_acinfo_connection_failure_reported_once() -> None:
@@ -132,3 +132,45 @@ def test_acinfo_connection_failure_reported_once() -> None:
     errors = done.stderr.strip().splitlines()
     assert len(errors) == 1, errors  # before: once per property (reading, setting, status)
     assert errors[0].startswith("acinfo: M:OUTTMP: ") and "Connection refused" in errors[0]
+
+
+@pytest.mark.parametrize("delay", ["-1", "inf", "nan"])
+def test_reconnect_delay_must_be_finite_and_not_negative(delay: str) -> None:
+    done = run("acmonitor", "-b", "sim", "--reconnect-delay", delay, "M:OUTTMP")
+    assert done.returncode == 2, done.stderr
+    assert "--reconnect-delay must be a finite number, 0 or more" in done.stderr
+
+
+def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
+    """The DPM backend's ReconnectPolicy, not acmonitor, subscribes again after a restart."""
+    from pacsys.sim import SimBackend
+    from pacsys_dpm.server import DPMServer
+
+    with SimBackend() as sim:
+        first = DPMServer(sim, port=0)
+        first.__enter__()
+        port = first.client_env()["PACSYS_DPM_PORT"]
+        argv = ["-H", "127.0.0.1", "-P", port, "-n", "3", "-t", "--reconnect-delay", "0.1"]
+        process = subprocess.Popen(
+            [str(BIN / "acmonitor"), *argv, "M:OUTTMP@p,200"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            assert process.stdout.readline().strip(), "no first reading"
+            first.__exit__(None, None, None)
+            lost = process.stderr.readline()
+            assert lost.startswith("acmonitor: stream lost ("), lost
+            assert lost.rstrip().endswith("reconnecting in 0.1 s"), lost
+            with DPMServer(sim, port=int(port)):
+                out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    assert process.returncode == 0, err
+    assert len(out.splitlines()) == 2  # the rest of -n 3, after the restart
+    assert "acmonitor: reconnected" in err

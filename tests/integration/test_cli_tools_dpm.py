@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import pytest
 
+from pacsys.backends.reconnect import ReconnectPolicy
 from pacsys.hookspecs import BackendSpec, hookimpl
 from pacsys.registry import get_registry
 from pacsys.testing import FakeBackend
@@ -468,8 +469,9 @@ class _FakePlugin:
         self.backend = backend
         self.created = 0
 
-    def make(self, **kwargs: Any) -> _SharedFake:
+    def make(self, reconnect: ReconnectPolicy | None = None, **kwargs: Any) -> _SharedFake:
         self.created += 1
+        self.backend.reconnect = reconnect  # the tool's policy for lost streams
         return self.backend
 
     @hookimpl
@@ -585,6 +587,47 @@ def test_acmonitor_reconnects_after_stream_failure(
     after = capsys.readouterr()
     assert (before.out + after.out).splitlines() == ["1.5", "2.5"]
     assert "acmonitor: reconnected" in after.err
+
+
+class _PlainPlugin:
+    """Registers ``cliplain``: a factory that names no ``reconnect`` keyword."""
+
+    def __init__(self, backend: _SharedFake) -> None:
+        self.backend = backend
+
+    @hookimpl
+    def pacsys_backends(self) -> list[BackendSpec]:
+        capabilities = BackendCapability.READ | BackendCapability.STREAM
+        return [BackendSpec("cliplain", lambda **_: self.backend, capabilities=capabilities)]
+
+
+def test_acmonitor_backend_without_reconnect_stops_and_says_why(
+    clifake: _FakePlugin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pacsys.cli import acmonitor
+
+    fake = clifake.backend
+    fake.reconnect = ReconnectPolicy(initial=0.05)  # the factory would drop the tool's policy
+    drf = "M:OUTTMP@p,1000"
+    result: list[int] = []
+    with get_registry().plugin(_PlainPlugin(fake), "cliplain-test"):
+        worker = threading.Thread(
+            target=lambda: result.append(acmonitor.main(["-b", "cliplain", drf])),
+            name="test-acmonitor",
+            daemon=True,
+        )
+        worker.start()
+        assert fake.wait_for_subscription(drf, timeout=10)
+        fake.reconnect = None
+        fake.emit_error(ConnectionError("server went away"))
+        worker.join(timeout=20)
+    assert not worker.is_alive() and result == [1]
+    err = capsys.readouterr().err
+    assert (
+        "acmonitor: stream lost (ConnectionError: server went away); backend 'cliplain' "
+        "cannot reconnect (it takes no reconnect policy), stopping"
+    ) in err
+    assert "reconnecting" not in err
 
 
 def test_acmonitor_stream_ended_by_server_exit_1(

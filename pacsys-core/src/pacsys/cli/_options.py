@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import inspect
 import logging
 import os
@@ -34,6 +35,7 @@ __all__ = [
     "add_connection_options",
     "add_reference_options",
     "add_version_option",
+    "backend_takes",
     "on_stop_signals",
     "open_backend",
     "parse_drfs",
@@ -224,28 +226,47 @@ def _accepted_keywords(factory: Callable[..., Any]) -> set[str] | None:
     return {p.name for p in parameters if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
 
 
-def open_backend(args: argparse.Namespace) -> Backend:
-    """Create the backend the options name, with auth, host, port, role and timeout applied."""
+def _backend_spec(args: argparse.Namespace) -> tuple[str, Any]:
+    """The name (as declared: ``GRPC`` finds ``grpc``) and spec of the backend ``-b`` names."""
     from pacsys import _simple
     from pacsys.registry import get_registry
 
     registry = get_registry()
-    settings = _simple.current_settings()
-    name = args.backend or settings.value("backend")
+    name = args.backend or _simple.current_settings().value("backend")
     installed = registry.backend_names()
-    if name not in installed:
-        try:
-            registry.backend(name)
-        except ImportError as exc:  # a known transport that is not installed
-            raise UsageError(
-                f"{exc} (installed backends: {', '.join(installed) or 'none'})"
-            ) from None
-        except (ValueError, TypeError):
-            pass
+    try:
+        name = registry.backend_key(name)
+        return name, registry.backend(name)
+    except ImportError as exc:  # a known transport that is not installed
+        raise UsageError(f"{exc} (installed backends: {', '.join(installed) or 'none'})") from None
+    except (ValueError, TypeError):
+        close = difflib.get_close_matches(str(name).lower(), installed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
-            f"unknown backend {name!r}; installed backends: {', '.join(installed) or 'none'}"
-        )
-    spec = registry.backend(name)
+            f"unknown backend {name!r}; installed backends: {', '.join(installed) or 'none'}" + hint
+        ) from None
+
+
+def backend_takes(args: argparse.Namespace, keyword: str) -> bool:
+    """Whether the backend ``-b`` names declares ``keyword`` (``**kwargs`` promises nothing)."""
+    _, spec = _backend_spec(args)
+    try:
+        parameters = inspect.signature(spec.load()).parameters
+    except (TypeError, ValueError):
+        return False
+    found = parameters.get(keyword)
+    return found is not None and found.kind is not inspect.Parameter.POSITIONAL_ONLY
+
+
+def open_backend(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Backend:
+    """Create the backend the options name, with auth, host, port, role and timeout applied.
+
+    ``extra`` keywords go to the factory as given (check :func:`backend_takes` first).
+    """
+    from pacsys import _simple
+
+    settings = _simple.current_settings()
+    name, spec = _backend_spec(args)
     factory = spec.load()
     accepted = _accepted_keywords(factory)
     kwargs: dict[str, Any] = {}
@@ -275,6 +296,7 @@ def open_backend(args: argparse.Namespace) -> Backend:
             raise UsageError(f"backend {name!r} does not take --auth")
     elif spec.auth_required:
         raise UsageError(f"backend {name!r} requires -a/--auth ({', '.join(spec.auth_kinds)})")
+    kwargs.update(extra or {})
     return factory(**kwargs)
 
 

@@ -1,7 +1,8 @@
 """``acmonitor``: stream ACNET devices and print each reading with its time (like ``camonitor``).
 
 Runs until ``-n`` readings, ``--duration`` seconds, or Ctrl-C/SIGTERM (a clean exit, status 0).
-When the stream fails it says so on stderr and subscribes again (``--no-reconnect`` to stop).
+When the stream fails it says so on stderr and the backend subscribes again under a
+ReconnectPolicy (docs/protocols/semantics.md §6.4; ``--no-reconnect`` to stop instead).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pacsys.cli._format import (
     device_error,
@@ -29,6 +31,7 @@ from pacsys.cli._options import (
     UsageError,
     add_connection_options,
     add_reference_options,
+    backend_takes,
     on_stop_signals,
     open_backend,
     parse_drfs,
@@ -41,6 +44,9 @@ from pacsys.cli._options import (
 from pacsys.cli._refformat import TIMESTAMP_FORMATS, reading_line, slice_value
 from pacsys.drf3 import DataRequest
 from pacsys.types import Reading
+
+if TYPE_CHECKING:
+    from pacsys.backends.reconnect import ReconnectPolicy
 
 __all__ = ["build_parser", "main"]
 
@@ -71,6 +77,9 @@ PERMANENT = frozenset(
 )
 #: Longest pause between two reconnect attempts.
 MAX_BACKOFF = 30.0
+#: Shortest first pause: a ReconnectPolicy needs a positive one, and a dead server should
+#: not be hammered (``--reconnect-delay 0`` means this).
+MIN_RECONNECT_DELAY = 0.05
 
 EXAMPLES = """examples:
   acmonitor M:OUTTMP                    every second (default event @p,1000)
@@ -135,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         metavar="SECONDS",
-        help="wait before subscribing again (default 1)",
+        help=f"wait before subscribing again, doubled after each failed attempt up to "
+        f"{MAX_BACKOFF:g} (default 1, at least {MIN_RECONNECT_DELAY:g})",
     )
     add_connection_options(parser)
     return parser
@@ -217,8 +227,18 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("-n COUNT must be at least 1")
     if args.duration is not None and not args.duration > 0:
         raise UsageError("--duration must be positive")
-    if not args.reconnect_delay >= 0:
-        raise UsageError("--reconnect-delay must be 0 or more")
+    if not 0 <= args.reconnect_delay < float("inf"):
+        raise UsageError("--reconnect-delay must be a finite number, 0 or more")
+
+
+def reconnect_policy(args: argparse.Namespace) -> ReconnectPolicy | None:
+    """The backend's policy for lost streams: None with ``--no-reconnect``."""
+    from pacsys.backends.reconnect import ReconnectPolicy
+
+    if args.no_reconnect:
+        return None
+    initial = max(args.reconnect_delay, MIN_RECONNECT_DELAY)
+    return ReconnectPolicy(initial=initial, maximum=max(MAX_BACKOFF, initial))
 
 
 class Monitor:
@@ -226,22 +246,35 @@ class Monitor:
 
     Ctrl-C and SIGTERM only set ``stop.requested`` (see :class:`StopRequest`); every wait
     here lasts at most :data:`POLL` seconds, so the request is answered within that time
-    wherever it arrives: while waiting, printing, pausing before a reconnect or subscribing.
+    wherever it arrives.  Lost streams are the backend's to resubscribe (``policy``); the
+    backend tells :meth:`on_error`, and "reconnected" is said once a reading arrives after.
+    A backend that takes no policy (``reconnects`` False) ends the stream on a loss.
     """
 
     def __init__(
-        self, args: argparse.Namespace, drfs: list[str], printer: Printer, stop: StopRequest
+        self,
+        args: argparse.Namespace,
+        drfs: list[str],
+        printer: Printer,
+        stop: StopRequest,
+        *,
+        policy: ReconnectPolicy | None = None,
+        reconnects: bool = False,
     ) -> None:
         self._args = args
         self._drfs = drfs
         self._printer = printer
         self._stop = stop
+        self._policy = policy if reconnects else None
+        self._wanted = policy is not None  # the user asked for reconnects
+        self._backoff = None if self._policy is None else self._policy.backoff()
         self._deadline = None if args.duration is None else time.monotonic() + args.duration
         self._reported: set[str] = set()
         self._failed: set[str] = set()
         self._counts: dict[str, int] = {}
-        self._reconnecting = False
+        self._lost = threading.Event()
         self._started = time.monotonic()
+        self._attempt_started = self._started
         self.seen = 0
         self.errors = 0
 
@@ -257,35 +290,44 @@ class Monitor:
         left = self.remaining()
         return left is not None and left <= 0
 
-    def run(self, backend: Any) -> int:
-        """Stream until done, subscribing again after failures; the exit status."""
-        self._started = time.monotonic()
-        handle = backend.subscribe(self._drfs)
-        attempt = 0
+    def on_error(self, exc: BaseException, handle: Any) -> None:
+        """The backend lost the stream and will subscribe again: say so, with its pause.
+
+        The pause is the policy's (the same Backoff the backend follows, fed with how long
+        the connection lived).  A terminal error (``handle.exc``) is left to :meth:`run`.
+        """
+        if exc is handle.exc or self._backoff is None:
+            return
+        now = time.monotonic()
+        delay = self._backoff.after_failure(now - self._attempt_started)
+        if delay is None:
+            return
+        self._attempt_started = now + delay
+        what = "reconnect failed" if self._lost.is_set() else "stream lost"
+        self._lost.set()
+        print_error(PROG, f"{what} ({type(exc).__name__}: {exc}); reconnecting in {delay:g} s")
+
+    def run(self, backend: Any, name: str | None = None) -> int:
+        """Stream until done; the exit status."""
+        self._started = self._attempt_started = time.monotonic()
+        handle = backend.subscribe(self._drfs, on_error=self.on_error)
         ended = False
         try:
             while not self.done():
                 try:
-                    if self._pump(handle):
-                        attempt = 0  # data flows again: the next failure backs off afresh
+                    self._pump(handle)
                 except BrokenPipeError:
                     raise  # stdout closed (e.g. piped to head): not a stream failure
                 except Exception as exc:
-                    handle.stop()
-                    if self._args.no_reconnect:
-                        return report_exception(PROG, exc)
-                    attempt += 1
-                    delay = self.backoff(attempt)
-                    what = "stream lost" if attempt == 1 else "reconnect failed"
-                    print_error(
-                        PROG,
-                        f"{what} ({type(exc).__name__}: {exc}); reconnecting in {delay:g} s",
-                    )
-                    self._reconnecting = True
-                    handle = self._resubscribe(backend, delay)
-                    if handle is None:
-                        break
-                    continue
+                    if self._wanted and self._policy is None:
+                        which = "this backend" if name is None else f"backend {name!r}"
+                        print_error(
+                            PROG,
+                            f"stream lost ({type(exc).__name__}: {exc}); {which} cannot "
+                            "reconnect (it takes no reconnect policy), stopping",
+                        )
+                        return EXIT_DEVICE
+                    return report_exception(PROG, exc)
                 if self.dead():
                     failed = ", ".join(sorted(self._failed))
                     print_error(PROG, f"every device failed permanently ({failed}); stopping")
@@ -297,16 +339,10 @@ class Monitor:
                     ended = True
                     break
         finally:
-            if handle is not None:
-                handle.stop()
+            handle.stop()
         if self._printer.reference:
             self._summarise()
         return EXIT_DEVICE if self.errors or ended else EXIT_OK
-
-    def backoff(self, attempt: int) -> float:
-        """Pause before reconnect ``attempt``: --reconnect-delay doubled each time, capped."""
-        first = self._args.reconnect_delay
-        return min(first * (2 ** min(attempt - 1, 16)), MAX_BACKOFF)
 
     def dead(self) -> bool:
         """Every requested DRF answered with a status after which no data can come."""
@@ -327,8 +363,8 @@ class Monitor:
             return 0
         shown = 0
         for reading, _ in handle.readings(timeout=window):
-            if self._reconnecting:
-                self._reconnecting = False
+            if self._lost.is_set():
+                self._lost.clear()
                 print_error(PROG, "reconnected")
             shown += 1
             self._printer.show(reading)
@@ -350,50 +386,21 @@ class Monitor:
             raise handle.exc
         return shown
 
-    def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds`` in steps of at most POLL; False when done first."""
-        end = time.monotonic() + seconds
-        while not self.done():
-            left = end - time.monotonic()
-            if left <= 0:
-                return True
-            time.sleep(min(POLL, left))
-        return False
-
-    def _resubscribe(self, backend: Any, delay: float) -> Any:
-        """Subscribe again after ``delay`` (growing while subscribing fails); None when done.
-
-        "reconnected" is said later, by :meth:`_pump`, once a reading arrives.
-        """
-        attempt = 1
-        while True:
-            left = self.remaining()
-            if left is not None and left <= delay:
-                return None
-            if not self._pause(delay):
-                return None
-            try:
-                return backend.subscribe(self._drfs)
-            except Exception as exc:
-                attempt += 1
-                delay = max(delay * 2, self.backoff(attempt))
-                delay = min(delay or 0.5, MAX_BACKOFF)
-                print_error(
-                    PROG,
-                    f"reconnect failed ({type(exc).__name__}: {exc}); retrying in {delay:g} s",
-                )
-
 
 def run(args: argparse.Namespace) -> int:
-    """Stream until a stop condition, Ctrl-C or SIGTERM (status 0), reconnecting after failures."""
+    """Stream until a stop condition, Ctrl-C or SIGTERM (status 0); the backend reconnects."""
     _validate(args)
     requests = parse_drfs(args.drfs)
     drfs = [stream_drf(request, args.event) for request in requests]
     printer = Printer(args, dict(zip(drfs, args.drfs, strict=True)))
+    policy = reconnect_policy(args)
+    reconnects = backend_takes(args, "reconnect")
+    extra = {"reconnect": policy} if reconnects else {}
     stop = StopRequest()
+    monitor = Monitor(args, drfs, printer, stop, policy=policy, reconnects=reconnects)
     try:
-        with on_stop_signals(stop), open_backend(args) as backend:
-            return Monitor(args, drfs, printer, stop).run(backend)
+        with on_stop_signals(stop), open_backend(args, extra) as backend:
+            return monitor.run(backend, args.backend)
     except KeyboardInterrupt:  # a second Ctrl-C before the first was answered
         return EXIT_OK
 

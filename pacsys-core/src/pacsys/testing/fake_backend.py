@@ -13,10 +13,12 @@ import numpy as np
 
 from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.reconnect import ReconnectPolicy
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline
 from pacsys.drf3 import parse_request
 from pacsys.errors import DeviceError
+from pacsys.testing.fake_reconnect import LostStreams
 from pacsys.testing.keys import (
     apply_range,
     assign_range,
@@ -108,7 +110,11 @@ class FakeBackend(Backend):
         | BackendCapability.BATCH
     )
 
-    def __init__(self, dispatch_mode: DispatchMode = DispatchMode.DIRECT) -> None:
+    def __init__(
+        self,
+        dispatch_mode: DispatchMode = DispatchMode.DIRECT,
+        reconnect: ReconnectPolicy | None = None,
+    ) -> None:
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._lock = threading.RLock()
@@ -120,7 +126,18 @@ class FakeBackend(Backend):
         self._reads: list[str] = []
         self._writes: list[tuple[str, Any]] = []
         self._subscriptions: list[FakeSubscriptionHandle] = []
+        self._lost = LostStreams(self._resume, reconnect)
         self._closed = False
+
+    @property
+    def reconnect(self) -> ReconnectPolicy | None:
+        """What a lost stream (``emit_error`` with an OSError) does, as a real backend's
+        ``reconnect`` argument: None ends it; a policy resumes it after the backoff."""
+        return self._lost.policy
+
+    @reconnect.setter
+    def reconnect(self, policy: ReconnectPolicy | None) -> None:
+        self._lost = LostStreams(self._resume, policy)
 
     # --- Backend properties --------------------------------------------------------------
 
@@ -217,7 +234,7 @@ class FakeBackend(Backend):
             self._reads.clear()
             self._writes.clear()
             subscriptions, self._subscriptions = self._subscriptions, []
-        for handle in subscriptions:
+        for handle in [*subscriptions, *self._lost.pending()]:
             handle.stop()
 
     # --- reads ---------------------------------------------------------------------------
@@ -401,6 +418,7 @@ class FakeBackend(Backend):
         with self._subs_changed:
             self._subscriptions.append(handle)
             self._subs_changed.notify_all()
+        self._lost.connected(handle)
         return handle
 
     def _new_handle(
@@ -421,11 +439,25 @@ class FakeBackend(Backend):
             max_buffered=sys.maxsize,
         )
 
-    def _forget(self, handle: BufferedSubscriptionHandle) -> None:
+    def _unlist(self, handle: BufferedSubscriptionHandle) -> None:
         with self._subs_changed:
             if handle in self._subscriptions:
                 self._subscriptions.remove(handle)  # type: ignore[arg-type]
             self._subs_changed.notify_all()
+
+    def _forget(self, handle: BufferedSubscriptionHandle) -> None:
+        """A subscription ended (its ``on_stop``): unlisted, no resumption pending."""
+        self._unlist(handle)
+        self._lost.forget(handle)
+
+    def _resume(self, handle: BufferedSubscriptionHandle) -> None:
+        """Subscribe ``handle`` again after a lost connection (unless it ended meanwhile)."""
+        with self._subs_changed:
+            if handle.stopped or self._closed:
+                return
+            self._subscriptions.append(handle)  # type: ignore[arg-type]
+            self._subs_changed.notify_all()
+        self._lost.connected(handle)
 
     def _active(self) -> list[FakeSubscriptionHandle]:
         with self._lock:
@@ -448,10 +480,16 @@ class FakeBackend(Backend):
                 handle.deliver(reading)
 
     def emit_error(self, exc: BaseException) -> None:
-        """End every active subscription with ``exc`` (on_error is told)."""
+        """Drop every active subscription's connection with ``exc`` (on_error is told).
+
+        Under a :attr:`reconnect` policy an OSError (ConnectionError) is a lost connection
+        that resumes after the backoff; otherwise, and for other errors, the subscription ends.
+        """
         for handle in self._active():
-            self._forget(handle)
-            handle.fail(exc)
+            self._unlist(handle)
+            if not self._lost.lose(handle, exc):
+                self._forget(handle)
+                handle.fail(exc)
 
     def wait_for_no_subscription(self, drf: str, timeout: float = 1.0) -> bool:
         """Wait until no active subscription lists ``drf`` (its subscribers stopped them)."""
@@ -480,5 +518,7 @@ class FakeBackend(Backend):
         if self._closed:
             return
         self.stop_streaming()
+        for handle in self._lost.pending():
+            handle.stop()
         self._dispatcher.close()
         self._closed = True
