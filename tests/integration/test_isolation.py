@@ -81,7 +81,8 @@ def _reexporting_core_modules(core: Path = CORE) -> dict[str, str]:
 def _imports(path: Path) -> list[tuple[int, str, int]]:
     """(line, module, relative level) of every import in ``path``, also inside functions.
 
-    ``from pacsys import ssh`` yields ``pacsys.ssh`` besides ``pacsys``.
+    ``from pacsys import ssh`` yields ``pacsys.ssh`` besides ``pacsys``; the level is that of
+    a relative import (``from .helpers import x``: 1, module ``helpers``).
     """
     found: list[tuple[int, str, int]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -89,9 +90,12 @@ def _imports(path: Path) -> list[tuple[int, str, int]]:
             found += [(node.lineno, alias.name, 0) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            found.append((node.lineno, module, node.level))
-            if node.level == 0:
-                found += [(node.lineno, f"{module}.{alias.name}", 0) for alias in node.names]
+            if module:
+                found.append((node.lineno, module, node.level))
+            found += [
+                (node.lineno, f"{module}.{alias.name}".lstrip("."), node.level)
+                for alias in node.names
+            ]
     return sorted(found)
 
 
@@ -125,6 +129,11 @@ def isolation_problems(
                 top = module.split(".", maxsplit=1)[0]
                 if level == 0 and top in ("tests", "conftest"):
                     problems.append(f"{where}:{line}: imports {module} (a tests. package path)")
+                elif any(part.startswith("test_") for part in module.split(".")):
+                    problems.append(
+                        f"{where}:{line}: imports {module} (a test module: put what tests "
+                        "share in a helper module or a conftest fixture)"
+                    )
                 distribution = "" if level else _distribution_of(module, reexporting, provided)
                 if distribution and distribution not in allowed:
                     problems.append(
@@ -139,12 +148,12 @@ def test_no_folder_imports_a_distribution_it_does_not_depend_on() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_no_test_imports_through_the_tests_package() -> None:
+def test_no_test_imports_another_or_through_the_tests_package() -> None:
     everything = [p.name for p in (ROOT / "tests").iterdir() if p.is_dir()]
     problems = [
         problem
         for problem in isolation_problems(ROOT / "tests", everything, lambda _: {"*"})
-        if "tests. package path" in problem
+        if "tests. package path" in problem or "a test module" in problem
     ]
     assert not problems, "\n".join(problems)
 
@@ -157,6 +166,7 @@ def test_the_static_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
         "def test_a():\n    import pacsys_dpm.client\n"
         "from pacsys import ssh\nfrom pacsys.devdb import DevDBClient\n"
         "from pacsys import SSHClient\nfrom tests.core import helpers\nimport conftest\n"
+        "from .test_y import z\nfrom . import test_z\n"
     )
     problems = isolation_problems(tmp_path / "tests", ["core"], lambda _: {"pacsys-core"})
     assert [p.split(": ", 1)[1].split(",")[0] for p in problems] == [
@@ -168,6 +178,12 @@ def test_the_static_check_finds_each_kind_of_breach(tmp_path: Path) -> None:
         "imports tests.core (a tests. package path)",
         "imports tests.core.helpers (a tests. package path)",
         "imports conftest (a tests. package path)",
+        "imports test_y (a test module: put what tests share in a helper module or a conftest "
+        "fixture)",
+        "imports test_y.z (a test module: put what tests share in a helper module or a conftest "
+        "fixture)",
+        "imports test_z (a test module: put what tests share in a helper module or a conftest "
+        "fixture)",
     ]
 
 
