@@ -2,8 +2,8 @@
 
 Always (cheap, no venvs): a static check of every file under ``tests/<folder>``: it imports
 no pacsys distribution its ``pacsys-<folder>`` does not depend on (directly, or through a
-core module that re-exports one), and no test file imports another through a ``tests.``
-package path.
+core module that re-exports one), no test module imports another (shared code lives in
+helper modules), and nothing is imported through a ``tests.`` package path.
 
 Opt-in with ``--isolated-run`` (``scripts/test-isolated``): for every folder, a venv holds
 pacsys-core and the folder's distribution (wheels of this checkout), their locked
