@@ -34,6 +34,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 
 @pytest.mark.usefixtures("served")
 def test_fast_time_plot_example(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the example plots (pacsys-core[plot])")
     namespace: dict[str, Any] = {"__name__": "example"}
     exec(compile(example("ftp-1440"), str(DOC), "exec"), namespace)
     times, volts = namespace["times"], namespace["volts"]

@@ -18,7 +18,23 @@ def test_same_entry_points_as_importlib_metadata(group: str) -> None:
         for ep in importlib.metadata.entry_points(group=group)
     }
     assert ours == theirs
-    assert group != "pacsys" or {"dpm", "grpc", "dmq", "acl", "ssh"} <= {n for n, *_ in ours}
+
+
+@pytest.mark.parametrize("transport", ["dpm", "grpc", "dmq", "acl", "ssh", "acnet"])
+def test_each_installed_transport_registers_one_pacsys_entry_point(transport: str) -> None:
+    """Present exactly when its distribution is installed (not in an isolated core venv)."""
+    distribution = f"pacsys-{transport}"
+    try:
+        version: str | None = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    found = [ep for ep in entry_points("pacsys") if ep.distribution == distribution]
+    if version is None:
+        assert found == []
+    else:
+        assert found == [
+            EntryPoint(transport, f"pacsys_{transport}.plugin", "pacsys", distribution, version)
+        ]
 
 
 def _dist(root: Path, folder: str, entry_points_txt: str | None, name: str) -> None:

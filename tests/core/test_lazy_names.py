@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -99,13 +100,9 @@ REFERENCE_NAMES = [
 #: then they name their missing module.
 NOT_YET_IN_CORE = {"pacsys.alarm_block", "pacsys.scaling", "pacsys.exp.combined"}
 
-PROVIDED = {
-    "SSHClient": "pacsys-ssh",
-    "ACLSession": "pacsys-ssh",
-    "DevDBClient": "pacsys-grpc",
-    "SupervisedServer": "pacsys-grpc",
-    "create_server": "pacsys-mcp",
-}
+#: Reference names whose code lives in a transport distribution (or pacsys-mcp).
+PROVIDED_NAMES = [name for name in REFERENCE_NAMES if name in pacsys._PROVIDED_NAMES]
+CORE_NAMES = [name for name in REFERENCE_NAMES if name not in pacsys._PROVIDED_NAMES]
 
 
 def run_python(code: str, *, env: dict[str, str] | None = None) -> str:
@@ -114,6 +111,11 @@ def run_python(code: str, *, env: dict[str, str] | None = None) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def _installed(distribution: str) -> bool:
+    """Whether ``distribution``'s import package is importable here (without importing it)."""
+    return importlib.util.find_spec(distribution.replace("-", "_")) is not None
 
 
 def test_import_pacsys_loads_only_the_pinned_modules() -> None:
@@ -134,52 +136,63 @@ def test_names_load_their_module_on_first_use() -> None:
     assert run_python(code).split() == ["False", "False", "True"]
 
 
-def _module_of(name: str) -> str | None:
-    return pacsys._CORE_NAMES.get(name) or pacsys._PROVIDED_NAMES.get(name, (None,))[0]
-
-
 def _core_module_present(module: str) -> bool:
     path = Path(pacsys.__file__).parent.joinpath(*module.split(".")[1:])
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
-@pytest.mark.parametrize("name", REFERENCE_NAMES)
-def test_every_reference_name_resolves(name: str) -> None:
-    module = _module_of(name)
+def test_reference_names_are_core_or_provided() -> None:
+    known = {*pacsys._CORE_NAMES, *pacsys._PROVIDED_NAMES, *pacsys._SUBMODULES, "__version__"}
+    assert [name for name in REFERENCE_NAMES if name not in known] == []
+
+
+@pytest.mark.parametrize("name", CORE_NAMES)
+def test_every_core_reference_name_resolves(name: str) -> None:
+    module = pacsys._CORE_NAMES.get(name)
     if module in NOT_YET_IN_CORE and not _core_module_present(module):
         with pytest.raises(ModuleNotFoundError):
             getattr(pacsys, name)
         pytest.skip(f"{module} is not in this tree yet")
-    if name in PROVIDED and module is not None and module.startswith("pacsys_"):
-        with pytest.raises(ImportError, match=f"pip install {PROVIDED[name]}"):
-            getattr(pacsys, name)
-        return
     assert getattr(pacsys, name) is not None
     assert name in dir(pacsys)
 
 
-@pytest.mark.parametrize(("name", "distribution"), sorted(PROVIDED.items()))
-def test_a_missing_distribution_is_named(
-    name: str, distribution: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("name", PROVIDED_NAMES)
+def test_a_provided_name_resolves_when_its_distribution_is_installed(name: str) -> None:
+    _, distribution = pacsys._PROVIDED_NAMES[name]
+    pytest.importorskip(distribution.replace("-", "_"), reason=f"{distribution} is not installed")
+    assert getattr(pacsys, name) is not None
+    assert name in dir(pacsys)
+
+
+@pytest.mark.parametrize("name", PROVIDED_NAMES)
+def test_a_provided_name_names_its_missing_distribution(
+    name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module, _ = pacsys._PROVIDED_NAMES[name]
-    monkeypatch.setitem(sys.modules, module, None)  # the import fails as if not installed
-    monkeypatch.setitem(sys.modules, distribution.replace("-", "_"), None)
+    """Really absent (an isolated venv, pacsys-mcp) or made absent: the error names it."""
+    module, distribution = pacsys._PROVIDED_NAMES[name]
+    if _installed(distribution):  # the import fails as if it were not installed
+        monkeypatch.setitem(sys.modules, module, None)
+        monkeypatch.setitem(sys.modules, distribution.replace("-", "_"), None)
+        monkeypatch.setattr("pacsys._provided.distribution_version", lambda dist: None)
     monkeypatch.delitem(vars(pacsys), name, raising=False)
-    monkeypatch.setattr("pacsys._provided.distribution_version", lambda dist: None)
     with pytest.raises(ImportError) as excinfo:
         getattr(pacsys, name)
     assert str(excinfo.value) == (
         f"pacsys.{name} is provided by {distribution}, which is not installed: "
         f"pip install {distribution}"
     )
+    assert name not in vars(pacsys)
 
 
 def test_star_import_brings_the_installed_names() -> None:
     namespace: dict[str, object] = {}
     exec("from pacsys import *", namespace)
-    for name in ("Reading", "Device", "read", "DataRequest", "SSHClient", "DevDBClient"):
+    for name in ("Reading", "Device", "read", "DataRequest"):
         assert name in namespace
+    for name in ("SSHClient", "Tunnel", "ACLSession", "DevDBClient", "SupervisedServer"):
+        distribution = pacsys._PROVIDED_NAMES[name][1]
+        assert (name in namespace) == _installed(distribution), (name, distribution)
     assert "create_server" not in namespace
 
 

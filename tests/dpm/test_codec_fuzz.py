@@ -28,6 +28,8 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.codec.schema import Kind, encode_struct, read_struct_any_order, spec_of
 
+from .strategies import INT_RANGES, int64s, struct_strategy, value_strategy
+
 VECTOR_FILE = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 VECTOR_BODIES = [
     bytes.fromhex(v["hex"])
@@ -41,45 +43,6 @@ FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChec
 MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --------------------------------------------------------------------------- message strategies
-
-INT_RANGES = {"int16": 16, "int32": 32, "int64": 64}
-latin1_text = st.text(st.characters(max_codepoint=0xFF), max_size=150)
-int64s = st.integers(-(1 << 63), (1 << 63) - 1)
-micros = st.integers(1_600_000_000_000_000, 1_800_000_000_000_000)  # same width: bulk path
-
-
-def int_strategy(bits: int) -> st.SearchStrategy[int]:
-    """Signed integers of ``bits``, with the width and range edges drawn often."""
-    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    edges = st.sampled_from([low, high, -129, -128, 127, 128, 0, -1, 255, 256, -32769])
-    return st.integers(low, high) | edges.filter(lambda v: low <= v <= high)
-
-
-def value_strategy(kind: Kind) -> st.SearchStrategy[Any]:
-    """Values of one wire kind, including every edge the encoding has."""
-    if kind.element is not None:
-        return st.lists(struct_strategy(kind.element), max_size=4)
-    if kind.name in INT_RANGES:
-        return int_strategy(INT_RANGES[kind.name])
-    simple: dict[str, st.SearchStrategy[Any]] = {
-        "double": st.floats(),
-        "bool": st.booleans(),
-        "string": latin1_text,
-        "binary": st.binary(max_size=300),
-        "array<double>": st.lists(st.floats(), max_size=140),
-        "array<int64>": st.lists(int_strategy(64), max_size=20) | st.lists(micros, max_size=140),
-        "array<string>": st.lists(latin1_text, max_size=8),
-    }
-    return simple[kind.name]
-
-
-def struct_strategy(cls: type) -> st.SearchStrategy[Any]:
-    kwargs = {
-        f.attr: (st.none() | value_strategy(f.kind)) if f.optional else value_strategy(f.kind)
-        for f in spec_of(cls).fields
-    }
-    return st.builds(cls, **kwargs)
-
 
 any_message = st.one_of([struct_strategy(cls) for cls in MESSAGE_TYPES])
 

@@ -41,7 +41,7 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.codec.schema import encode_struct, encode_struct_in_order, spec_of
 
-from .test_codec_fuzz import struct_strategy
+from .strategies import struct_strategy
 
 MESSAGE_TYPES: list[type[Message]] = [*REQUEST_TYPES.values(), *REPLY_TYPES.values()]
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +30,6 @@ from pacsys_dpm.codec import (
     DeviceInfoReply,
     DigitalAlarmReply,
     EnableSettingsRequest,
-    FrameDecoder,
     ListStatusReply,
     OpenListReply,
     RawReply,
@@ -48,85 +46,21 @@ from pacsys_dpm.codec import (
     TextReply,
     TextSetting,
     TimedScalarArrayReply,
-    decode_reply,
     encode_message,
     frame,
-    frame_many,
     message_from_json,
 )
 from pacsys_dpm.server import DPMServer
 
+from .raw_client import WAIT, RawClient
+from .raw_client import write_setup as _write_setup
+
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "dpm_vectors.json"
 BY_NAME = {v["name"]: v for v in json.loads(VECTORS.read_text(encoding="utf-8"))}
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)  # 1704067200000 ms
-WAIT = 5.0
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-class RawClient:
-    """A DPM client made of a socket and the codec, for driving the server frame by frame."""
-
-    def __init__(self, port: int, *, handshake: bytes = HANDSHAKE, rcvbuf: int = 0) -> None:
-        self.sock = socket.socket()
-        if rcvbuf:  # before connecting, so the TCP window stays that small
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(WAIT)
-        self.sock.connect(("127.0.0.1", port))
-        self.decoder = FrameDecoder()
-        self.raw = bytearray()
-        self.sock.sendall(handshake)
-        self.list_id = -1
-
-    def open(self) -> RawClient:
-        first = self.recv(skip_heartbeats=False)
-        assert isinstance(first, OpenListReply)
-        self.list_id = first.list_id
-        return self
-
-    def send(self, *requests: Any) -> None:
-        self.sock.sendall(frame_many([encode_message(r) for r in requests]))
-
-    def recv(self, timeout: float = WAIT, *, skip_heartbeats: bool = True) -> Reply:
-        deadline = time.monotonic() + timeout
-        while True:
-            for body in self.decoder:
-                reply = decode_reply(body)
-                if skip_heartbeats and isinstance(reply, ListStatusReply):
-                    continue
-                return reply
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("no reply from the server")
-            self.sock.settimeout(remaining)
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError("server closed the connection")
-            self.raw += data
-            self.decoder.feed(data)
-
-    def recv_n(self, n: int, timeout: float = WAIT) -> list[Reply]:
-        return [self.recv(timeout) for _ in range(n)]
-
-    def sync(self) -> None:
-        """Round trip: every request sent before has been processed once this returns."""
-        self.send(AuthenticateRequest(self.list_id, b""))
-        reply = self.recv()
-        assert isinstance(reply, AuthenticateReply), reply
-
-    def wait_eof(self, timeout: float = WAIT) -> bytes:
-        """Read until the server closes; returns what arrived meanwhile."""
-        self.sock.settimeout(timeout)
-        got = bytearray()
-        while True:
-            data = self.sock.recv(65536)
-            if not data:
-                return bytes(got)
-            got += data
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 class StaticBackend(Backend):
@@ -542,16 +476,6 @@ def test_client_eof_ends_subscription(server: DPMServer, fake: FakeBackend) -> N
 
 
 # --------------------------------------------------------------------------- writes
-
-
-def _write_setup(c: RawClient, *drfs: str, role: str | None = "ops") -> None:
-    c.send(StopListRequest(c.list_id), ClearListRequest(c.list_id))
-    if role is not None:
-        c.send(AddToListRequest(c.list_id, 0, f"#ROLE:{role}"))
-    c.send(*(AddToListRequest(c.list_id, i + 1, d) for i, d in enumerate(drfs)))
-    c.send(StartListRequest(c.list_id))
-    got = c.recv_n(len(drfs) + 1)
-    assert [type(r) for r in got] == [DeviceInfoReply] * len(drfs) + [StartListReply]
 
 
 def test_writes_refused_without_keytab(client: RawClient, fake: FakeBackend) -> None:

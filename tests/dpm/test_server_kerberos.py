@@ -24,7 +24,9 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.server import DPMServer
 
-from .test_server import RawClient, _write_setup
+from .raw_client import RawClient
+from .raw_client import authenticate as _authenticate
+from .raw_client import write_setup as _write_setup
 
 pytest.importorskip("gssapi")
 
@@ -48,25 +50,6 @@ def kerberos_server(
     with DPMServer(fake, port=0, keytab=keytab, service_name=SERVICE, roles=ROLES) as srv:
         yield srv
     assert not [t for t in threading.enumerate() if t.name.startswith("pacsys-dpm")]
-
-
-def _authenticate(c: RawClient) -> Any:
-    """The reference's Authenticate + EnableSettings (docs/protocols/dpm.md §4.7.1-§4.7.2)."""
-    from pacsys.auth import KerberosAuth
-    from pacsys.gss import ClientContext
-
-    c.send(AuthenticateRequest(c.list_id, b""))
-    first = c.recv()
-    assert first == AuthenticateReply(SERVICE)
-    target = first.service_name.replace("@", "/").replace("\\", "") + "@FNAL.GOV"
-    context = ClientContext(target, KerberosAuth())
-    c.send(AuthenticateRequest(c.list_id, context.step()))
-    second = c.recv()
-    assert isinstance(second, AuthenticateReply) and second.service_name == SERVICE
-    assert second.token is None and context.complete
-    c.send(EnableSettingsRequest(c.list_id, context.get_mic(b"1234"), b"1234"))
-    assert c.recv() == StatusReply(0, 0, -1, 0)
-    return context
 
 
 def _write(c: RawClient, role: str | None, drfs: list[str], values: list[Any]) -> list[int]:

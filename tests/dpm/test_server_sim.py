@@ -23,7 +23,7 @@ from pacsys_dpm.codec import (
 )
 from pacsys_dpm.server import DPMServer
 
-from .test_server import RawClient
+from .raw_client import RawClient
 
 sim = pytest.importorskip("pacsys.sim")
 
@@ -83,7 +83,7 @@ def test_sim_periodic_stream(sim_server: DPMServer) -> None:
 def test_sim_write_with_kerberos(
     sim_backend: object, service_keytab: Callable[[str], Path], kerberos_user: str
 ) -> None:
-    from .test_server_kerberos import _authenticate
+    from .raw_client import authenticate as _authenticate
 
     keytab = service_keytab("daeset/bd/localhost")
     roles = {"testing": ["Z:ACLTST"]}

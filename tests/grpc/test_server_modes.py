@@ -18,7 +18,7 @@ from pacsys_grpc.backend import CHANNEL_OPTIONS, FAST_CHANNEL_OPTIONS
 from pacsys_grpc.devdb import DevDBClient
 from pacsys_grpc.supervised import SupervisedServer
 
-from .test_devdb import ALARM, OUTTMP, TEXT, Catalogue
+from .catalogue import ALARM, OUTTMP, TEXT, Catalogue
 
 
 class RecordingFake(FakeBackend):

@@ -57,3 +57,83 @@ def test_paramiko_internals_are_used_only_in_one_module() -> None:
     assert modules, PACKAGE
     assert [use for module in modules for use in _private_uses(module)] == []
     assert _private_uses(INTERNALS)  # the check does see them where they are
+
+
+# The paramiko classes _paramiko.py reaches into, and the undocumented public attributes it
+# reads or sets on them (private ones are found in its source by _private_names_used).
+PARAMIKO_CLASSES = ("Transport", "Channel", "AuthHandler", "BufferedPipe")
+UNDOCUMENTED = {
+    "Transport": {"saved_exception", "auth_handler", "initial_kex_done", "session_id", "lock"},
+    "Channel": {"in_buffer", "in_stderr_buffer", "event", "event_ready", "remote_chanid"},
+    "AuthHandler": {"auth_event", "auth_method", "username", "authenticated", "transport"},
+    "BufferedPipe": {"set_event"},
+}
+
+
+def _paramiko_class(name: str) -> type:
+    from paramiko.auth_handler import AuthHandler
+    from paramiko.buffered_pipe import BufferedPipe
+
+    return {"AuthHandler": AuthHandler, "BufferedPipe": BufferedPipe}.get(name) or getattr(
+        paramiko, name
+    )
+
+
+def _has(cls: type, name: str) -> bool:
+    """A class attribute or method of ``cls``, or an attribute its ``__init__`` sets."""
+    return hasattr(cls, name) or any(
+        name in vars(klass)["__init__"].__code__.co_names
+        for klass in cls.__mro__
+        if "__init__" in vars(klass) and hasattr(vars(klass)["__init__"], "__code__")
+    )
+
+
+def _private_names_used(path: Path) -> set[str]:
+    """paramiko private names used in ``path``: on other objects, via ``super()``, and
+    ``self._x`` that the module does not define itself (inherited from paramiko)."""
+    tree = ast.parse(path.read_text(), str(path))
+    defined = {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    } | {
+        target.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for assigned in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        for target in ast.walk(assigned)
+        if isinstance(target, ast.Attribute)
+    }
+    used = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+            continue
+        if node.attr.startswith("__"):
+            continue
+        owner = node.value
+        if isinstance(owner, ast.Name) and owner.id == "sys":
+            continue  # sys._getframe: the interpreter's, not paramiko's
+        if isinstance(owner, ast.Name) and owner.id in {"self", "cls"}:
+            if node.attr not in defined:
+                used.add(node.attr)
+        else:
+            used.add(node.attr)
+    return used
+
+
+def test_the_paramiko_internals_used_still_exist() -> None:
+    """Each private or undocumented name _paramiko.py relies on is on a paramiko class."""
+    classes = {name: _paramiko_class(name) for name in PARAMIKO_CLASSES}
+    private = _private_names_used(INTERNALS)
+    assert {"_send_user_message", "_event_pending", "_request_auth"} <= private
+    missing = sorted(
+        name for name in private if not any(_has(cls, name) for cls in classes.values())
+    )
+    assert missing == [], f"paramiko {paramiko.__version__} lacks {missing}"
+    missing = sorted(
+        f"{owner}.{name}"
+        for owner, names in UNDOCUMENTED.items()
+        for name in names
+        if not _has(classes[owner], name)
+    )
+    assert missing == [], f"paramiko {paramiko.__version__} lacks {missing}"

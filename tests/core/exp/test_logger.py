@@ -100,6 +100,10 @@ def test_unwritable_paths_fail_at_construction(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(NotADirectoryError):
         CsvWriter(blocker / "log.csv")
+
+
+def test_parquet_into_a_missing_folder_fails_at_construction(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow.parquet")
     with pytest.raises(FileNotFoundError):
         ParquetWriter(tmp_path / "missing" / "log.parquet")
 

@@ -130,6 +130,7 @@ def test_to_numpy_shapes(sim: SimBackend) -> None:
 
 
 def test_to_dataframe_forms(sim: SimBackend) -> None:
+    pytest.importorskip("pandas")
     result = Monitor([OUTTMP, WAVE], backend=sim).collect(duration=0.4)
     one = result.to_dataframe(OUTTMP)
     assert list(one.columns) == ["value", "units"] and one.index.name == "timestamp"
@@ -147,7 +148,7 @@ def test_to_dataframe_forms(sim: SimBackend) -> None:
 
 
 def test_plot_draws_each_channel(sim: SimBackend) -> None:
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")
 
     matplotlib.use("Agg")
     result = Monitor([OUTTMP, WAVE], backend=sim).collect(duration=0.5)
