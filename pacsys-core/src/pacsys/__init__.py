@@ -15,6 +15,8 @@ which distribution to install when it is missing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pacsys import config as _config
 
 _config.load_environment()
@@ -147,7 +149,7 @@ _SUBMODULES = frozenset(
 _NOT_STARRED = frozenset({"create_server"})
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     import importlib
 
     if name in _CORE_NAMES:

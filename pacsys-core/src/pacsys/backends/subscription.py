@@ -176,13 +176,14 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
             with self._cond:
                 n = len(self._buffer) if count is None else min(count, len(self._buffer))
                 pending = [self._buffer.popleft() for _ in range(n)]
-            for reading in pending:
-                yield reading, self
+            for buffered in pending:
+                yield buffered, self
             if self._exc is not None and (count is None or n < count):
                 raise self._exc
             return
         deadline = Deadline.after(timeout)
         remaining_count = count
+        reading: Reading | None
         while remaining_count is None or remaining_count > 0:
             with self._cond:
                 while not self._buffer and not self._stopped:

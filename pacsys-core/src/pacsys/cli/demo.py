@@ -32,6 +32,11 @@ DESCRIPTION = (
 )
 
 
+def _number(value: object) -> str:
+    """A reading's value to two decimals (a non-number, which the demo never expects, as repr)."""
+    return f"{value:.2f}" if isinstance(value, int | float) else repr(value)
+
+
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
@@ -60,14 +65,15 @@ def run_demo(backend: Backend, seconds: float, out: TextIO | None = None) -> Non
 
     reading = backend.get("M:OUTTMP")
     what = reading.meta.description if reading.meta else ""
-    print(f"read    {reading.name} = {reading.value:.2f} {reading.units}  ({what})", file=out)
+    print(f"read    {reading.name} = {_number(reading.value)} {reading.units}  ({what})", file=out)
 
     print(f"stream  {STREAM_DRF} for {seconds:g} s:", file=out)
     with backend.subscribe([STREAM_DRF]) as sub:
         for reading, _ in sub.readings(timeout=seconds):
             when = f"{reading.timestamp:%H:%M:%S.%f}"[:-3]
             print(
-                f"        {when}  cycle {reading.cycle:>6}  {reading.value:.2f} {reading.units}",
+                f"        {when}  cycle {reading.cycle:>6}  "
+                f"{_number(reading.value)} {reading.units}",
                 file=out,
             )
 
