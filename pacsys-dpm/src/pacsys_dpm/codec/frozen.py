@@ -14,7 +14,7 @@ codec cheap, which every command-line call pays.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 __all__ = ["FrozenInstanceError", "Struct", "WireField", "struct", "wire_field"]
 
@@ -84,7 +84,8 @@ def struct(cls: _T) -> _T:
         optional_seen = optional_seen or field.optional
     names = tuple(field.name for field in fields)
     namespace.update(__slots__=names, __match_args__=names, __wire_fields__=tuple(fields))
-    return type(cls)(cls.__name__, cls.__bases__, namespace)  # type: ignore[return-value]
+    metaclass: type = type(cls)
+    return cast(_T, metaclass(cls.__name__, cls.__bases__, namespace))  # the same class, rebuilt
 
 
 class Struct:
@@ -97,7 +98,7 @@ class Struct:
         # First instance of this class: generate its __init__, install it, use it.
         cls = type(self)
         init = _generate_init(cls)
-        cls.__init__ = init  # type: ignore[misc]
+        cls.__init__ = init  # type: ignore[method-assign]  # generated once, per class
         init(self, *args, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
