@@ -308,10 +308,11 @@ def _label(cls: type) -> str:
 
 def encode_struct(writer: SDDWriter, obj: Any) -> None:
     """Write ``obj`` as an SDD struct: entry count, then (field id, value) pairs."""
-    label = _label(type(obj))
+    kind: type = type(obj)  # plain ``type``: mypy does not see type[Any] as Hashable
+    label = _label(kind)
     present = [
         (field, value)
-        for field in struct_fields(type(obj))
+        for field in struct_fields(kind)
         if (value := getattr(obj, field.attr_name)) is not None
     ]
     writer.array_header(2 * len(present))
@@ -322,9 +323,10 @@ def encode_struct(writer: SDDWriter, obj: Any) -> None:
 
 def decode_struct(reader: SDDReader, cls: type[_T]) -> _T:
     """Read an SDD struct of ``cls``: fields in any order, no unknown or repeated ids."""
-    label = _label(cls)
-    fields = struct_fields(cls)
-    by_id = _fields_by_id(cls)
+    key: type = cls  # plain ``type``: mypy does not see type[_T] as Hashable
+    label = _label(key)
+    fields = struct_fields(key)
+    by_id = _fields_by_id(key)
     lowest = 2 * sum(field.required for field in fields)
     highest = 2 * len(fields)
     at = reader.offset
