@@ -6,6 +6,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from pacsys.backends import subscription_drfs, summarize_drfs
 from pacsys.backends.dispatch import CallbackDispatcher, RateLimitedLogger
@@ -19,6 +20,9 @@ from pacsys.types import (
     SubscriptionHandle,
     check_count,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["CALLBACK_ITERATION_ERROR", "BufferedSubscriptionHandle", "parsed_subscription"]
 
@@ -46,7 +50,7 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
         dispatcher: CallbackDispatcher,
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
-        on_stop: Callable[[BufferedSubscriptionHandle], None] | None = None,
+        on_stop: Callable[[Self], None] | None = None,  # called with this handle (a subclass's)
         max_buffered: int = MAX_BUFFERED,
     ) -> None:
         self.drfs = list(drfs)
@@ -142,7 +146,7 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
 
     # --- consumer side ------------------------------------------------------------------
 
-    def stop(self) -> None:
+    def stop(self: Self) -> None:
         """Stop delivery and remove the subscription from its backend; idempotent."""
         with self._cond:
             if self._stop_requested:
