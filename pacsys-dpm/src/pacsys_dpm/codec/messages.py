@@ -506,6 +506,6 @@ def message_type(direction: Direction, name: str) -> type[Message]:
     """The class of the ``direction`` message named ``name`` (e.g. ``("reply", "Scalar")``)."""
     table: dict[str, Any] = REQUEST_TYPES if direction == REQUEST else REPLY_TYPES
     try:
-        return table[name]  # type: ignore[no-any-return]
+        return table[name]
     except KeyError:
         raise KeyError(f"no DPM {direction} named {name!r}") from None
