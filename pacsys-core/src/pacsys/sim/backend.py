@@ -251,10 +251,11 @@ class SimBackend(Backend):
         )
 
     def _one_shot_time(self, event: DrfEvent, now: float) -> float:
-        if event.mode == "E":
-            clock_event = self._catalogue.clock_events.get(event.evt)  # type: ignore[attr-defined]
+        if isinstance(event, ClockEvent):  # mode E
+            clock_event = self._catalogue.clock_events.get(event.evt)
             if clock_event is not None:
-                return clock_event.last_at_or_before(now - event.delay / 1000) + event.delay / 1000  # type: ignore[attr-defined]
+                delay = event.delay / 1000
+                return clock_event.last_at_or_before(now - delay) + delay
         return now
 
     def _one_shot(self, drf: str, request: DataRequest, now: float) -> Reading:
