@@ -15,8 +15,6 @@ which distribution to install when it is missing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pacsys import config as _config
 
 _config.load_environment()
@@ -149,7 +147,7 @@ _SUBMODULES = frozenset(
 _NOT_STARRED = frozenset({"create_server"})
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     import importlib
 
     if name in _CORE_NAMES:

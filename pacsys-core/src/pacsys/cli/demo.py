@@ -58,10 +58,12 @@ def add_parser(commands: Any) -> None:
 
 def run_demo(backend: Backend, seconds: float, out: TextIO | None = None) -> None:
     """The tour: each step prints one readable line (the stream one per reading)."""
-    import pacsys
+    # pacsys.Device and pacsys.Verify, from their modules (the lazy names type as ``object``)
+    from pacsys.device import Device
+    from pacsys.verify import Verify
 
     out = out if out is not None else sys.stdout
-    quick = pacsys.Verify(initial_delay=0.05, retry_delay=0.1)
+    quick = Verify(initial_delay=0.05, retry_delay=0.1)
 
     reading = backend.get("M:OUTTMP")
     what = reading.meta.description if reading.meta else ""
@@ -77,15 +79,15 @@ def run_demo(backend: Backend, seconds: float, out: TextIO | None = None) -> Non
                 file=out,
             )
 
-    device = pacsys.Device("Z:ACLTST", backend=backend)
+    device = Device("Z:ACLTST", backend=backend)
     result = device.write(45.0, verify=quick)
     print(
         f"write   {result.drf} = 45.0 -> ok={result.ok} verified={result.verified} "
-        f"readback={result.readback}",
+        f"readback={result.readback!s}",
         file=out,
     )
 
-    supply = pacsys.Device("Z:SIMPS", backend=backend)
+    supply = Device("Z:SIMPS", backend=backend)
     result = supply.on(verify=quick)
     print(
         f"control {supply.name} ON -> ok={result.ok} verified={result.verified}; "
