@@ -1,4 +1,4 @@
-"""The tree is ruff-clean (lint is part of the suite, so CI enforces it)."""
+"""The tree is ruff-clean and mypy-clean (lint is part of the suite, so CI enforces it)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,19 @@ def test_ruff_check_is_clean() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """Every distribution's src type-checks ([tool.mypy] in the root pyproject.toml).
+
+    mypy's incremental cache (``.mypy_cache``, git-ignored) makes repeat runs quick.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Success: no issues found" in done.stdout, done.stdout

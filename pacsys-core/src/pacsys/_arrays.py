@@ -64,7 +64,7 @@ def values_equal(a: Any, b: Any) -> bool:
     """Equality that understands arrays (same dtype, NaN == NaN) and nested dicts."""
     np = loaded_numpy()
     a_array, b_array = _is_array(a, np), _is_array(b, np)
-    if a_array or b_array:
+    if np is not None and (a_array or b_array):
         if not (a_array and b_array):
             return False
         if a.dtype != b.dtype or a.shape != b.shape:

@@ -122,7 +122,7 @@ def _require_ok(reading: Reading) -> None:
 def _bit_value(value: object) -> int:
     if not isinstance(value, numbers.Real):
         raise TypeError(f"Expected numeric BIT_VALUE, got {type(value).__name__}")
-    return int(value)
+    return int(value)  # type: ignore[call-overload]  # typeshed's numbers.Real has no __int__
 
 
 def _text_list(value: object, what: str) -> list[str]:

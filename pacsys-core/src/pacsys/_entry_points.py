@@ -95,7 +95,7 @@ def _section(path: str, group: str) -> list[tuple[str, str]]:
 
 def _identity(meta_dir: str) -> tuple[str, str | None]:
     """The published name and version from the metadata file's headers."""
-    headers = {"name": None, "version": None}
+    headers: dict[str, str | None] = {"name": None, "version": None}
     for filename in ("METADATA", "PKG-INFO"):
         try:
             with open(os.path.join(meta_dir, filename), encoding="utf-8") as file:

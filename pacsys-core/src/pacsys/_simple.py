@@ -158,7 +158,7 @@ def configure(
     closed, and the next call creates a new one with the new settings.
     """
     global _settings
-    passed = {
+    passed: dict[str, Any] = {  # heterogeneous settings, checked by VALIDATORS below
         name: value
         for name, value in {
             "dpm_host": dpm_host,

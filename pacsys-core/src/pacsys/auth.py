@@ -147,13 +147,17 @@ class KerberosAuth(Auth):
     def credentials(self) -> Any:
         """The gssapi.Credentials, re-acquired if the ticket has since expired."""
         try:
-            if self._credentials.lifetime > 0:
-                return self._credentials
+            if self._held().lifetime > 0:
+                return self._held()
         except Exception:  # expired credentials raise on lifetime
             pass
         object.__setattr__(self, "_credentials", self._acquire())
-        return self._credentials
+        return self._held()
+
+    def _held(self) -> Any:
+        """The credentials stored by ``__post_init__`` (kept out of the dataclass fields)."""
+        return vars(self)["_credentials"]
 
     @property
     def principal(self) -> str:
-        return str(self._credentials.name)
+        return str(self._held().name)

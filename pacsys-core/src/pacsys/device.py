@@ -313,7 +313,7 @@ class ArrayDevice(Device):
     def read(self, *, field: FieldArg = None, timeout: float | None = None) -> np.ndarray:
         value = super().read(field=field, timeout=timeout)
         if is_ndarray(value):
-            return value  # type: ignore[no-any-return]
+            return value
         if isinstance(value, list | tuple):
             import numpy as np  # a list reading: numpy is needed only now
 

@@ -164,5 +164,5 @@ def __getattr__(name: str) -> type[PacsysError]:
         import importlib
 
         acnet_errors = importlib.import_module("pacsys.acnet.errors")
-        return getattr(acnet_errors, name)  # type: ignore[no-any-return]
+        return getattr(acnet_errors, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

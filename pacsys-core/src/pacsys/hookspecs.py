@@ -81,7 +81,7 @@ class _DeclaredCapabilities:
             spec.__dict__[self._slot] = value
         return value
 
-    def __set__(self, spec: Any, value: BackendCapability | None) -> None:
+    def __set__(self, spec: Any, value: BackendCapability | _DeclaredCapabilities | None) -> None:
         if value is self:  # the field default, passed through __init__
             value = None
         if value is not None and not isinstance(value, BackendCapability):
@@ -103,7 +103,7 @@ class BackendSpec:
     name: str
     factory: Factory
     description: str = ""
-    capabilities: _DeclaredCapabilities = dataclasses.field(  # type: ignore[assignment]
+    capabilities: _DeclaredCapabilities = dataclasses.field(
         default=_DeclaredCapabilities(), repr=False, compare=False
     )
     aliases: tuple[str, ...] = ()

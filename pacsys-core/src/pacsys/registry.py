@@ -209,7 +209,7 @@ class Registry:
                         f"{hook_name}, "
                         f"expected {spec_type.__name__}"
                     )
-                spec = declared
+                spec: SpecT = declared
                 if spec.distribution is None and info is not None and info.distribution:
                     spec = with_distribution(spec, info.distribution)
                 names = (spec.name, *getattr(spec, "aliases", ()))

@@ -143,7 +143,7 @@ def values_match(a: object, b: object, tolerance: float = 0.0) -> bool:
         if isinstance(a, int) and isinstance(b, int):
             return abs(a - b) <= tolerance
         if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
-            return bool(abs(a - b) <= tolerance)
+            return float(abs(a - b)) <= tolerance
         equal = a == b
     except Exception:  # any comparison failure means "no match"
         return False

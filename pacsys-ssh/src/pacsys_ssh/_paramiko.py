@@ -270,9 +270,9 @@ class _GSSAuthHandler(AuthHandler):
         if m.get_binary() != KRB5_OID_DER:
             self._fail("server selected a GSS-API mechanism other than Kerberos 5")
             return
-        flags = [gssapi.RequirementFlag.mutual_authentication, gssapi.RequirementFlag.integrity]
+        flags = gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity
         if self._delegate:
-            flags.append(gssapi.RequirementFlag.delegate_to_peer)
+            flags |= gssapi.RequirementFlag.delegate_to_peer
         try:
             target = gssapi.Name(f"host@{self._gss_host}", gssapi.NameType.hostbased_service)
             self._context = gssapi.SecurityContext(

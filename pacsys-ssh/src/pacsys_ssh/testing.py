@@ -272,12 +272,12 @@ def ssh_lab() -> Iterator[SSHLab]:
         (root / "authorized_keys").mkdir(mode=0o755)
         bin_dir = root / "bin"
         bin_dir.mkdir(mode=0o755)
-        keys = [
+        keys = (  # a tuple: SSHLab takes exactly these four, in this order
             _keygen(root / "id_ed25519"),
             _keygen(root / "id_rsa", "rsa"),
             _keygen(root / "id_ecdsa", "ecdsa", fmt="PEM"),
             _keygen(root / "id_encrypted", "ed25519", passphrase="secret-pass"),
-        ]
+        )
         login = getpass.getuser()
         authorized = "".join(Path(f"{key}.pub").read_text() for key in keys)
         with _test_user(home) as (user, password):

@@ -109,9 +109,7 @@ def reading_from_reply(reply: Any, meta: dict[int, dict[str, Any]]) -> DPMReadin
     if isinstance(reply, StatusReply):
         return DPMReading(reply.ref_id, status=reply.status, meta=meta.get(reply.ref_id))
     if isinstance(reply, _VALUES):
-        data = reply.data
-        if isinstance(data, tuple):
-            data = list(data)
+        data = list(reply.data) if isinstance(reply.data, tuple) else reply.data
         micros = None
         if isinstance(reply, TimedScalarArrayReply) and len(reply.micros):
             micros = reply.micros

@@ -101,6 +101,11 @@ class FTPDevice:
     """One device of a plot: DI, PI, SSDN, byte offset and sample width (2 or 4 bytes)."""
 
     __slots__ = ("data_length", "di", "offset", "pi", "ssdn")
+    di: int
+    pi: int
+    ssdn: bytes
+    offset: int
+    data_length: int
 
     def __init__(
         self, di: int, pi: int, ssdn: bytes, offset: int = 0, data_length: int = 2

@@ -40,6 +40,9 @@ class Gets32Event:
     """The event a GETS32 request names: wire text, classic FTD (-1: none), repetitive."""
 
     __slots__ = ("classic_ftd", "repetitive", "text")
+    text: str
+    classic_ftd: int
+    repetitive: bool
 
     def __init__(self, text: str, classic_ftd: int, repetitive: bool) -> None:
         if (

@@ -55,6 +55,14 @@ class ReadDevice:
     """
 
     __slots__ = ("_gets32", "_retdat", "_slot", "di", "length", "offset", "pi", "ssdn")
+    di: int
+    pi: int
+    ssdn: bytes
+    length: int
+    offset: int
+    _retdat: bytes | None  # None when length or offset needs more than 16 bits
+    _gets32: bytes
+    _slot: int
 
     def __init__(self, di: int, pi: int, ssdn: bytes, length: int, offset: int = 0) -> None:
         setattr_ = object.__setattr__

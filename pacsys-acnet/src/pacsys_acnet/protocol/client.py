@@ -466,7 +466,7 @@ class ClientEngine:
         self._requests.clear()
         for request in requests:
             request.cancelled = True
-        for request in self._incoming.values():
-            request.cancel()
+        for incoming in self._incoming.values():
+            incoming.cancel()
         self._incoming.clear()
         return [Event("reply", r.handler, disconnected_reply(r.request_id)) for r in requests]

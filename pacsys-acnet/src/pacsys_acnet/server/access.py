@@ -83,14 +83,14 @@ class DeviceAccess:
         drfs = {key: self.drf(key[0], key[1]) for key in keys}
         wanted = list({d for d, _ in drfs.values() if d is not None and d not in pool})
         if wanted:
-            for drf, reading in zip(
+            for asked, reading in zip(
                 wanted, self.backend.get_many(wanted, timeout=5.0), strict=True
             ):
                 if reading.ok and isinstance(reading.value, bytes):
-                    pool[drf] = (0, reading.value)
+                    pool[asked] = (0, reading.value)
                 else:
                     error = reading.error_code
-                    pool[drf] = (make_error(reading.facility_code, error) if error else -1, b"")
+                    pool[asked] = (make_error(reading.facility_code, error) if error else -1, b"")
         for key, (drf, refused) in drfs.items():
             status, raw = pool[drf] if drf is not None else (refused, b"")
             _, _, offset, length = key

@@ -126,10 +126,10 @@ class DpmdService:
             self.host.reply(request, DPM_BAD_REQUEST, b"")
             return
         if isinstance(message, OpenListRequest):
-            dpm_list = _List(next(self._ids), request)
-            self._lists[dpm_list.list_id] = dpm_list
-            request.user = dpm_list
-            self._send(request, [OpenListReply(dpm_list.list_id)], last=False)
+            opened = _List(next(self._ids), request)
+            self._lists[opened.list_id] = opened
+            request.user = opened
+            self._send(request, [OpenListReply(opened.list_id)], last=False)
             return
         dpm_list = self._lists.get(getattr(message, "list_id", -1))
         if dpm_list is None:

@@ -104,15 +104,16 @@ class FtpmanService:
             log.warning("bad FTPMAN request: %s", exc)
             self.host.reply(request, st.ACNET_IVM, b"", last=True)
             return
-        if code == ftp.CLASS_INFO:
-            codes = [ftp.FTPClassCode(FTP_CLASS, SNAP_CLASS, 0) for _ in parsed]  # type: ignore[attr-defined]
+        # Each typecode parses to its own shape (see front.parse_request): narrow on it.
+        if code == ftp.CLASS_INFO and isinstance(parsed, list):
+            codes = [ftp.FTPClassCode(FTP_CLASS, SNAP_CLASS, 0) for _ in parsed]
             self.host.reply(request, 0, front.build_class_info_reply(codes))
-        elif code == ftp.CONTINUOUS:
-            self._continuous(request, parsed)  # type: ignore[arg-type]
-        elif code == ftp.SNAPSHOT_SETUP:
-            self._snapshot(request, parsed)  # type: ignore[arg-type]
-        elif code == ftp.SNAPSHOT_RETRIEVE:
-            task, item, count, point = parsed  # type: ignore[misc]
+        elif isinstance(parsed, front.ContinuousSetup):
+            self._continuous(request, parsed)
+        elif isinstance(parsed, front.SnapshotSetup):
+            self._snapshot(request, parsed)
+        elif code == ftp.SNAPSHOT_RETRIEVE and isinstance(parsed, tuple):
+            task, item, count, point = parsed
             found = self._pools.get((request.requester, task))
             page = (
                 found[1].retrieve(self.access, item, count, point)
@@ -120,8 +121,8 @@ class FtpmanService:
                 else struct.pack("<hH", st.FTP_ENDOFDATA, 0)
             )
             self.host.reply(request, 0, page)
-        else:
-            task, subtype = parsed  # type: ignore[misc]
+        elif isinstance(parsed, tuple):  # SNAPSHOT_CONTROL
+            task, subtype = parsed
             self._control(request, task, subtype)
 
     def cancel(self, request: DaemonRequest) -> None:

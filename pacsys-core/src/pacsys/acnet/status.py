@@ -160,8 +160,11 @@ _NAME, _FACILITY, _ERROR = (_FIELDS.index(key) for key in ("name", "facility", "
 def _tables() -> tuple[MappingProxyType[str, StatusCode], MappingProxyType[int, StatusCode]]:
     """Name -> StatusCode and composite -> StatusCode, built on first lookup: the records
     cost every process that only needs the constants (all of them) a few milliseconds."""
-    codes = MappingProxyType(
-        {row[_NAME]: StatusCode(**dict(zip(_FIELDS, row, strict=True))) for row in _ROWS}
+    codes: MappingProxyType[str, StatusCode] = MappingProxyType(
+        {
+            str(row[_NAME]): StatusCode(**dict(zip(_FIELDS, row, strict=True)))  # type: ignore[arg-type]  # codes.json rows
+            for row in _ROWS
+        }
     )
     return codes, MappingProxyType({code.composite: code for code in codes.values()})
 
@@ -206,7 +209,7 @@ def ftp_status_message(status: int) -> str:
 # Every named code becomes a module constant holding its composite value
 # (ACNET_REQTMO == -1535), generated from the data file and listed in __all__ so that
 # ``from pacsys.acnet import DPM_PRIV`` and star re-exports see them.
-globals().update({row[_NAME]: make_error(row[_FACILITY], row[_ERROR]) for row in _ROWS})  # type: ignore[arg-type]
+globals().update({str(row[_NAME]): make_error(row[_FACILITY], row[_ERROR]) for row in _ROWS})  # type: ignore[arg-type]
 __all__.extend(row[_NAME] for row in _ROWS)  # type: ignore[misc]
 
 CODES: MappingProxyType[str, StatusCode]

@@ -18,13 +18,13 @@ from pacsys.alarm_block.ftd import FTD
 from pacsys.errors import DeviceError
 
 if TYPE_CHECKING:
-    from pacsys.alarm_block.block import AlarmBlock
+    from pacsys.alarm_block.block import _Stored
     from pacsys.backends import Backend
     from pacsys.types import WriteResult
 
 __all__ = ["modify", "read", "write"]
 
-B = TypeVar("B", bound="AlarmBlock")
+B = TypeVar("B", bound="_Stored")
 
 SEGMENT_MESSAGE = (
     "Structured alarm access supports only segment=0; use raw alarm-block access for other segments"
@@ -87,7 +87,7 @@ def _send(backend: Backend, drf: str, value: Any, what: str) -> WriteResult:
     return result
 
 
-def write(block: AlarmBlock, device: Any, backend: Backend | None, segment: int) -> WriteResult:
+def write(block: _Stored, device: Any, backend: Backend | None, segment: int) -> WriteResult:
     _check_segment(segment)
     s, snapshot = block._structured, block._snapshot
     if block._PROPERTY == "ANALOG" and s is not None and snapshot is not None:
@@ -118,7 +118,7 @@ def _modifying(cls: type[B], name: str, backend: Backend) -> Iterator[B]:
     _apply(block, cls.from_bytes(initial), initial, name, backend)
 
 
-def _structured_payload(block: AlarmBlock) -> dict[str, Any]:
+def _structured_payload(block: _Stored) -> dict[str, Any]:
     s = block._structured
     assert s is not None
     limits: dict[str, Any]
@@ -134,9 +134,7 @@ def _structured_payload(block: AlarmBlock) -> dict[str, Any]:
     }
 
 
-def _apply(
-    block: AlarmBlock, init: AlarmBlock, initial: bytes, name: str, backend: Backend
-) -> None:
+def _apply(block: _Stored, init: _Stored, initial: bytes, name: str, backend: Backend) -> None:
     """Send what the edits of ``block`` (read as ``init``) changed; see the module doc."""
     prop = block._PROPERTY
     current = block.to_bytes()
@@ -184,8 +182,8 @@ def _apply(
 
 
 def _check_analog(
-    block: AlarmBlock,
-    init: AlarmBlock,
+    block: _Stored,
+    init: _Stored,
     current: bytes,
     initial: bytes,
     v1: bool,
@@ -212,7 +210,7 @@ def _check_analog(
 
 
 def _patched(
-    block: AlarmBlock,
+    block: _Stored,
     backend: Backend,
     name: str,
     raw_flags: int,
@@ -245,7 +243,7 @@ def _patched(
 
 
 def _roll_back(
-    backend: Backend, struct_drf: str, block: AlarmBlock, snap: dict[str, Any], message: Any
+    backend: Backend, struct_drf: str, block: _Stored, snap: dict[str, Any], message: Any
 ) -> None:
     """The raw step was refused: put back the structured fields written just before."""
     restore = {key: snap.get(key) for key in _structured_payload(block)}

@@ -92,7 +92,7 @@ class Backend(abc.ABC):
         failed = [r.drf for r in readings if not r.ok]
         if failed:
             raise ReadError(readings, f"Device errors: {', '.join(failed)}")
-        return [r.value for r in readings]
+        return [r.value for r in readings if r.value is not None]  # all ok: none is None
 
     def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
         raise NotImplementedError("This backend does not support writes")
@@ -128,9 +128,8 @@ class Backend(abc.ABC):
     def __enter__(self) -> Backend:
         return self
 
-    def __exit__(self, *exc_info: object) -> bool:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
-        return False
 
 
 def check_positive(value: Any, name: str = "timeout") -> float:

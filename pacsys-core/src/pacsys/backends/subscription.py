@@ -6,6 +6,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from pacsys.backends import subscription_drfs, summarize_drfs
 from pacsys.backends.dispatch import CallbackDispatcher, RateLimitedLogger
@@ -19,6 +20,9 @@ from pacsys.types import (
     SubscriptionHandle,
     check_count,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["CALLBACK_ITERATION_ERROR", "BufferedSubscriptionHandle", "parsed_subscription"]
 
@@ -46,7 +50,7 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
         dispatcher: CallbackDispatcher,
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
-        on_stop: Callable[[BufferedSubscriptionHandle], None] | None = None,
+        on_stop: Callable[[Self], None] | None = None,  # called with this handle (a subclass's)
         max_buffered: int = MAX_BUFFERED,
     ) -> None:
         self.drfs = list(drfs)
@@ -142,7 +146,7 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
 
     # --- consumer side ------------------------------------------------------------------
 
-    def stop(self) -> None:
+    def stop(self: Self) -> None:
         """Stop delivery and remove the subscription from its backend; idempotent."""
         with self._cond:
             if self._stop_requested:
@@ -176,13 +180,14 @@ class BufferedSubscriptionHandle(SubscriptionHandle):
             with self._cond:
                 n = len(self._buffer) if count is None else min(count, len(self._buffer))
                 pending = [self._buffer.popleft() for _ in range(n)]
-            for reading in pending:
-                yield reading, self
+            for buffered in pending:
+                yield buffered, self
             if self._exc is not None and (count is None or n < count):
                 raise self._exc
             return
         deadline = Deadline.after(timeout)
         remaining_count = count
+        reading: Reading | None
         while remaining_count is None or remaining_count > 0:
             with self._cond:
                 while not self._buffer and not self._stopped:

@@ -325,10 +325,10 @@ def print_error(prog: str, text: str) -> None:
     print(f"{prog}: {text}", file=sys.stderr, flush=True)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time of each record."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

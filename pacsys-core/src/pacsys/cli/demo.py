@@ -32,6 +32,11 @@ DESCRIPTION = (
 )
 
 
+def _number(value: object) -> str:
+    """A reading's value to two decimals (a non-number, which the demo never expects, as repr)."""
+    return f"{value:.2f}" if isinstance(value, int | float) else repr(value)
+
+
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "demo",
@@ -53,33 +58,36 @@ def add_parser(commands: Any) -> None:
 
 def run_demo(backend: Backend, seconds: float, out: TextIO | None = None) -> None:
     """The tour: each step prints one readable line (the stream one per reading)."""
-    import pacsys
+    # pacsys.Device and pacsys.Verify, from their modules (the lazy names type as ``object``)
+    from pacsys.device import Device
+    from pacsys.verify import Verify
 
     out = out if out is not None else sys.stdout
-    quick = pacsys.Verify(initial_delay=0.05, retry_delay=0.1)
+    quick = Verify(initial_delay=0.05, retry_delay=0.1)
 
     reading = backend.get("M:OUTTMP")
     what = reading.meta.description if reading.meta else ""
-    print(f"read    {reading.name} = {reading.value:.2f} {reading.units}  ({what})", file=out)
+    print(f"read    {reading.name} = {_number(reading.value)} {reading.units}  ({what})", file=out)
 
     print(f"stream  {STREAM_DRF} for {seconds:g} s:", file=out)
     with backend.subscribe([STREAM_DRF]) as sub:
         for reading, _ in sub.readings(timeout=seconds):
             when = f"{reading.timestamp:%H:%M:%S.%f}"[:-3]
             print(
-                f"        {when}  cycle {reading.cycle:>6}  {reading.value:.2f} {reading.units}",
+                f"        {when}  cycle {reading.cycle:>6}  "
+                f"{_number(reading.value)} {reading.units}",
                 file=out,
             )
 
-    device = pacsys.Device("Z:ACLTST", backend=backend)
+    device = Device("Z:ACLTST", backend=backend)
     result = device.write(45.0, verify=quick)
     print(
         f"write   {result.drf} = 45.0 -> ok={result.ok} verified={result.verified} "
-        f"readback={result.readback}",
+        f"readback={result.readback!s}",
         file=out,
     )
 
-    supply = pacsys.Device("Z:SIMPS", backend=backend)
+    supply = Device("Z:SIMPS", backend=backend)
     result = supply.on(verify=quick)
     print(
         f"control {supply.name} ON -> ok={result.ok} verified={result.verified}; "

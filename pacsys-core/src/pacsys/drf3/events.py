@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import overload
 
 from pacsys.drf3._frozen import Frozen, build, init_values, slot
 
@@ -264,6 +265,10 @@ _FIXED_BY_CHAR: dict[str, DrfEvent] = {
 }
 
 
+@overload
+def parse_event(text: str) -> DrfEvent: ...
+@overload
+def parse_event(text: None) -> None: ...
 def parse_event(text: str | None) -> DrfEvent | None:
     """Event object for the text after ``@``; None stays None.
 

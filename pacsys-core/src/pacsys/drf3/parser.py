@@ -86,14 +86,14 @@ def _parse_other(text: str, extra: DRF_EXTRA | None, extra_raw: str | None) -> D
 def parse_request_uncached(device_str: str) -> DataRequest:
     """Parse one DRF string (``str`` only) without consulting the cache."""
     text = device_str
+    extra: DRF_EXTRA | None = None
+    extra_raw: str | None = None
     if "<-" in text:
         pieces = text.split("<-")
         if len(pieces) != 2:
             raise ValueError(f"Invalid drf {text}")
         text, extra_raw = pieces
         extra = parse_extra(extra_raw)
-    else:
-        extra = extra_raw = None
 
     match = _acnet_match(text)
     if match is None:

@@ -90,7 +90,7 @@ class ARRAY_RANGE(Frozen):
     def __eq__(self, other: object) -> bool:
         if type(other) is not ARRAY_RANGE:
             return NotImplemented
-        return self._v == other._v  # type: ignore[attr-defined]
+        return self._v == other._v
 
     def __hash__(self) -> int:
         return hash(("array", *self._v))
@@ -130,7 +130,7 @@ class BYTE_RANGE(Frozen):
     def __eq__(self, other: object) -> bool:
         if type(other) is not BYTE_RANGE:
             return NotImplemented
-        return self._v == other._v  # type: ignore[attr-defined]
+        return self._v == other._v
 
     def __hash__(self) -> int:
         return hash(("byte", *self._v))

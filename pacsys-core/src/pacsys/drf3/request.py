@@ -246,11 +246,14 @@ class DataRequest(Frozen):
             rng = parse_range(rng)
         elif rng is not None and not isinstance(rng, (ARRAY_RANGE, BYTE_RANGE)):
             raise TypeError(f"range must be a range object or None, got {type(rng).__name__}")
+        new_event: DrfEvent
         if event is None:
-            event = v[4]
+            new_event = v[4]
         elif isinstance(event, str):
-            event = parse_event(event)
-        elif not isinstance(event, DrfEvent):
+            new_event = parse_event(event)
+        elif isinstance(event, DrfEvent):
+            new_event = event
+        else:
             raise TypeError(f"event must be an event object, got {type(event).__name__}")
         if extra is KEEP:
             extra_text = v[6] if v[6] is not None or v[5] is None else v[5].value
@@ -263,7 +266,7 @@ class DataRequest(Frozen):
             extra_text = extra
         else:
             raise TypeError(f"extra must be a DRF_EXTRA, str or None, got {type(extra).__name__}")
-        return (v[0] if device is None else device, new_prop, rng, new_field, event, extra_text)
+        return (v[0] if device is None else device, new_prop, rng, new_field, new_event, extra_text)
 
     def to_canonical(
         self,

@@ -140,12 +140,12 @@ class Timebase:
                     # Re-check at least twice a second: not every change notifies.
                     cond.wait(min(RECHECK, deadline.remaining()))
                 return True
-        deadline = None if timeout is None else self.now() + timeout
+        until = None if timeout is None else self.now() + timeout
         while True:
             with cond:
                 if predicate():
                     return True
-            remaining = None if deadline is None else deadline - self.now()
+            remaining = None if until is None else until - self.now()
             if remaining is not None and remaining <= 0:
                 return False
             self._manual.advance(MANUAL_STEP if remaining is None else min(MANUAL_STEP, remaining))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import logging
 import math
 import threading
@@ -185,6 +186,10 @@ class Monitor:
         """True if any channel received readings since ``old_tags`` was taken."""
         return any(n > old_tags.get(drf, 0) for drf, n in self.tags.items())
 
+    def _moved_since(self, seen: int) -> bool:
+        """True once a reading arrived after ``seen`` had been counted, or monitoring stopped."""
+        return sum(c.received for c in self._channels.values()) != seen or not self.running
+
     def snapshot(self) -> MonitorResult:
         """A copy of everything buffered (the monitor keeps running)."""
         with self._cond:
@@ -274,9 +279,7 @@ class Monitor:
                 raise TimeoutError(f"Predicate not satisfied within {timeout}s")
             seen = sum(self.tags.values())
             self._timebase.wait_for(
-                lambda s=seen: (
-                    sum(c.received for c in self._channels.values()) != s or not self.running
-                ),
+                functools.partial(self._moved_since, seen),
                 min(poll, remaining),
                 self._cond,
             )

@@ -363,7 +363,11 @@ def _table(readings: list[Reading]) -> Any:
                 integer = int(value)
             elif kind is ValueType.SCALAR and isinstance(value, float | np.floating):
                 number = float(value)
-            elif kind is ValueType.SCALAR_ARRAY and np.ndim(value) == 1:
+            elif (
+                kind is ValueType.SCALAR_ARRAY
+                and isinstance(value, np.ndarray | list)
+                and np.ndim(value) == 1
+            ):
                 array = np.asarray(value, dtype=np.float64).tolist()
             else:
                 text = _text(r)

@@ -169,7 +169,7 @@ def read(
     block = structured(state, alarm, t)
     if field in (None, F.ALL):
         return block, ValueType.ANALOG_ALARM if alarm.analog else ValueType.DIGITAL_ALARM
-    key = _FIELDS.get(field)  # type: ignore[arg-type]
+    key = _FIELDS.get(field)
     if key in block:
         return block[key], ValueType.SCALAR
     definition = device.analog_alarm if alarm.analog else device.digital_alarm

@@ -7,6 +7,7 @@ its subscribers at the same instant, so their readings carry the same timestamp 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -22,7 +23,14 @@ from pacsys import acnet
 from pacsys.backends import Backend, drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.drf3 import DataRequest, DrfEvent, parse_event, parse_request
+from pacsys.drf3 import (
+    ClockEvent,
+    DataRequest,
+    DrfEvent,
+    PeriodicEvent,
+    parse_event,
+    parse_request,
+)
 from pacsys.drf_utils import prepare_for_write
 from pacsys.metadata import AlarmInfo, AlarmText, DeviceInfoResult
 from pacsys.sim import devices
@@ -243,10 +251,11 @@ class SimBackend(Backend):
         )
 
     def _one_shot_time(self, event: DrfEvent, now: float) -> float:
-        if event.mode == "E":
-            clock_event = self._catalogue.clock_events.get(event.evt)  # type: ignore[attr-defined]
+        if isinstance(event, ClockEvent):  # mode E
+            clock_event = self._catalogue.clock_events.get(event.evt)
             if clock_event is not None:
-                return clock_event.last_at_or_before(now - event.delay / 1000) + event.delay / 1000  # type: ignore[attr-defined]
+                delay = event.delay / 1000
+                return clock_event.last_at_or_before(now - delay) + delay
         return now
 
     def _one_shot(self, drf: str, request: DataRequest, now: float) -> Reading:
@@ -331,29 +340,29 @@ class SimBackend(Backend):
             except SimError as exc:
                 immediate.append((drf, None, exc))
                 continue
-            event = request.event
+            event: DrfEvent = request.event
             if event.mode == "U":
                 event = parse_event(state.device.default_event)
             entry = _Entry(drf, request, state, devices.meta_for(state.device, request))
             mode = event.mode
             entry.only_changes = mode == "Q"
-            if mode == "I" or (mode in ("P", "Q") and event.imm):  # type: ignore[attr-defined]
+            if mode == "I" or (isinstance(event, PeriodicEvent) and event.imm):
                 immediate.append((drf, entry, None))
-            if mode in ("P", "Q"):
-                period = event.freq / 1000  # type: ignore[attr-defined]
-                placements.append((("P", event.freq), 0.0, period, 0.0, entry))  # type: ignore[attr-defined]
-            elif mode == "E":
-                clock_event = self._catalogue.clock_events.get(event.evt)  # type: ignore[attr-defined]
+            if isinstance(event, PeriodicEvent):  # modes P and Q
+                period = event.freq / 1000
+                placements.append((("P", event.freq), 0.0, period, 0.0, entry))
+            elif isinstance(event, ClockEvent):  # mode E
+                clock_event = self._catalogue.clock_events.get(event.evt)
                 if clock_event is None:
-                    message = f"clock event 0x{event.evt:02X} is not simulated"  # type: ignore[attr-defined]
+                    message = f"clock event 0x{event.evt:02X} is not simulated"
                     immediate.append((drf, None, devices.fail(acnet.DPM_BAD_EVENT, message)))
                     continue
-                delay = event.delay / 1000  # type: ignore[attr-defined]
-                key = ("E", clock_event.event, event.delay)  # type: ignore[attr-defined]
+                delay = event.delay / 1000
+                key = ("E", clock_event.event, event.delay)
                 placements.append((key, clock_event.phase, 1 / clock_event.rate_hz, delay, entry))
             elif mode == "S":
-                exc = devices.fail(acnet.DPM_BAD_EVENT, "state events are not simulated")
-                immediate.append((drf, None, exc))
+                failure = devices.fail(acnet.DPM_BAD_EVENT, "state events are not simulated")
+                immediate.append((drf, None, failure))
         with self._lock:
             self._check_open()
             timers = self._handles.setdefault(handle, [])
@@ -362,7 +371,7 @@ class SimBackend(Backend):
                 if timer is None:
                     timer = self._timers[key] = _Timer(key, origin, step, delay)
                     timer.job = self._scheduler.schedule(
-                        timer.first_due(now), lambda due, tm=timer: self._fire(tm, due), f"{key}"
+                        timer.first_due(now), functools.partial(self._fire, timer), f"{key}"
                     )
                 timer.members.setdefault(handle, []).append(entry)
                 if timer not in timers:

@@ -271,7 +271,9 @@ def _device(r: _Reader, name: str, index: int, cycle_us: float) -> DeviceDef:
 
         ramp, ramp_setting, ramp_reading = parse_ramp(ramp_spec, cycle_us)
         setting_def: PropertyDef | None = ramp_setting
-        reading_def = _property(reading) if reading is not None else ramp_reading
+        reading_def: PropertyDef | None = (
+            _property(reading) if reading is not None else ramp_reading
+        )
     else:
         setting_def = _property(setting) if setting is not None else None
         reading_def = _property(reading) if reading is not None else None

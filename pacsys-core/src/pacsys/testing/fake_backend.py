@@ -442,7 +442,7 @@ class FakeBackend(Backend):
     def _unlist(self, handle: BufferedSubscriptionHandle) -> None:
         with self._subs_changed:
             if handle in self._subscriptions:
-                self._subscriptions.remove(handle)  # type: ignore[arg-type]
+                self._subscriptions.remove(handle)
             self._subs_changed.notify_all()
 
     def _forget(self, handle: BufferedSubscriptionHandle) -> None:

@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from pacsys.drf3 import ARRAY_RANGE, DataRequest, get_default_field, parse_request
+from pacsys.drf3 import (
+    ARRAY_RANGE,
+    ClockEvent,
+    DataRequest,
+    PeriodicEvent,
+    get_default_field,
+    parse_request,
+)
 from pacsys.types import ValueType
 
 __all__ = [
@@ -51,9 +58,9 @@ def event_offset(request: DataRequest) -> float:
     """The deterministic per-event offset FakeBackend adds on a base-key fallback."""
     event = request.event
     mode = event.mode
-    if mode in ("P", "Q"):
+    if isinstance(event, PeriodicEvent):  # modes P and Q
         return event.freq / 1000
-    if mode == "E":
+    if isinstance(event, ClockEvent):  # mode E
         return -(event.evt + event.delay / 1000) / 100
     if mode == "S":
         return 2.0 + (sum(event.raw_string.encode("utf-8")) % 1000) / 1000
@@ -76,7 +83,7 @@ def _slice_of(rng: Any) -> slice | int:
         if rng.mode == "full":
             return slice(None)
         if rng.mode == "single":
-            return rng.low
+            return rng.low or 0
         low = rng.low or 0
         return slice(low, None if rng.high is None else rng.high + 1)
     if rng.mode == "full":
@@ -119,7 +126,10 @@ def assign_range(stored: Any, rng: Any, value: Any) -> Any:
         return merged_list
     if isinstance(stored, bytes | bytearray):
         buffer = bytearray(stored)
-        buffer[index] = value if isinstance(index, slice) else int(value)
+        if isinstance(index, slice):
+            buffer[index] = value
+        else:
+            buffer[index] = int(value)
         return bytes(buffer) if isinstance(stored, bytes) else buffer
     raise TypeError(f"cannot assign a range into a stored {type(stored).__name__}")
 

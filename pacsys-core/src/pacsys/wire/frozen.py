@@ -42,7 +42,7 @@ def struct(cls: _T) -> _T:
     check_order(cls, fields)
     names = tuple(field.name for field in fields)
     namespace.update(__slots__=names, __match_args__=names, __wire_fields__=tuple(fields))
-    return type(cls)(cls.__name__, cls.__bases__, namespace)  # type: ignore[return-value]
+    return type(cls)(cls.__name__, cls.__bases__, namespace)  # type: ignore[misc]  # rebuilt with slots
 
 
 class Struct:
@@ -55,7 +55,7 @@ class Struct:
         # First instance of this class: generate its __init__, install it, use it.
         cls = type(self)
         init = _generate_init(cls)
-        cls.__init__ = init  # type: ignore[misc]
+        cls.__init__ = init  # type: ignore[method-assign]  # generated once, per class
         init(self, *args, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -65,6 +65,13 @@ _ARRAY_DTYPES: dict[type[Sample], type[np.generic]] = {
     LongArraySample: np.int64,
     BooleanArraySample: np.bool_,
 }
+_ARRAY_TYPES = (
+    DoubleArraySample,
+    ShortArraySample,
+    IntegerArraySample,
+    LongArraySample,
+    BooleanArraySample,
+)
 _BASIC_STATUS_KEYS = ("on", "ready", "remote", "positive", "ramp")
 _ALARM_SHARED_KEYS = (
     "alarm_enable",
@@ -102,9 +109,9 @@ def reply_value(reply: Message) -> tuple[Value, ValueType] | None:
         return reply.value, ValueType.SCALAR
     if isinstance(reply, BasicControlSample):
         return int(reply.value), ValueType.SCALAR
-    dtype = _ARRAY_DTYPES.get(type(reply))
-    if dtype is not None:
-        return np.array(reply.value, dtype=dtype), ValueType.SCALAR_ARRAY  # type: ignore[attr-defined]
+    if isinstance(reply, _ARRAY_TYPES):
+        dtype = _ARRAY_DTYPES[type(reply)]
+        return np.array(reply.value, dtype=dtype), ValueType.SCALAR_ARRAY
     if isinstance(reply, StringSample):
         return reply.value, ValueType.TEXT
     if isinstance(reply, StringArraySample):
@@ -180,7 +187,7 @@ def _latin1(text: str) -> str:
 
 def _alarm_sample(settings: dict[str, Any], time_ms: int) -> Sample:
     kind = validate_alarm_dict(settings)
-    shared = {
+    shared: dict[str, Any] = {
         "alarm_enable": bool(settings.get("alarm_enable", False)),
         "alarm_status": False,
         "abort": False,

@@ -263,4 +263,4 @@ def message_class(kind: str, sdd_name: str) -> type[Message]:
     table = _TABLES.get(kind)
     if table is None:
         raise KeyError(f"no message table {kind!r} (expected 'request' or 'reply')")
-    return table.named(sdd_name)  # type: ignore[no-any-return]
+    return table.named(sdd_name)

@@ -65,10 +65,9 @@ def setting_to_value(sample: Message) -> Value:
     """
     if isinstance(sample, BasicControlSample):
         return BasicControl[WireControl(sample.value).name]
-    keys = _WRITABLE_ALARM_KEYS.get(type(sample))  # type: ignore[call-overload]
-    if keys is not None:
-        alarm = sample.value  # type: ignore[attr-defined]
-        return {key: getattr(alarm, key) for key in keys}
+    if isinstance(sample, AnalogAlarmSample | DigitalAlarmSample):
+        alarm = sample.value
+        return {key: getattr(alarm, key) for key in _WRITABLE_ALARM_KEYS[type(sample)]}
     mapped = reply_value(sample) if not isinstance(sample, ErrorSample) else None
     if mapped is None:
         raise TypeError(f"{sample.SDD_NAME} is not a writable setting body")
@@ -105,7 +104,7 @@ def _array_sample(value: Any, **common: Any) -> Sample:
 
 
 def _alarm(cls: type[AnalogAlarm] | type[DigitalAlarm], value: dict[str, Any]) -> Any:
-    names = [field.name for field in cls.__attrs_attrs__]  # type: ignore[union-attr]
+    names = [field.name for field in cls.__attrs_attrs__]
     return cls(**{name: value.get(name, _ALARM_DEFAULTS[name]) for name in names})
 
 
@@ -121,8 +120,8 @@ def _data_sample(reading: Reading, **common: Any) -> Sample:
         return BinarySample(value=bytes(value), **common)  # type: ignore[arg-type]
     if value_type is ValueType.TEXT:
         return StringSample(value=_latin1(str(value)), **common)
-    if value_type is ValueType.TEXT_ARRAY:
-        return StringArraySample(value=[_latin1(str(v)) for v in value], **common)  # type: ignore[union-attr]
+    if value_type is ValueType.TEXT_ARRAY and isinstance(value, list | tuple | np.ndarray):
+        return StringArraySample(value=tuple(_latin1(str(v)) for v in value), **common)
     if value_type is ValueType.BASIC_STATUS and isinstance(value, dict):
         bits = {k: bool(v) for k, v in value.items() if k in _BASIC_STATUS_KEYS}
         return BasicStatusSample(value=BasicStatus(**bits), **common)

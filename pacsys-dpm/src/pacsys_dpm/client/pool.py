@@ -97,15 +97,16 @@ class ConnectionPool:
 
     def release(self, conn: DPMConnection) -> None:
         """Give a connection back; dead ones (and any after close) are closed."""
+        to_close: DPMConnection | None = conn
         with self._cond:
             self._in_use.discard(conn)
             if conn.alive and not self._closed:
                 conn.last_used = time.monotonic()
                 self._idle.append(conn)
-                conn = None  # type: ignore[assignment]
+                to_close = None
             self._cond.notify()
-        if conn is not None:
-            conn.close()
+        if to_close is not None:
+            to_close.close()
 
     def discard(self, conn: DPMConnection) -> None:
         """Close a connection that must not be reused (bad state, late replies possible)."""

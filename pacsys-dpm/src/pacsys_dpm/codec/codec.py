@@ -161,7 +161,7 @@ def _decode(body: bytes | bytearray | memoryview, table: _IdTable) -> Message:
         message, _ = read_struct(buf, pos, spec_of(cls))
     except (IndexError, struct.error):
         raise DPMProtocolError(f"truncated message ({len(buf)} bytes)") from None
-    return message  # type: ignore[no-any-return]
+    return message
 
 
 def _read_envelope(buf: bytes) -> int:

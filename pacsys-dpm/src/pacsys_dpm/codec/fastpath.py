@@ -139,6 +139,6 @@ def build_fast_reader(
     else:
         lines.append(f"    return {make}({args}{',' if cls is None and args else ''}), p")
     exec("\n".join(lines), names)  # source built only from the schema, never from input
-    reader: FastReader = names["read_fast"]
-    reader.__qualname__ = f"read_fast_{'fields' if cls is None else cls.__name__}"
-    return reader
+    read_fast: FastReader = names["read_fast"]
+    read_fast.__qualname__ = f"read_fast_{'fields' if cls is None else cls.__name__}"
+    return read_fast

@@ -106,7 +106,8 @@ class FrameDecoder:
         (size,) = _LENGTH.unpack_from(buffer, pos)
         if size == 0 or size > self._max_size:
             if self._detect_http and self._frames == 0 and buffer[pos : pos + 4] == HTTP_PREFIX:
-                return self._http_rejection()
+                self._http_rejection()  # raises once the status line is complete
+                return None
             self._error = DPMProtocolError(
                 f"invalid frame length {size} (allowed 1..{self._max_size})"
             )

@@ -152,7 +152,7 @@ def _registrar(
     def named(name: str) -> Callable[[_M], _M]:
         def register(cls: _M) -> _M:
             cls.NAME, cls.MESSAGE_ID, cls.DIRECTION = name, ids[name], direction
-            return table.add(cls, name, ids[name])  # type: ignore[no-any-return]
+            return table.add(cls, name, ids[name])
 
         return register
 
@@ -526,4 +526,4 @@ class AuthenticateReply(Reply):
 def message_type(direction: Direction, name: str) -> type[Message]:
     """The class of the ``direction`` message named ``name`` (e.g. ``("reply", "Scalar")``)."""
     table: MessageTable[Any] = _REQUESTS if direction == REQUEST else _REPLIES
-    return table.named(name)  # type: ignore[no-any-return]
+    return table.named(name)

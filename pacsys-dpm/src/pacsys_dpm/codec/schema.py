@@ -201,11 +201,11 @@ class StructSpec:
 
     def _first_write(self, obj: Any) -> bytes | None:
         self._writers()
-        return self.write(obj)  # type: ignore[no-any-return]
+        return self.write(obj)
 
     def _first_pack(self, *values: Any) -> bytes | None:
         self._writers()
-        return self.pack(*values)  # type: ignore[no-any-return]
+        return self.pack(*values)
 
 
 _SPECS: dict[type, StructSpec] = {}

@@ -92,8 +92,11 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use and cache the name here."""
+    value: Any
     if name == "DPMProtocolError":
-        from pacsys_dpm.codec import DPMProtocolError as value
+        from pacsys_dpm.codec import DPMProtocolError
+
+        value = DPMProtocolError
     elif name in _NAMES:
         value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
     else:

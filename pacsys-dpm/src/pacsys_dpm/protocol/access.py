@@ -25,8 +25,11 @@ log = logging.getLogger("pacsys_dpm.server.auth")
 class AcceptorContext(Protocol):
     """What the server needs from a GSS acceptor (``pacsys.gss.ServerContext``)."""
 
-    complete: bool
-    initiator: str
+    @property
+    def complete(self) -> bool: ...
+
+    @property
+    def initiator(self) -> str: ...
 
     def step(self, token: bytes) -> bytes: ...
 

@@ -115,7 +115,7 @@ class ServerProtocol(Endpoint):
         frames_per_write: int = _SEND_CHUNK,
     ) -> None:
         super().__init__()
-        self.list_id = list_id
+        self.list_id: int = list_id  # fixed for the connection (a client learns its own)
         self._list_id = list_id
         self._auth = auth
         self._policy = policy

@@ -118,7 +118,7 @@ def make_setting(ref_id: int, value: Any) -> Setting:
     elif isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, Real) or _is_numpy_number(value):
-        return ScaledSetting(ref_id, [float(value)])  # type: ignore[arg-type]
+        return ScaledSetting(ref_id, [float(value)])
     else:
         raise TypeError(f"Cannot write a value of type {type(value).__name__} over DPM")
     strings = [isinstance(item, str) for item in items]

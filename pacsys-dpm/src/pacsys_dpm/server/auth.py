@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pacsys_dpm.protocol.access import AcceptorContext, ContextFactory
 
@@ -16,7 +15,6 @@ def gss_context_factory(keytab: str | Path, principal: str) -> ContextFactory:
     def make() -> AcceptorContext:
         from pacsys.gss import ServerContext  # gssapi is imported only when someone writes
 
-        context: Any = ServerContext(keytab, principal)
-        return context  # type: ignore[no-any-return]
+        return ServerContext(keytab, principal)
 
     return make

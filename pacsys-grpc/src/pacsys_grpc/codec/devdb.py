@@ -7,6 +7,8 @@ Client direction (proto -> dataclass) follows docs/protocols/grpc.md §6.3; the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pacsys.metadata import (
     AlarmBlockInfo,
     AlarmInfo,
@@ -106,7 +108,7 @@ def _status_bit(item: devdb_pb2.DigitalStatusItem) -> StatusBitDef:
     return StatusBitDef(**{ours: getattr(item, theirs) for ours, theirs in _STATUS_BIT_FIELDS})
 
 
-def _copy(source: object, names: tuple[str, ...]) -> dict[str, object]:
+def _copy(source: object, names: tuple[str, ...]) -> dict[str, Any]:
     """``{name: source.name}`` for records and messages that share field names."""
     return {name: getattr(source, name) for name in names}
 

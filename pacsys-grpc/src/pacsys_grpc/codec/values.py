@@ -87,8 +87,8 @@ def value_from_proto(value: device_pb2.Value) -> tuple[Any, ValueType]:
             ValueType.ANALOG_ALARM
         )
     if kind == "digAlarm":
-        block = value.digAlarm
-        return {key: getattr(block, field) for key, field in DIGITAL_ALARM_FIELDS}, (
+        digital = value.digAlarm
+        return {key: getattr(digital, field) for key, field in DIGITAL_ALARM_FIELDS}, (
             ValueType.DIGITAL_ALARM
         )
     return _basic_status_value(value.basicStatus.value), ValueType.BASIC_STATUS

@@ -28,7 +28,7 @@ FRAME_TAGS: Mapping[str, int] = {
     "services.daq.SettingList": 0x02,
     "services.daq.SettingReply": 0x03,
 }
-_FRAME_CLASSES = {
+_FRAME_CLASSES: dict[int, type[Message]] = {
     0x00: daq_pb2.ReadingList,
     0x01: daq_pb2.ReadingReply,
     0x02: daq_pb2.SettingList,
