@@ -1,4 +1,6 @@
-"""Device reads and settings for the ACL interpreter, and their ACL text (docs/protocols/acl.md §4.1, §4.5).
+"""Device reads and settings for the ACL interpreter, and their ACL text.
+
+See docs/protocols/acl.md §4.1 and §4.5.
 
 Turns backend failures into ACL error lines (raised as :class:`Abort`) and readings into
 the lines ``read``/``show`` print.

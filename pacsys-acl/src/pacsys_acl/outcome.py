@@ -1,4 +1,6 @@
-"""What one ACL run produces and how it fails: scope, outcome, error lines (docs/protocols/acl.md §4.5, §12).
+"""What one ACL run produces and how it fails: scope, outcome, error lines.
+
+See docs/protocols/acl.md §4.5 and §12.
 
 A failing command raises :class:`Abort` carrying the ACL error text; :class:`Context` builds
 those lines for one command (its line number, the ``CLIB_SYNTAX``/``DBM_NOREC`` forms).

@@ -1,4 +1,6 @@
-"""Checks an ACL command before anything runs: verbs, qualifiers, targets (docs/protocols/acl.md §4.5).
+"""Checks an ACL command before anything runs: verbs, qualifiers, targets.
+
+See docs/protocols/acl.md §4.5.
 
 A script with any syntax error runs nothing; these checks raise :class:`ACLSyntaxError`.
 """
