@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
-    Backend,
     check_positive,
     drf_list,
     summarize_drfs,
@@ -23,7 +22,8 @@ from pacsys.backends import (
 )
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
-from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.backends.streams import NetworkBackend, StreamTable
+from pacsys.backends.subscription import parsed_subscription
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3 import parse_request
@@ -85,7 +85,7 @@ class _LazyKerberos:
 LAZY_KERBEROS: Any = _LazyKerberos()
 
 
-class DPMHTTPBackend(Backend):
+class DPMHTTPBackend(NetworkBackend):
     """DPM over TCP ("DPM/HTTP", PC encoding).
 
     Arguments left as None come from ``PACSYS_DPM_HOST``/``PACSYS_DPM_PORT``/
@@ -141,27 +141,14 @@ class DPMHTTPBackend(Backend):
         self._dispatch_mode = DispatchMode(dispatch_mode)
         self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._writes = WriteConnections(self._host, self._port)
-        self._streams: dict[BufferedSubscriptionHandle, StreamWorker] = {}
-        self._streams_lock = threading.Lock()
+        self._streams: StreamTable[StreamWorker] = StreamTable()
         self._closed = False
 
     # --- properties ------------------------------------------------------------------------
 
     @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def pool_size(self) -> int:
         return self._pool.pool_size
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def role(self) -> str | None:
@@ -258,7 +245,7 @@ class DPMHTTPBackend(Backend):
     ) -> SubscriptionHandle:
         self._check_open()
         handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
+            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._streams.on_stop
         )
         drfs = handle.drfs
         worker = StreamWorker(
@@ -270,37 +257,18 @@ class DPMHTTPBackend(Backend):
             on_exit=self._stream_ended,
             reconnect=self._reconnect,
         )
-        with self._streams_lock:
-            self._check_open()
-            self._streams[handle] = worker
+        self._check_open()
+        self._streams.add(handle, worker)
         worker.start()
         log.debug("Subscribed to %s on %s", summarize_drfs(drfs), worker.thread.name)
         return handle
 
-    def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
-        with self._streams_lock:
-            worker = self._streams.pop(handle, None)
-        if worker is not None:
-            worker.stop()
-
     def _stream_ended(self, worker: StreamWorker) -> None:
-        with self._streams_lock:
-            if self._streams.get(worker.handle) is worker:
-                del self._streams[worker.handle]
-
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        with self._streams_lock:
-            handles = list(self._streams)
-        for handle in handles:
-            handle.stop()
+        self._streams.discard(worker.handle, worker)
 
     @property
     def active_subscriptions(self) -> int:
-        with self._streams_lock:
-            return len(self._streams)
+        return len(self._streams)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -411,12 +379,7 @@ class DPMHTTPBackend(Backend):
         if self._closed:
             return
         self._closed = True
-        with self._streams_lock:
-            workers = list(self._streams.items())
-            self._streams.clear()
-        for handle, worker in workers:
-            handle.mark_stopped()
-            worker.stop()
+        self._streams.close()
         self._pool.close()
         self._writes.close()
         self._dispatcher.close()
