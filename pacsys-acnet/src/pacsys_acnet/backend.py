@@ -16,11 +16,9 @@ from typing import Any, ClassVar
 from pacsys.acnet.errors import AcnetError
 from pacsys.acnet.status import ACNET_REQTMO, parse_error
 from pacsys.backends import drf_list, fill_missing, summarize_drfs
-from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.streams import NetworkBackend, StreamTable
-from pacsys.backends.subscription import parsed_subscription
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
 from pacsys.types import (
@@ -105,6 +103,8 @@ class AcnetBackend(NetworkBackend):
     (None, the default) or opens a new list under the ReconnectPolicy.
     """
 
+    _streams: StreamTable[AcnetStream]
+
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
     )
@@ -123,13 +123,11 @@ class AcnetBackend(NetworkBackend):
         self._port = check_port(port if port is not None else env_int(PORT_ENV, c.ACNET_TCP_PORT))
         self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._dpm_node = dpm_node or DEFAULT_DPM_NODE
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._lock = threading.Lock()
         self._connection: Any = None
         self._node = 0
         self._idle: list[_ReadList] = []
-        self._streams: StreamTable[AcnetStream] = StreamTable()
+        self._init_streaming(dispatch_mode)
         self._reconnect = check_reconnect(reconnect)
         self._closed = False
 
@@ -250,10 +248,7 @@ class AcnetBackend(NetworkBackend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._streams.on_stop
-        )
+        handle = self._new_subscription(drfs, callback, on_error)
         drfs = handle.drfs
         stream = AcnetStream(
             handle, self._open_list, lambda: _Entries(drfs).reading, self._reconnect

@@ -21,7 +21,6 @@ import grpc
 
 from pacsys.auth import JWTAuth
 from pacsys.backends import drf_list, setting_pairs, subscription_drfs
-from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.streams import NetworkBackend, StreamTable
@@ -113,6 +112,8 @@ class GRPCBackend(NetworkBackend):
     client does) or stop (None) (docs/protocols/semantics.md §6.4).
     """
 
+    _streams: StreamTable[GRPCStream]
+
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
         | BackendCapability.WRITE
@@ -144,14 +145,12 @@ class GRPCBackend(NetworkBackend):
             )
         self._auth = auth if auth is not None else JWTAuth.from_env()
         self._metadata = mapping.bearer_metadata(self._auth.token if self._auth else None)
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stub: daq_pb2_grpc.DAQStub | None = None
         self._fast_channel: grpc.Channel | None = None
         self._fast_stub: daq_pb2_grpc.DAQStub | None = None
-        self._streams: StreamTable[GRPCStream] = StreamTable()
+        self._init_streaming(dispatch_mode)
         self._reconnect = check_reconnect(reconnect)
         self._closed = False
 

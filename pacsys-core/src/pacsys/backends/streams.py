@@ -8,11 +8,13 @@ lives here once: :class:`StreamTable` and the :class:`StreamingBackend` base bui
 from __future__ import annotations
 
 import threading
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, Protocol, TypeVar
 
 from pacsys.backends import Backend
-from pacsys.backends.subscription import BufferedSubscriptionHandle
-from pacsys.types import SubscriptionHandle
+from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.types import DispatchMode, ErrorCallback, ReadingCallback, SubscriptionHandle
 
 __all__ = ["NetworkBackend", "StreamTable", "StreamingBackend"]
 
@@ -92,9 +94,30 @@ class StreamingBackend(Backend):
 
     ``remove`` stops the handle (its hook then stops the stream); ``stop_streaming`` stops
     every handle :meth:`_stream_handles` names (the table's, unless a subclass knows more).
+    Subclasses call :meth:`_init_streaming` in ``__init__`` and close ``_streams`` and
+    ``_dispatcher`` in ``close``.
     """
 
-    _streams: StreamTable[Stoppable]
+    _streams: StreamTable[Any]
+    _dispatcher: CallbackDispatcher
+
+    def _init_streaming(self, dispatch_mode: DispatchMode | str) -> None:
+        """The dispatch mode, its callback dispatcher and an empty stream table."""
+        self._dispatch_mode = DispatchMode(dispatch_mode)
+        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
+        self._streams = StreamTable()
+
+    def _new_subscription(
+        self,
+        drfs: Iterable[str],
+        callback: ReadingCallback | None,
+        on_error: ErrorCallback | None,
+    ) -> BufferedSubscriptionHandle:
+        """A checked ``subscribe``'s handle (refs 1..n); stopping it stops its stream."""
+        self._check_open()
+        return parsed_subscription(
+            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._streams.on_stop
+        )
 
     def remove(self, handle: SubscriptionHandle) -> None:
         handle.stop()

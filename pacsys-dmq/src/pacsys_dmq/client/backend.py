@@ -18,7 +18,6 @@ import pika
 from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.auth import KerberosAuth
 from pacsys.backends import check_positive, drf_list, fill_missing, setting_pairs
-from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.params import (
     check_host,
     check_port,
@@ -28,7 +27,7 @@ from pacsys.backends.params import (
 )
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.streams import NetworkBackend, StreamTable
-from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
@@ -83,6 +82,8 @@ class DMQBackend(NetworkBackend):
     (docs/protocols/semantics.md §6.4).
     """
 
+    _streams: StreamTable[DMQStream]
+
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
         | BackendCapability.WRITE
@@ -126,7 +127,6 @@ class DMQBackend(NetworkBackend):
         self._vhost = vhost if vhost is not None else env_str("PACSYS_DMQ_VHOST", "/")
         self._auth = auth
         self._service = service
-        self._dispatcher = CallbackDispatcher(DispatchMode(dispatch_mode))
         self._host_address = local_host_address()
         self._name = f"pacsys-dmq-{uuid.uuid4().hex[:8]}"
         engine = ClientProtocol(
@@ -137,7 +137,7 @@ class DMQBackend(NetworkBackend):
         )
         self._driver = ClientDriver(engine, self._connection_parameters)
         self._reconnect = check_reconnect(reconnect)
-        self._streams: StreamTable[DMQStream] = StreamTable()
+        self._init_streaming(dispatch_mode)
         self._closed = False
 
     # --- properties -----------------------------------------------------------------------
@@ -243,10 +243,7 @@ class DMQBackend(NetworkBackend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._streams.on_stop
-        )
+        handle = self._new_subscription(drfs, callback, on_error)
         stream = DMQStream(self._start_stream_job, self._driver.stop_stream, self._reconnect)
         stream.handle = handle
         self._streams.prune_stopped()

@@ -20,10 +20,8 @@ from pacsys.backends import (
     summarize_drfs,
     validate_alarm_dict,
 )
-from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
 from pacsys.backends.streams import NetworkBackend, StreamTable
-from pacsys.backends.subscription import parsed_subscription
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3 import parse_request
@@ -97,6 +95,8 @@ class DPMHTTPBackend(NetworkBackend):
     under the :class:`~pacsys.backends.reconnect.ReconnectPolicy`.
     """
 
+    _streams: StreamTable[StreamWorker]
+
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
         | BackendCapability.BATCH
@@ -138,10 +138,8 @@ class DPMHTTPBackend(NetworkBackend):
         self._auth: Any = auth
         self._auth_lock = threading.Lock()
         self._role = role
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._writes = WriteConnections(self._host, self._port)
-        self._streams: StreamTable[StreamWorker] = StreamTable()
+        self._init_streaming(dispatch_mode)
         self._closed = False
 
     # --- properties ------------------------------------------------------------------------
@@ -243,10 +241,7 @@ class DPMHTTPBackend(NetworkBackend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._streams.on_stop
-        )
+        handle = self._new_subscription(drfs, callback, on_error)
         drfs = handle.drfs
         worker = StreamWorker(
             handle,
