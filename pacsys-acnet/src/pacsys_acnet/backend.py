@@ -15,15 +15,10 @@ from typing import Any, ClassVar
 
 from pacsys.acnet.errors import AcnetError
 from pacsys.acnet.status import ACNET_REQTMO, parse_error
-from pacsys.backends import (
-    Backend,
-    drf_list,
-    summarize_drfs,
-)
-from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends import drf_list, fill_missing, summarize_drfs
 from pacsys.backends.params import check_host, check_port, env_int, env_str
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
-from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.backends.streams import NetworkBackend, StreamTable
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.errors import ReadError
 from pacsys.types import (
@@ -99,7 +94,7 @@ class _ReadList:
             self.cond.notify_all()
 
 
-class AcnetBackend(Backend):
+class AcnetBackend(NetworkBackend):
     """Reads and streams through DPM over ACNET (task DPMD at ``dpm_node``, default DPM06).
 
     ``host``/``port`` default to ``$PACSYS_ACNET_HOST``/``$PACSYS_ACNET_PORT``, then
@@ -107,6 +102,8 @@ class AcnetBackend(Backend):
     Read-only: no writes.  ``reconnect``: a subscription whose list ends (acnetd gone) stops
     (None, the default) or opens a new list under the ReconnectPolicy.
     """
+
+    _streams: StreamTable[AcnetStream]
 
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ | BackendCapability.BATCH | BackendCapability.STREAM
@@ -126,27 +123,13 @@ class AcnetBackend(Backend):
         self._port = check_port(port if port is not None else env_int(PORT_ENV, c.ACNET_TCP_PORT))
         self._timeout = checked_timeout(timeout, DEFAULT_TIMEOUT)
         self._dpm_node = dpm_node or DEFAULT_DPM_NODE
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._lock = threading.Lock()
         self._connection: Any = None
         self._node = 0
         self._idle: list[_ReadList] = []
-        self._streams: dict[BufferedSubscriptionHandle, AcnetStream] = {}
+        self._init_streaming(dispatch_mode)
         self._reconnect = check_reconnect(reconnect)
         self._closed = False
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
@@ -250,10 +233,11 @@ class AcnetBackend(Backend):
         """ReadError with the readings that came and the missing ones filled in."""
         error = parse_error(ACNET_REQTMO)[1] if timed_out else -1
         fill = "Request timeout" if timed_out else message
-        readings = [
-            got.get(i + 1) or Reading(drf=drf, facility_code=1, error_code=error, message=fill)
-            for i, drf in enumerate(drfs)
-        ]
+        readings = fill_missing(
+            drfs,
+            [got.get(i + 1) for i in range(len(drfs))],
+            lambda drf: Reading(drf=drf, facility_code=1, error_code=error, message=fill),
+        )
         return ReadError(readings, message)
 
     # --- streams ---------------------------------------------------------------------------
@@ -264,46 +248,29 @@ class AcnetBackend(Backend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
-        )
+        handle = self._new_subscription(drfs, callback, on_error)
         drfs = handle.drfs
         stream = AcnetStream(
             handle, self._open_list, lambda: _Entries(drfs).reading, self._reconnect
         )
         stream.open()
-        with self._lock:
-            self._streams[handle] = stream
+        try:
+            self._streams.add(handle, stream)
+        except RuntimeError:
+            stream.stop()
+            raise
         stream.start()
         log.debug("Subscribed to %s on list %d", summarize_drfs(drfs), stream.list_id)
         return handle
-
-    def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
-        with self._lock:
-            stream = self._streams.pop(handle, None)
-        if stream is not None:
-            stream.stop()
-
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        with self._lock:
-            handles = list(self._streams)
-        for handle in handles:
-            handle.stop()
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            handles = list(self._streams)
             connection, self._connection = self._connection, None
             self._idle.clear()
-        for handle in handles:
-            handle.stop()
+        self._streams.close()
         if connection is not None:
             connection.close()
         self._dispatcher.close()

@@ -13,24 +13,22 @@ UNAVAILABLE/CANCELLED.  Writes need a JWT, sent as ``authorization: Bearer <toke
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import threading
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import grpc
 
 from pacsys.auth import JWTAuth
-from pacsys.backends import Backend, drf_list, subscription_drfs
-from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends import drf_list, setting_pairs, subscription_drfs
 from pacsys.backends.params import check_host, check_port, env_int, env_str
-from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect, run_stream
+from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
+from pacsys.backends.streams import NetworkBackend, StreamTable
 from pacsys.deadline import checked_timeout
 from pacsys.drf3 import parse_request
 from pacsys.drf3.extras import HISTORICAL_EXTRAS
-from pacsys.drf_utils import ensure_immediate_event, is_chunked_historical_drf, prepare_for_write
-from pacsys.errors import AuthenticationError, DeviceError, ReadError
+from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
+from pacsys.errors import AuthenticationError, ReadError
 from pacsys.types import (
     BackendCapability,
     DispatchMode,
@@ -43,6 +41,8 @@ from pacsys.types import (
 )
 from pacsys_grpc import wire as mapping
 from pacsys_grpc._proto.services import daq_pb2, daq_pb2_grpc
+from pacsys_grpc.oneshot import OneShotCollector
+from pacsys_grpc.stream import GRPCStream
 from pacsys_grpc.subscription import GRPCSubscriptionHandle
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_TIMEOUT", "GRPCBackend"]
@@ -75,12 +75,10 @@ FAST_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 
-_stream_ids = itertools.count(1)
 _DRF_CACHE_SIZE = 4096
 
-# Both are pure functions of the DRF string; one-shot reads repeat the same few DRFs.
+# A pure function of the DRF string; one-shot reads repeat the same few DRFs.
 _immediate = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(ensure_immediate_event)
-_chunked_history = functools.lru_cache(maxsize=_DRF_CACHE_SIZE)(is_chunked_historical_drf)
 
 
 def _prepare_read(drf: Any) -> str:
@@ -104,7 +102,7 @@ def _list_directive(drf: str) -> bool:
 DEFAULT_RECONNECT = ReconnectPolicy()
 
 
-class GRPCBackend(Backend):
+class GRPCBackend(NetworkBackend):
     """A Backend speaking the DAQ gRPC service.
 
     ``host``/``port`` default to ``PACSYS_GRPC_HOST``/``PACSYS_GRPC_PORT`` (else
@@ -113,6 +111,8 @@ class GRPCBackend(Backend):
     resubscribe under the ReconnectPolicy (the default: 1 s doubling to 30 s, as the reference
     client does) or stop (None) (docs/protocols/semantics.md §6.4).
     """
+
+    _streams: StreamTable[GRPCStream]
 
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
@@ -145,14 +145,12 @@ class GRPCBackend(Backend):
             )
         self._auth = auth if auth is not None else JWTAuth.from_env()
         self._metadata = mapping.bearer_metadata(self._auth.token if self._auth else None)
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
         self._stub: daq_pb2_grpc.DAQStub | None = None
         self._fast_channel: grpc.Channel | None = None
         self._fast_stub: daq_pb2_grpc.DAQStub | None = None
-        self._streams: list[_Stream] = []
+        self._init_streaming(dispatch_mode)
         self._reconnect = check_reconnect(reconnect)
         self._closed = False
 
@@ -161,18 +159,6 @@ class GRPCBackend(Backend):
     @property
     def target(self) -> str:
         return f"{self._host}:{self._port}"
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def capabilities(self) -> BackendCapability:
@@ -226,7 +212,7 @@ class GRPCBackend(Backend):
         prepared = [_prepare_read(drf) for drf in drfs]
         server_ends = all(_server_ends(p) for p in prepared)
         stub = self._get_fast_stub() if server_ends else self._get_stub()
-        collector = _OneShotCollector(drfs, prepared)
+        collector = OneShotCollector(drfs, prepared)
         call = stub.Read(daq_pb2.ReadingList(drf=prepared), timeout=budget, metadata=self._metadata)
         try:
             for reply in call:
@@ -254,15 +240,12 @@ class GRPCBackend(Backend):
 
     # --- writes --------------------------------------------------------------------------
 
-    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
-        return self.write_many([(drf, value)], timeout=timeout)[0]
-
     def write_many(
         self, settings: list[tuple[str, Value]], timeout: float | None = None
     ) -> list[WriteResult]:
         """One ``Set`` RPC for every valid item; failures come back as WriteResults."""
         self._check_open()
-        pairs = list(settings.items()) if isinstance(settings, dict) else list(settings)
+        pairs = setting_pairs(settings)
         if not pairs:
             return []
         if self._auth is None:
@@ -272,10 +255,7 @@ class GRPCBackend(Backend):
         budget = checked_timeout(timeout, self._timeout)
         results: list[WriteResult | None] = [None] * len(pairs)
         sent: list[tuple[int, str, daq_pb2.Setting]] = []
-        for position, pair in enumerate(pairs):
-            if not isinstance(pair, tuple) or len(pair) != 2:
-                raise TypeError(f"write_many expects (drf, value) pairs, got {pair!r}")
-            drf, value = pair
+        for position, (drf, value) in enumerate(pairs):
             outcome = self._prepare_setting(drf, value)
             if isinstance(outcome, WriteResult):
                 results[position] = outcome
@@ -336,30 +316,12 @@ class GRPCBackend(Backend):
             dispatcher=self._dispatcher,
             callback=callback,
             on_error=on_error,
-            on_stop=self._on_handle_stop,
+            on_stop=self._streams.on_stop,
         )
-        stream = _Stream(stub, handle, self.target, self._metadata, self._reconnect)
-        with self._lock:
-            self._check_open()
-            self._streams.append(stream)
+        stream = GRPCStream(stub, handle, self.target, self._metadata, self._reconnect)
+        self._streams.add(handle, stream)
         stream.start()
         return handle
-
-    def _on_handle_stop(self, handle: GRPCSubscriptionHandle) -> None:
-        with self._lock:
-            streams = [s for s in self._streams if s.handle is handle]
-            self._streams = [s for s in self._streams if s.handle is not handle]
-        for stream in streams:
-            stream.stop()
-
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        with self._lock:
-            handles = [s.handle for s in self._streams]
-        for handle in handles:
-            handle.stop()
 
     def close(self) -> None:
         """Stop every stream, close the channel and the dispatcher; idempotent."""
@@ -367,152 +329,10 @@ class GRPCBackend(Backend):
             if self._closed:
                 return
             self._closed = True
-            streams, self._streams = self._streams, []
             channels = (self._channel, self._fast_channel)
             self._channel = self._stub = self._fast_channel = self._fast_stub = None
-        for stream in streams:
-            stream.handle.mark_stopped()
-            stream.stop()
+        self._streams.close()
         for channel in channels:
             if channel is not None:
                 channel.close()
         self._dispatcher.close()
-
-
-class _OneShotCollector:
-    """One-shot Read replies -> one result per slot (docs/protocols/grpc.md §5.3)."""
-
-    def __init__(self, drfs: Sequence[str], prepared: Sequence[str]) -> None:
-        self._drfs = list(drfs)
-        self._results: list[Reading | None] = [None] * len(drfs)
-        self._chunked = [_chunked_history(drf) for drf in prepared]
-        self._chunks: list[list[daq_pb2.Reading]] = [[] for _ in drfs]
-        self._pending = len(drfs)
-
-    @property
-    def done(self) -> bool:
-        return self._pending == 0
-
-    def _settle(self, index: int, reading: Reading) -> None:
-        self._results[index] = reading
-        self._pending -= 1
-
-    def add(self, reply: daq_pb2.ReadingReply) -> bool:
-        """Take one reply; True once every slot has its result."""
-        index = reply.index
-        if index >= len(self._drfs) or self._results[index] is not None:
-            return self.done
-        drf = self._drfs[index]
-        if not self._chunked[index]:
-            reading = mapping.reading_from_oneshot_reply(drf, reply)
-            if reading is not None:
-                self._settle(index, reading)
-            return self.done
-        kind = reply.WhichOneof("value")
-        if kind == "readings" and reply.readings.reading:
-            self._chunks[index].extend(reply.readings.reading)
-        elif kind == "status" and mapping.normalize_status_code(reply.status.status_code) != 0:
-            self._settle(index, mapping.reading_from_status(drf, reply.status))
-        elif kind is not None:
-            samples, self._chunks[index] = self._chunks[index], []
-            self._settle(index, mapping.timed_array_from_samples(drf, samples, allow_arrays=True))
-        return self.done
-
-    def missing(self) -> list[str]:
-        return [
-            drf for drf, result in zip(self._drfs, self._results, strict=True) if result is None
-        ]
-
-    def fail(self, make: Any) -> list[Reading]:
-        """Every slot's result, filling the unanswered ones with ``make(drf)``."""
-        return [
-            result if result is not None else make(drf)
-            for drf, result in zip(self._drfs, self._results, strict=True)
-        ]
-
-    def results(self) -> list[Reading]:
-        return [result for result in self._results if result is not None]
-
-
-class _Stream:
-    """The thread keeping one subscription's ``Read`` stream open (docs/protocols/grpc.md §5.5)."""
-
-    def __init__(
-        self,
-        stub: daq_pb2_grpc.DAQStub,
-        handle: GRPCSubscriptionHandle,
-        target: str,
-        metadata: tuple[tuple[str, str], ...],
-        reconnect: ReconnectPolicy | None,
-    ) -> None:
-        self.handle = handle
-        self._reconnect = reconnect
-        self._stub = stub
-        self._target = target
-        self._metadata = metadata
-        self._request = daq_pb2.ReadingList(drf=handle.drfs)
-        self._stopping = threading.Event()
-        self._call_lock = threading.Lock()
-        self._call: Any = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"pacsys-grpc-stream-{next(_stream_ids)}", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Cancel the RPC and join the thread (unless called from it)."""
-        self._stopping.set()
-        with self._call_lock:
-            call = self._call
-        if call is not None:
-            call.cancel()
-        if self._thread is not threading.current_thread() and self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _error(self, code: grpc.StatusCode | None, details: str | None) -> DeviceError:
-        drfs = self.handle.drfs
-        if code is None:
-            message = f"gRPC stream error ({self._target}): {details} (devices: {', '.join(drfs)})"
-            return DeviceError(drfs[0], mapping.FACILITY_ACNET, mapping.ERR_RETRY, message)
-        message = mapping.stream_error_message(self._target, code, details, drfs)
-        return DeviceError(drfs[0], *mapping.rpc_error_status(code), message)
-
-    def _open(self) -> Any:
-        with self._call_lock:
-            if self._stopping.is_set():
-                return None
-            self._call = self._stub.Read(self._request, metadata=self._metadata)
-            return self._call
-
-    def _run(self) -> None:
-        run_stream(
-            self.handle,
-            self._reconnect,
-            self._stopping,
-            self._attempt,
-            recoverable=lambda exc: (
-                isinstance(exc, grpc.RpcError) and mapping.is_retryable_stream_status(exc.code())
-            ),
-            describe=self._describe,
-        )
-
-    def _describe(self, exc: BaseException) -> DeviceError:
-        if isinstance(exc, grpc.RpcError):
-            return self._error(exc.code(), exc.details())
-        return self._error(None, str(exc))  # a bug or a malformed reply: fatal, never silent
-
-    def _attempt(self) -> None:
-        """One ``Read`` call: deliver until the server ends it, it fails or we stop."""
-        call = self._open()
-        if call is None:
-            return
-        drfs = self.handle.drfs
-        count = len(drfs)
-        for reply in call:
-            index = reply.index
-            if index >= count:
-                continue
-            for reading in mapping.readings_from_reply(drfs[index], reply):
-                self.handle.deliver(reading)

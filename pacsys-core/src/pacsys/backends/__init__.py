@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +26,8 @@ __all__ = [
     "check_positive",
     "drf_list",
     "duration_text",
+    "fill_missing",
+    "setting_pairs",
     "subscription_drfs",
     "summarize_drfs",
     "timestamp_from_millis",
@@ -95,7 +97,8 @@ class Backend(abc.ABC):
         return [r.value for r in readings if r.value is not None]  # all ok: none is None
 
     def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
-        raise NotImplementedError("This backend does not support writes")
+        """One setting: a one-element ``write_many`` unless a subclass does better."""
+        return self.write_many([(drf, value)], timeout=timeout)[0]
 
     def write_many(
         self, settings: list[tuple[str, Value]], timeout: float | None = None
@@ -161,6 +164,27 @@ def drf_list(drfs: Iterable[str]) -> list[str]:
         if not isinstance(item, str):
             raise TypeError(f"DRF must be a string, got {type(item).__name__}")
     return items
+
+
+def setting_pairs(
+    settings: Iterable[tuple[str, Value]] | Mapping[str, Value],
+) -> list[tuple[str, Any]]:
+    """The ``(drf, value)`` items of a ``write_many`` call (a mapping's items, or the pairs).
+
+    TypeError names the first item that is not a 2-tuple.
+    """
+    pairs = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
+    for pair in pairs:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"write_many expects (drf, value) pairs, got {pair!r}")
+    return pairs
+
+
+def fill_missing(
+    drfs: Sequence[str], readings: Sequence[Reading | None], fill: Callable[[str], Reading]
+) -> list[Reading]:
+    """One Reading per DRF: the one that came, else ``fill(drf)`` (a failed batch's results)."""
+    return [r if r is not None else fill(drf) for drf, r in zip(drfs, readings, strict=True)]
 
 
 def subscription_drfs(

@@ -20,8 +20,9 @@ import attrs
 import numpy as np
 
 from pacsys import acnet
-from pacsys.backends import Backend, drf_list, subscription_drfs
+from pacsys.backends import drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends.streams import StreamingBackend
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.drf3 import (
     ClockEvent,
@@ -112,7 +113,7 @@ class _Timer:
         return self.due()
 
 
-class SimBackend(Backend):
+class SimBackend(StreamingBackend):
     """A simulated ACNET: devices from a catalogue, values that move, events that fire.
 
     >>> with SimBackend() as sim:
@@ -443,14 +444,9 @@ class SimBackend(Backend):
         with self._lock:
             return len(self._timers)
 
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
+    def _stream_handles(self) -> list[SubscriptionHandle]:
         with self._lock:
-            handles = list(self._handles)
-        for handle in handles:
-            handle.stop()
+            return list(self._handles)
 
     def close(self) -> None:
         """Stop every subscription, the scheduler and the dispatcher; idempotent."""

@@ -11,9 +11,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pacsys.backends import Backend, drf_list, subscription_drfs
+from pacsys.backends import drf_list, subscription_drfs
 from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.reconnect import ReconnectPolicy
+from pacsys.backends.streams import StreamingBackend
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline
 from pacsys.drf3 import parse_request
@@ -94,7 +95,7 @@ class FakeSubscriptionHandle(BufferedSubscriptionHandle):
             yield reading, self
 
 
-class FakeBackend(Backend):
+class FakeBackend(StreamingBackend):
     """An in-memory backend: seed readings and errors, inspect reads and writes, emit streams.
 
     >>> fake = FakeBackend()
@@ -507,12 +508,8 @@ class FakeBackend(Backend):
                 timeout,
             )
 
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        for handle in self._active():
-            handle.stop()
+    def _stream_handles(self) -> list[SubscriptionHandle]:
+        return list(self._active())
 
     def close(self) -> None:
         if self._closed:

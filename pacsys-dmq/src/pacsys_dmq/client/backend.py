@@ -9,18 +9,15 @@ context whose token and MICs travel in AMQP headers.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pika
 
 from pacsys.acnet.status import ERR_RETRY, ERR_TIMEOUT, FACILITY_ACNET
 from pacsys.auth import KerberosAuth
-from pacsys.backends import Backend, check_positive, drf_list, subscription_drfs
-from pacsys.backends.dispatch import CallbackDispatcher
+from pacsys.backends import check_positive, drf_list, fill_missing, setting_pairs
 from pacsys.backends.params import (
     check_host,
     check_port,
@@ -29,9 +26,9 @@ from pacsys.backends.params import (
     env_str,
 )
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
+from pacsys.backends.streams import NetworkBackend, StreamTable
 from pacsys.backends.subscription import BufferedSubscriptionHandle
 from pacsys.deadline import Deadline, checked_timeout
-from pacsys.drf3.parser import parse_request
 from pacsys.drf_utils import ensure_immediate_event, prepare_for_write
 from pacsys.errors import AuthenticationError, DeviceError, ReadError
 from pacsys.types import (
@@ -73,7 +70,7 @@ MAX_WRITE_SESSIONS = 1024
 AMQP_HEARTBEAT = 15
 
 
-class DMQBackend(Backend):
+class DMQBackend(NetworkBackend):
     """ACNET through DMQ: ``read``/``get``/``get_many``/``subscribe``/``write`` over AMQP.
 
     ``host``/``port`` default to ``PACSYS_DMQ_HOST``/``PACSYS_DMQ_PORT`` (then
@@ -84,6 +81,8 @@ class DMQBackend(Backend):
     the default) or starts a new job under the ReconnectPolicy
     (docs/protocols/semantics.md §6.4).
     """
+
+    _streams: StreamTable[DMQStream]
 
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
@@ -128,7 +127,6 @@ class DMQBackend(Backend):
         self._vhost = vhost if vhost is not None else env_str("PACSYS_DMQ_VHOST", "/")
         self._auth = auth
         self._service = service
-        self._dispatcher = CallbackDispatcher(DispatchMode(dispatch_mode))
         self._host_address = local_host_address()
         self._name = f"pacsys-dmq-{uuid.uuid4().hex[:8]}"
         engine = ClientProtocol(
@@ -139,8 +137,7 @@ class DMQBackend(Backend):
         )
         self._driver = ClientDriver(engine, self._connection_parameters)
         self._reconnect = check_reconnect(reconnect)
-        self._streams: set[DMQStream] = set()
-        self._streams_lock = threading.Lock()
+        self._init_streaming(dispatch_mode)
         self._closed = False
 
     # --- properties -----------------------------------------------------------------------
@@ -154,20 +151,8 @@ class DMQBackend(Backend):
         return self._auth.principal
 
     @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def vhost(self) -> str:
         return self._vhost
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def connection_name(self) -> str:
@@ -235,10 +220,10 @@ class DMQBackend(Backend):
         done, timed_out = self._driver.read(loop, init, drfs, prepared, deadline)
         got = done.readings
         if timed_out:
-            raise ReadError(_filled(drfs, got, _timeout_reading), TIMEOUT_MESSAGE)
+            raise ReadError(fill_missing(drfs, got, _timeout_reading), TIMEOUT_MESSAGE)
         if done.failure is not None:
             error = done.failure
-            readings = _filled(drfs, got, lambda drf: reply_to_reading(error, drf))
+            readings = fill_missing(drfs, got, lambda drf: reply_to_reading(error, drf))
             cause = DeviceError(
                 ", ".join(drfs), error.facility_code, error.error_number, error.message
             )
@@ -246,9 +231,9 @@ class DMQBackend(Backend):
             raise ReadError(readings, f"DMQ read failed: {detail}") from cause
         if done.error is not None:
             text = str(done.error) or type(done.error).__name__
-            readings = _filled(drfs, got, lambda drf: _failed(drf, text))
+            readings = fill_missing(drfs, got, lambda drf: _failed(drf, text))
             raise ReadError(readings, f"DMQ read failed: {text}") from done.error
-        return _filled(drfs, got, _timeout_reading)
+        return fill_missing(drfs, got, _timeout_reading)
 
     # --- streaming ----------------------------------------------------------------------------
 
@@ -258,27 +243,15 @@ class DMQBackend(Backend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        drfs = subscription_drfs(drfs, callback, on_error)
-        for drf in drfs:
-            parse_request(drf)
+        handle = self._new_subscription(drfs, callback, on_error)
         stream = DMQStream(self._start_stream_job, self._driver.stop_stream, self._reconnect)
-        handle = BufferedSubscriptionHandle(
-            drfs,
-            range(1, len(drfs) + 1),
-            dispatcher=self._dispatcher,
-            callback=callback,
-            on_error=on_error,
-            on_stop=lambda _handle: self._stop_stream(stream),
-        )
         stream.handle = handle
-        with self._streams_lock:
-            self._streams = {s for s in self._streams if s.handle and not s.handle.stopped}
-            self._streams.add(stream)
+        self._streams.prune_stopped()
+        self._streams.add(handle, stream)
         try:
             stream.open(handle)
         except BaseException:
-            self._forget(stream)
+            self._streams.pop(handle)
             raise
         return handle
 
@@ -295,43 +268,25 @@ class DMQBackend(Backend):
         self._driver.subscribe(loop, init, drfs, handle, deadline, on_end)
         return job
 
-    def _forget(self, stream: DMQStream) -> None:
-        with self._streams_lock:
-            self._streams.discard(stream)
-
-    def _stop_stream(self, stream: DMQStream) -> None:
-        self._forget(stream)
-        stream.stop()
-
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        handles = set(self._driver.stream_handles())
-        with self._streams_lock:
-            handles.update(s.handle for s in self._streams if s.handle is not None)
-        for handle in handles:
-            handle.stop()
+    def _stream_handles(self) -> list[SubscriptionHandle]:
+        """The table's handles and any the driver still serves."""
+        handles: set[SubscriptionHandle] = set(self._driver.stream_handles())
+        handles.update(self._streams.handles())
+        return list(handles)
 
     # --- writes -----------------------------------------------------------------------------
-
-    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
-        return self.write_many([(drf, value)], timeout=timeout)[0]
 
     def write_many(
         self, settings: list[tuple[str, Value]], timeout: float | None = None
     ) -> list[WriteResult]:
         self._check_open()
-        pairs = list(settings)
+        pairs = setting_pairs(settings)
         if not pairs:
             return []
         now_ms = int(time.time() * 1000)
         drfs: list[str] = []
         groups: dict[str, list[tuple[int, bytes]]] = {}
-        for index, pair in enumerate(pairs):
-            if not isinstance(pair, tuple) or len(pair) != 2:
-                raise TypeError(f"write_many expects (drf, value) pairs, got {pair!r}")
-            drf, value = pair
+        for index, (drf, value) in enumerate(pairs):
             init_drf = prepare_for_write(drf)
             body = encode_message(value_to_setting(value, time_ms=now_ms))
             drfs.append(drf)
@@ -363,21 +318,9 @@ class DMQBackend(Backend):
         if self._closed:
             return
         self._closed = True
-        with self._streams_lock:
-            streams, self._streams = list(self._streams), set()
-        for stream in streams:  # reconnecting ones may have no job for the driver to end
-            if stream.handle is not None:
-                stream.handle.mark_stopped()
-            stream.stop()
+        self._streams.close()  # reconnecting ones may have no job for the driver to end
         self._driver.close()
         self._dispatcher.close()
-
-
-def _filled(
-    drfs: list[str], readings: tuple[Reading | None, ...], fill: Callable[[str], Reading]
-) -> list[Reading]:
-    """The readings, with ``fill(drf)`` for each index that has none."""
-    return [r if r is not None else fill(drf) for drf, r in zip(drfs, readings, strict=True)]
 
 
 def _failed(drf: str, message: str) -> Reading:

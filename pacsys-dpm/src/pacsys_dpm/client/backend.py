@@ -15,15 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pacsys.acnet.status import ERR_RETRY, FACILITY_ACNET
 from pacsys.auth import Auth, KerberosAuth
 from pacsys.backends import (
-    Backend,
     check_positive,
     drf_list,
     summarize_drfs,
     validate_alarm_dict,
 )
-from pacsys.backends.dispatch import CallbackDispatcher
 from pacsys.backends.reconnect import ReconnectPolicy, check_reconnect
-from pacsys.backends.subscription import BufferedSubscriptionHandle, parsed_subscription
+from pacsys.backends.streams import NetworkBackend, StreamTable
 from pacsys.config import DEFAULTS, read_environment
 from pacsys.deadline import Deadline, checked_timeout
 from pacsys.drf3 import parse_request
@@ -85,7 +83,7 @@ class _LazyKerberos:
 LAZY_KERBEROS: Any = _LazyKerberos()
 
 
-class DPMHTTPBackend(Backend):
+class DPMHTTPBackend(NetworkBackend):
     """DPM over TCP ("DPM/HTTP", PC encoding).
 
     Arguments left as None come from ``PACSYS_DPM_HOST``/``PACSYS_DPM_PORT``/
@@ -96,6 +94,8 @@ class DPMHTTPBackend(Backend):
     subscription does when its connection drops: stop (None, the default) or resubscribe
     under the :class:`~pacsys.backends.reconnect.ReconnectPolicy`.
     """
+
+    _streams: StreamTable[StreamWorker]
 
     CAPABILITIES: ClassVar[BackendCapability] = (
         BackendCapability.READ
@@ -138,30 +138,15 @@ class DPMHTTPBackend(Backend):
         self._auth: Any = auth
         self._auth_lock = threading.Lock()
         self._role = role
-        self._dispatch_mode = DispatchMode(dispatch_mode)
-        self._dispatcher = CallbackDispatcher(self._dispatch_mode)
         self._writes = WriteConnections(self._host, self._port)
-        self._streams: dict[BufferedSubscriptionHandle, StreamWorker] = {}
-        self._streams_lock = threading.Lock()
+        self._init_streaming(dispatch_mode)
         self._closed = False
 
     # --- properties ------------------------------------------------------------------------
 
     @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def pool_size(self) -> int:
         return self._pool.pool_size
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def role(self) -> str | None:
@@ -256,10 +241,7 @@ class DPMHTTPBackend(Backend):
         callback: ReadingCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> SubscriptionHandle:
-        self._check_open()
-        handle = parsed_subscription(
-            drfs, callback, on_error, dispatcher=self._dispatcher, on_stop=self._stop_stream
-        )
+        handle = self._new_subscription(drfs, callback, on_error)
         drfs = handle.drfs
         worker = StreamWorker(
             handle,
@@ -270,37 +252,18 @@ class DPMHTTPBackend(Backend):
             on_exit=self._stream_ended,
             reconnect=self._reconnect,
         )
-        with self._streams_lock:
-            self._check_open()
-            self._streams[handle] = worker
+        self._check_open()
+        self._streams.add(handle, worker)
         worker.start()
         log.debug("Subscribed to %s on %s", summarize_drfs(drfs), worker.thread.name)
         return handle
 
-    def _stop_stream(self, handle: BufferedSubscriptionHandle) -> None:
-        with self._streams_lock:
-            worker = self._streams.pop(handle, None)
-        if worker is not None:
-            worker.stop()
-
     def _stream_ended(self, worker: StreamWorker) -> None:
-        with self._streams_lock:
-            if self._streams.get(worker.handle) is worker:
-                del self._streams[worker.handle]
-
-    def remove(self, handle: SubscriptionHandle) -> None:
-        handle.stop()
-
-    def stop_streaming(self) -> None:
-        with self._streams_lock:
-            handles = list(self._streams)
-        for handle in handles:
-            handle.stop()
+        self._streams.discard(worker.handle, worker)
 
     @property
     def active_subscriptions(self) -> int:
-        with self._streams_lock:
-            return len(self._streams)
+        return len(self._streams)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -411,12 +374,7 @@ class DPMHTTPBackend(Backend):
         if self._closed:
             return
         self._closed = True
-        with self._streams_lock:
-            workers = list(self._streams.items())
-            self._streams.clear()
-        for handle, worker in workers:
-            handle.mark_stopped()
-            worker.stop()
+        self._streams.close()
         self._pool.close()
         self._writes.close()
         self._dispatcher.close()
