@@ -91,8 +91,19 @@ class _InstalledHelp(str):
         text.kind = kind
         return text
 
+    def resolved(self) -> str:
+        return str(self).replace("{names}", _names(self.kind))
+
     def __mod__(self, params: Any) -> str:
-        return str.__mod__(str(self).replace("{names}", _names(self.kind)), params)
+        return str.__mod__(self.resolved(), params)
+
+
+class _ToolHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Resolves :class:`_InstalledHelp` itself (argparse may skip ``%`` without a ``%``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        return text.resolved() if isinstance(text, _InstalledHelp) else text
 
 
 def tool_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
@@ -101,7 +112,7 @@ def tool_parser(prog: str, description: str, examples: str) -> argparse.Argument
         prog=prog,
         description=description,
         epilog=examples + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_ToolHelpFormatter,
     )
     add_version_option(parser)
     return parser
