@@ -59,6 +59,13 @@ def parse_number(word: str) -> float:
     return number
 
 
+def _float_array(values: Sequence[float | None]) -> np.ndarray:
+    """A float64 array of ``values``; numpy is imported here, so scalar puts never load it."""
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float64)
+
+
 def _float_or_none(word: str) -> float | None:
     try:
         number = float(word.strip())
@@ -85,7 +92,7 @@ def parse_word(word: str, prop: DRF_PROPERTY | None = None) -> PutValue:
     if "," in word:
         parts = [_float_or_none(part) for part in word.split(",")]
         if all(part is not None for part in parts):
-            return PutValue("array", np.asarray(parts, dtype=np.float64))
+            return PutValue("array", _float_array(parts))
         return PutValue("text", word)
     number = _float_or_none(word)
     if number is not None:
@@ -93,7 +100,7 @@ def parse_word(word: str, prop: DRF_PROPERTY | None = None) -> PutValue:
     if stripped.startswith("[") and stripped.endswith("]"):
         items = [_float_or_none(item) for item in _array_items([stripped])]
         if all(item is not None for item in items):
-            return PutValue("array", np.asarray(items, dtype=np.float64))
+            return PutValue("array", _float_array(items))
     return PutValue("text", word)
 
 
@@ -145,6 +152,4 @@ def parse_put_value(
             raise ValueError(
                 f"array element {exc}; use --text to write several words as text"
             ) from None
-    import numpy as np
-
-    return PutValue("array", np.asarray(numbers, dtype=np.float64))
+    return PutValue("array", _float_array(numbers))
