@@ -19,15 +19,15 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-import pluggy
-
+from pacsys._markers import hookimpl_marker, hookspec_marker
 from pacsys.types import BackendCapability
 
 PROJECT_NAME = "pacsys"
 ENTRY_POINT_GROUP = "pacsys"
 
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+# pluggy-compatible markers that do not import pluggy (plugin modules import them on start-up)
+hookspec = hookspec_marker(PROJECT_NAME)
+hookimpl = hookimpl_marker(PROJECT_NAME)
 
 Factory = Callable[..., Any] | str
 

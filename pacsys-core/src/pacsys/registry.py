@@ -13,13 +13,13 @@ import difflib
 import logging
 import os
 import threading
+import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-import pluggy
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pacsys import _entry_points
+from pacsys._markers import IMPL_DEFAULTS, impl_options
 from pacsys._provided import distribution_version
 from pacsys.hookspecs import (
     ENTRY_POINT_GROUP,
@@ -41,6 +41,11 @@ __all__ = [
     "TransportNotInstalledError",
     "get_registry",
 ]
+
+if TYPE_CHECKING:
+    import pluggy
+
+_HOOK_NAMES = frozenset(name for name in vars(PacsysHookSpecs) if name.startswith("pacsys_"))
 
 log = logging.getLogger("pacsys.registry")
 
@@ -96,6 +101,7 @@ class Registry:
         self._load_entry_points = load_entry_points
         self._pm: pluggy.PluginManager | None = None
         self._infos: dict[str, PluginInfo] = {}
+        self._direct: list[tuple[str, object, str | None]] | None = None
         self._lock = threading.RLock()
 
     # --- discovery ------------------------------------------------------------------
@@ -110,6 +116,8 @@ class Registry:
         return self._pm
 
     def _discover(self) -> pluggy.PluginManager:
+        import pluggy
+
         pm = pluggy.PluginManager(PROJECT_NAME)
         pm.add_hookspecs(PacsysHookSpecs)
         from pacsys import builtins
@@ -194,14 +202,79 @@ class Registry:
 
     # --- lookups -----------------------------------------------------------------------
 
+    def _direct_plugins(self) -> list[tuple[str, object, str | None]] | None:
+        """Every plugin imported without pluggy: ``(name, module, distribution)``.
+
+        The command-line tools look backends and auth methods up on every start, and
+        pluggy costs more to import than all of pacsys' plugins together. Plain plugin
+        modules whose hooks carry default options answer the same as pluggy would (in
+        registration order); None when anything needs pluggy (a plugin fails to import,
+        or marks a hook ``tryfirst``, ``specname`` ...), so the plugin manager decides.
+        """
+        if self._direct is not None:
+            return self._direct
+        from pacsys import builtins
+
+        found: list[tuple[str, object, str | None]] = [(BUILTIN_PLUGIN_NAME, builtins, None)]
+        if self._load_entry_points:
+            seen = {BUILTIN_PLUGIN_NAME}
+            for entry_point in self._selected_entry_points():
+                if entry_point.name in seen:
+                    continue
+                seen.add(entry_point.name)
+                try:
+                    plugin = entry_point.load()
+                except Exception:  # the plugin manager reports it
+                    return None
+                found.append((entry_point.name, plugin, entry_point.distribution))
+        for _, plugin, _ in found:
+            if not isinstance(plugin, types.ModuleType):
+                return None
+            for attribute, value in vars(plugin).items():
+                opts = impl_options(value, f"{PROJECT_NAME}_impl")
+                if opts is None:
+                    continue
+                code = getattr(value, "__code__", None)
+                if (
+                    opts != IMPL_DEFAULTS
+                    or attribute not in _HOOK_NAMES
+                    or code is None
+                    or code.co_argcount
+                ):
+                    return None  # pluggy validates or orders these
+        self._direct = found
+        return found
+
+    def _implementations(self, hook_name: str) -> list[tuple[str, Callable[[], Any]]]:
+        """``(plugin name, hook function)`` in registration order."""
+        with self._lock:
+            direct = self._direct_plugins() if self._pm is None else None
+        if direct is None:
+            hook = getattr(self.pm.hook, hook_name)
+            return [(impl.plugin_name, impl.function) for impl in reversed(hook.get_hookimpls())]
+        attribute = f"{PROJECT_NAME}_impl"
+        found = []
+        for name, plugin, _ in direct:
+            function = getattr(plugin, hook_name, None)
+            if impl_options(function, attribute) is not None:
+                found.append((name, function))
+        return found
+
+    def _distribution_of(self, plugin_name: str) -> str | None:
+        info = self._infos.get(plugin_name)
+        if info is not None:
+            return info.distribution
+        if self._pm is None and self._direct is not None:
+            for name, _, distribution in self._direct:
+                if name == plugin_name:
+                    return "pacsys-core" if name == BUILTIN_PLUGIN_NAME else distribution
+        return None
+
     def _collect(self, hook_name: str, spec_type: type[SpecT]) -> dict[str, list[SpecT]]:
-        pm = self.pm
-        hook = getattr(pm.hook, hook_name)
         by_name: dict[str, list[SpecT]] = {}
-        for impl in reversed(hook.get_hookimpls()):  # registration order
-            specs = impl.function() or []
-            plugin_name = impl.plugin_name
-            info = self._infos.get(plugin_name)
+        for plugin_name, function in self._implementations(hook_name):
+            specs = function() or []
+            distribution = self._distribution_of(plugin_name)
             for declared in specs:
                 if not isinstance(declared, spec_type):
                     raise TypeError(
@@ -210,8 +283,8 @@ class Registry:
                         f"expected {spec_type.__name__}"
                     )
                 spec: SpecT = declared
-                if spec.distribution is None and info is not None and info.distribution:
-                    spec = with_distribution(spec, info.distribution)
+                if spec.distribution is None and distribution:
+                    spec = with_distribution(spec, distribution)
                 names = (spec.name, *getattr(spec, "aliases", ()))
                 for key in names:
                     by_name.setdefault(key, []).append(spec)

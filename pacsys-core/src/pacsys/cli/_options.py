@@ -82,13 +82,39 @@ def _names(kind: str) -> str:
     return ", ".join(names) if names else "none installed"
 
 
+class _InstalledHelp(str):
+    """A help text naming the installed backends or auth methods, looked up only when
+    ``--help`` formats it (argparse applies ``%`` then): a normal start loads no plugin."""
+
+    kind: str
+
+    def __new__(cls, template: str, kind: str) -> _InstalledHelp:
+        text = super().__new__(cls, template)
+        text.kind = kind
+        return text
+
+    def resolved(self) -> str:
+        return str(self).replace("{names}", _names(self.kind))
+
+    def __mod__(self, params: Any) -> str:
+        return str.__mod__(self.resolved(), params)
+
+
+class _ToolHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Resolves :class:`_InstalledHelp` itself (argparse may skip ``%`` without a ``%``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        return text.resolved() if isinstance(text, _InstalledHelp) else text
+
+
 def tool_parser(prog: str, description: str, examples: str) -> argparse.ArgumentParser:
     """The parser of an ac* tool: its examples and the shared environment help as epilog."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description=description,
         epilog=examples + "\n" + ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_ToolHelpFormatter,
     )
     add_version_option(parser)
     return parser
@@ -153,10 +179,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "-b",
         "--backend",
         metavar="NAME",
-        help=f"backend to use (installed: {_names('backend')}; default dpm)",
+        help=_InstalledHelp("backend to use (installed: {names}; default dpm)", "backend"),
     )
     group.add_argument(
-        "-a", "--auth", metavar="METHOD", help=f"authentication ({_names('auth')}); default none"
+        "-a",
+        "--auth",
+        metavar="METHOD",
+        help=_InstalledHelp("authentication ({names}); default none", "auth"),
     )
     group.add_argument("-H", "--host", help="server host (default from PACSYS_DPM_HOST for dpm)")
     group.add_argument(
