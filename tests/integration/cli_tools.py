@@ -28,11 +28,17 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run the tool ``argv[0]`` with the rest as arguments; output captured as text."""
+def run(
+    *argv: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the tool ``argv[0]`` with the rest as arguments (``env``: default tool_env())."""
     tool, *args = argv
     return subprocess.run(
-        [str(BIN / tool), *args], capture_output=True, text=True, env=tool_env(), timeout=timeout
+        [str(BIN / tool), *args],
+        capture_output=True,
+        text=True,
+        env=tool_env() if env is None else env,
+        timeout=timeout,
     )
 
 
@@ -52,7 +58,7 @@ def simulated_dpm(**kwargs: Any) -> Iterator[tuple[Any, Any]]:
         yield sim, server
 
 
-def start(*argv: str) -> subprocess.Popen[str]:
+def start(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start the tool ``argv[0]`` with the rest as arguments; stdout and stderr piped, text."""
     tool, *args = argv
     return subprocess.Popen(
@@ -60,5 +66,16 @@ def start(*argv: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=tool_env(),
+        env=tool_env() if env is None else env,
     )
+
+
+@contextmanager
+def reaped(process: subprocess.Popen[Any]) -> Iterator[subprocess.Popen[Any]]:
+    """``process``, killed on the way out if a failed check left it running."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .cli_tools import address, closed_port, run, simulated_dpm, start
+from .cli_tools import address, closed_port, reaped, run, simulated_dpm, start
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +56,8 @@ def test_acmonitor_keeps_streaming_the_devices_that_work(dpm: tuple[str, ...]) -
 def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
     port = str(closed_port())
     argv = ["-H", "127.0.0.1", "-P", port, "--reconnect-delay", "0.05"]
-    process = start("acmonitor", *argv, "M:OUTTMP")
     seen: list[str] = []
-    try:
+    with reaped(start("acmonitor", *argv, "M:OUTTMP")) as process:
         assert process.stderr is not None
         while len([line for line in seen if "reconnecting in" in line]) < 5:
             line = process.stderr.readline()
@@ -66,10 +65,6 @@ def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
             seen.append(line.strip())
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
     seen += err.splitlines()
     assert not any("reconnected" in line for line in seen), seen
     delays = [float(m.group(1)) for line in seen if (m := re.search(r"in ([\d.]+) s$", line))]
@@ -121,8 +116,7 @@ def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
         first.__enter__()
         port = first.client_env()["PACSYS_DPM_PORT"]
         argv = ["-H", "127.0.0.1", "-P", port, "-n", "3", "-t", "--reconnect-delay", "0.1"]
-        process = start("acmonitor", *argv, "M:OUTTMP@p,200")
-        try:
+        with reaped(start("acmonitor", *argv, "M:OUTTMP@p,200")) as process:
             assert process.stdout is not None and process.stderr is not None
             assert process.stdout.readline().strip(), "no first reading"
             first.__exit__(None, None, None)
@@ -131,10 +125,6 @@ def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
             assert lost.rstrip().endswith("reconnecting in 0.1 s"), lost
             with DPMServer(sim, port=int(port)):
                 out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
     assert process.returncode == 0, err
     assert len(out.splitlines()) == 2  # the rest of -n 3, after the restart
     assert "acmonitor: reconnected" in err
