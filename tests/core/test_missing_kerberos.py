@@ -7,12 +7,11 @@ what a venv holding only pacsys-core and pacsys-dpm looks like.
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from pacsys.testing.blocked import blocked_imports, run_python
 
 
 def _expected_install() -> str:
@@ -27,23 +26,11 @@ def _expected_install() -> str:
 @pytest.fixture
 def no_gssapi(tmp_path: Path) -> dict[str, str]:
     """An environment in which ``import gssapi`` fails as if the package were absent."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text("import sys\nsys.modules['gssapi'] = None\n")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    env.pop("KRB5CCNAME", None)
-    return env
-
-
-def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
+    return blocked_imports(tmp_path, ["gssapi"], drop=["KRB5CCNAME"])
 
 
 def test_the_block_really_hides_gssapi(no_gssapi: dict[str, str]) -> None:
-    done = _python("import gssapi", no_gssapi)
+    done = run_python("-c", "import gssapi", env=no_gssapi)
     assert done.returncode != 0 and "ModuleNotFoundError" in done.stderr
 
 
@@ -58,6 +45,11 @@ def test_kerberos_auth_names_the_extra(no_gssapi: dict[str, str]) -> None:
         "    assert exc.package == 'gssapi' and exc.__cause__ is None\n"
         "    print(exc)\n"
     )
-    done = _python(code, no_gssapi)
+    done = run_python("-c", code, env=no_gssapi)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(_expected_install())
+
+
+def test_blocked_imports_needs_module_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="module names"):
+        blocked_imports(tmp_path, [])

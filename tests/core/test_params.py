@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pacsys.backends.params import (
@@ -60,3 +62,22 @@ def test_environment_readers(monkeypatch: pytest.MonkeyPatch) -> None:
         env_choice("PACSYS_TEST_VAR", {"1": True, "0": False}, True)
     monkeypatch.setenv("PACSYS_TEST_VAR", "")
     assert env_str("PACSYS_TEST_VAR", "dflt") == "dflt"
+
+
+def test_server_args_are_checked_with_their_names(tmp_path: Path) -> None:
+    from pacsys.backends.server_args import check_server_args
+    from pacsys.testing import FakeBackend
+
+    fake = FakeBackend()
+    assert check_server_args(fake, None, 1, io_timeout=0.5) is None
+    keytab = tmp_path / "server.keytab"
+    keytab.write_bytes(b"\x05\x02")
+    assert check_server_args(fake, str(keytab), 1) == keytab
+    with pytest.raises(TypeError, match="backend must be a pacsys Backend, got object"):
+        check_server_args(object(), None, 1)
+    with pytest.raises(ValueError, match=r"io_timeout must be positive, got nan"):
+        check_server_args(fake, None, 1, io_timeout=float("nan"))
+    with pytest.raises(ValueError, match=r"stream_buffer must be a positive int \(bytes\)"):
+        check_server_args(fake, None, True)
+    with pytest.raises(FileNotFoundError, match="Kerberos keytab not found"):
+        check_server_args(fake, tmp_path / "missing.keytab", 1)

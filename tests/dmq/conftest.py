@@ -73,6 +73,15 @@ def _vhost_connections(vhost: str, named: str | None = None) -> list[str]:
     return pids
 
 
+def _connection_of(backend: Any) -> str:
+    """Pid of the broker connection ``backend`` opened (named by its ``connection_name``)."""
+    out = _rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
+    for line in out.splitlines():
+        if backend.connection_name in line:
+            return line.split("\t", 1)[0]
+    raise AssertionError(f"no broker connection named {backend.connection_name}")
+
+
 def _close_connections(vhost: str, named: str | None = None) -> int:
     """Close (as the broker) the connections of ``vhost`` only; how many there were."""
     pids = _vhost_connections(vhost, named)
@@ -263,6 +272,39 @@ def dmq_user(kerberos_user: str, dmq_keytab: Path) -> str:
 @pytest.fixture(scope="session")
 def close_connections() -> Callable[..., int]:
     return _close_connections
+
+
+class DMQRig:
+    """One test's private vhost with a seeded FakeBackend: servers, clients, dropped links."""
+
+    def __init__(self, vhost: str) -> None:
+        self.vhost = vhost
+        self.url = _amqp_url(vhost)
+        self.fake = _seeded_fake()
+
+    def server(self, backend: Any = None, **kwargs: Any) -> Any:
+        """A DMQServer on the vhost for ``backend`` (the seeded fake by default)."""
+        from pacsys_dmq.server import DMQServer
+
+        return DMQServer(self.fake if backend is None else backend, self.url, **kwargs)
+
+    def client(self, **kwargs: Any) -> Any:
+        """A DMQBackend on the vhost (see ``_make_backend``)."""
+        return _make_backend(self.vhost, **kwargs)
+
+    def drop(self, client: Any) -> None:
+        """Close, as the broker, the connection ``client`` opened."""
+        _rabbitmqctl("close_connection", _connection_of(client), "closed by a pacsys test")
+
+    def close_connections(self, named: str | None = None) -> int:
+        """Close the vhost's connections (those naming ``named``); how many there were."""
+        return _close_connections(self.vhost, named)
+
+
+@pytest.fixture
+def dmq_rig(rabbitmq_vhost: str, dmq_user: str) -> DMQRig:
+    """A DMQRig on a scratch vhost, with a ticket for its clients."""
+    return DMQRig(rabbitmq_vhost)
 
 
 @pytest.fixture

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pacsys.errors import DeviceError, ReadError
-from pacsys.testing import FakeBackend
-from pacsys.types import Reading, Value, WriteResult
+from pacsys.types import WriteResult
 from pacsys_dmq.server import DMQServer
+
+from .gated import GatedBackend
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -25,42 +26,18 @@ SERVER = "pacsys-dmq-server"
 LOST = "DMQ server lost its broker connection"
 
 
-class GatedBackend(FakeBackend):
-    """A FakeBackend whose reads and writes wait for ``gate`` (``entered`` says they began)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-
-    def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
-        self.entered.set()
-        assert self.gate.wait(30), "test never opened the gate"
-        return super().get_many(drfs, timeout)
-
-    def write(self, drf: str, value: Value, timeout: float | None = None) -> WriteResult:
-        self.entered.set()
-        assert self.gate.wait(30), "test never opened the gate"
-        return super().write(drf, value, timeout)
-
-
 def test_server_reconnects_and_tells_the_clients_of_ended_jobs(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    close_connections: Callable[..., int],
-    seeded_fake: Callable[..., Any],
+    dmq_rig: Any,
 ) -> None:
-    fake = seeded_fake()
+    fake = dmq_rig.fake
     errors: queue.Queue[BaseException] = queue.Queue()
-    with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5) as server:
+    with dmq_rig.server(heartbeat_interval=0.5) as server:
         first_queue = server.init_queue
-        with make_backend(rabbitmq_vhost) as backend:
+        with dmq_rig.client() as backend:
             handle = backend.subscribe(["M:OUTTMP@p,1000"], on_error=lambda e, h: errors.put(e))
             assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=5)
             assert backend.write("Z:ACLTST", 3.0).ok  # acknowledged
-            assert close_connections(rabbitmq_vhost, SERVER) == 1
+            assert dmq_rig.close_connections(SERVER) == 1
             assert server.wait_connected(2, timeout=15)
             error = errors.get(timeout=15)
             assert isinstance(error, DeviceError) and LOST in str(error)
@@ -81,22 +58,17 @@ def test_server_reconnects_and_tells_the_clients_of_ended_jobs(
 
 
 def test_every_connection_of_the_vhost_closed(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    close_connections: Callable[..., int],
+    dmq_rig: Any,
     broker_names: Callable[..., Any],
     wait_for: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
 ) -> None:
-    fake = seeded_fake()
+    fake = dmq_rig.fake
     errors: queue.Queue[BaseException] = queue.Queue()
-    with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5) as server:
-        with make_backend(rabbitmq_vhost) as backend:
+    with dmq_rig.server(heartbeat_interval=0.5) as server:
+        with dmq_rig.client() as backend:
             backend.subscribe(["M:OUTTMP@p,1000"], on_error=lambda e, h: errors.put(e))
             assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=5)
-            assert close_connections(rabbitmq_vhost) == 2
+            assert dmq_rig.close_connections() == 2
             error = errors.get(timeout=15)  # whichever came first: its loss, or the notice
             assert ("Connection closed" in str(error)) or (LOST in str(error)), error
             # the server's notice goes to a vanished exchange: it must not hurt the server
@@ -105,24 +77,20 @@ def test_every_connection_of_the_vhost_closed(
             assert backend.read("M:OUTTMP") == 72.5  # the client connects again
             assert backend.write("Z:ACLTST", 5.0).ok
         wait_for(lambda: server.job_count == 0)
-        wait_for(lambda: broker_names("queues", rabbitmq_vhost) == [server.init_queue], 10, 0.2)
+        wait_for(lambda: broker_names("queues", dmq_rig.vhost) == [server.init_queue], 10, 0.2)
     assert fake.get_written_value("Z:ACLTST.SETTING") == 5.0
 
 
 def test_calls_in_flight_fail_clearly(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    close_connections: Callable[..., int],
+    dmq_rig: Any,
 ) -> None:
     gated = GatedBackend()
     gated.set_reading("M:OUTTMP", 72.5)
     gated.set_reading("Z:ACLTST", 1.0)
     outcomes: queue.Queue[Any] = queue.Queue()
     try:
-        with DMQServer(gated, amqp_url(rabbitmq_vhost)) as server:
-            with make_backend(rabbitmq_vhost, timeout=30.0) as backend:
+        with dmq_rig.server(gated) as server:
+            with dmq_rig.client(timeout=30.0) as backend:
 
                 def call(fn: Callable[[], Any]) -> None:
                     try:
@@ -134,7 +102,7 @@ def test_calls_in_flight_fail_clearly(
                     gated.entered.clear()
                     threading.Thread(target=call, args=(fn,), daemon=True).start()
                     assert gated.entered.wait(10)  # the server is working on it
-                assert close_connections(rabbitmq_vhost, SERVER) == 1
+                assert dmq_rig.close_connections(SERVER) == 1
                 got = [outcomes.get(timeout=15), outcomes.get(timeout=15)]
                 gated.gate.set()
                 read_error = next(o for o in got if isinstance(o, ReadError))
@@ -148,28 +116,21 @@ def test_calls_in_flight_fail_clearly(
 
 
 def test_reconnection_backs_off_until_the_broker_lets_it_in(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    close_connections: Callable[..., int],
+    dmq_rig: Any,
     rabbitmqctl: Callable[..., str],
-    seeded_fake: Callable[..., Any],
     wait_for: Callable[..., Any],
 ) -> None:
-    server = DMQServer(
-        seeded_fake(), amqp_url(rabbitmq_vhost), reconnect_delay=0.05, max_reconnect_delay=0.2
-    )
+    server = dmq_rig.server(reconnect_delay=0.05, max_reconnect_delay=0.2)
     with server:
-        rabbitmqctl("clear_permissions", "-p", rabbitmq_vhost, "guest")
+        rabbitmqctl("clear_permissions", "-p", dmq_rig.vhost, "guest")
         try:
-            assert close_connections(rabbitmq_vhost, SERVER) == 1
+            assert dmq_rig.close_connections(SERVER) == 1
             wait_for(lambda: server.failed_reconnections >= 3, timeout=15)
             assert server.connections == 1
         finally:
-            rabbitmqctl("set_permissions", "-p", rabbitmq_vhost, "guest", ".*", ".*", ".*")
+            rabbitmqctl("set_permissions", "-p", dmq_rig.vhost, "guest", ".*", ".*", ".*")
         assert server.wait_connected(2, timeout=15)
-        with make_backend(rabbitmq_vhost) as backend:
+        with dmq_rig.client() as backend:
             assert backend.read("M:OUTTMP") == 72.5
     assert server.wait(0)
 

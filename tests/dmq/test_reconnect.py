@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pacsys.backends.reconnect import ReconnectPolicy
 from pacsys.deadline import Deadline
-from pacsys_dmq.server import DMQServer
 
 pytestmark = pytest.mark.rabbitmq
 
 DRF = "M:OUTTMP@p,1000"
 FAST = ReconnectPolicy(initial=0.05, maximum=0.2)
-
-
-def _connection_of(backend: Any, rabbitmqctl: Callable[..., str]) -> str:
-    out = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    for line in out.splitlines():
-        if backend.connection_name in line:
-            return line.split("\t", 1)[0]
-    raise AssertionError(f"no broker connection named {backend.connection_name}")
 
 
 def _next_value(fake: Any, values: queue.Queue[Any], value: float, within: float) -> bool:
@@ -40,25 +30,18 @@ def _next_value(fake: Any, values: queue.Queue[Any], value: float, within: float
     return False
 
 
-def test_dropped_connection_is_reported_then_resubscribed(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    rabbitmqctl: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
-) -> None:
-    fake = seeded_fake()
+def test_dropped_connection_is_reported_then_resubscribed(dmq_rig: Any) -> None:
+    fake = dmq_rig.fake
     values: queue.Queue[Any] = queue.Queue()
     errors: queue.Queue[BaseException] = queue.Queue()
-    with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5):
-        with make_backend(rabbitmq_vhost, reconnect=FAST) as backend:
+    with dmq_rig.server(heartbeat_interval=0.5):
+        with dmq_rig.client(reconnect=FAST) as backend:
             handle = backend.subscribe(
                 [DRF], lambda r, h: values.put(r.value), lambda e, h: errors.put(e)
             )
             assert fake.wait_for_subscription(DRF, timeout=10)
             assert _next_value(fake, values, 1.0, within=10)
-            rabbitmqctl("close_connection", _connection_of(backend, rabbitmqctl), "test drops it")
+            dmq_rig.drop(backend)
             error = errors.get(timeout=10)
             assert isinstance(error, ConnectionError)
             assert "Connection closed" in str(error)
@@ -69,36 +52,23 @@ def test_dropped_connection_is_reported_then_resubscribed(
             assert handle.stopped and handle.exc is None
 
 
-def test_without_a_policy_the_drop_ends_the_subscription(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    rabbitmqctl: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
-) -> None:
-    fake = seeded_fake()
+def test_without_a_policy_the_drop_ends_the_subscription(dmq_rig: Any) -> None:
+    fake = dmq_rig.fake
     errors: queue.Queue[BaseException] = queue.Queue()
-    with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5):
-        with make_backend(rabbitmq_vhost) as backend:
+    with dmq_rig.server(heartbeat_interval=0.5):
+        with dmq_rig.client() as backend:
             handle = backend.subscribe([DRF], on_error=lambda e, h: errors.put(e))
             assert fake.wait_for_subscription(DRF, timeout=10)
-            rabbitmqctl("close_connection", _connection_of(backend, rabbitmqctl), "test drops it")
+            dmq_rig.drop(backend)
             error = errors.get(timeout=10)
             assert isinstance(error, ConnectionError)
             assert handle.stopped and handle.exc is error
 
 
-def test_close_ends_a_reconnecting_subscription(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
-) -> None:
-    fake = seeded_fake()
-    with DMQServer(fake, amqp_url(rabbitmq_vhost), heartbeat_interval=0.5):
-        backend = make_backend(rabbitmq_vhost, reconnect=FAST)
+def test_close_ends_a_reconnecting_subscription(dmq_rig: Any) -> None:
+    fake = dmq_rig.fake
+    with dmq_rig.server(heartbeat_interval=0.5):
+        backend = dmq_rig.client(reconnect=FAST)
         handle = backend.subscribe([DRF])
         assert fake.wait_for_subscription(DRF, timeout=10)
         backend.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from pacsys_dmq.protocol import StreamData
 from pacsys_dmq.server import DMQServer
 from pacsys_dmq.server.backlog import StreamBacklog
 from pacsys_dmq.testing import ProtocolPair
+
+from .gated import GatedBackend
 
 ARRAY = "G:AMANDA@p,1000"
 DROPPED = (FACILITY_ACNET, ERR_QUEFULL)
@@ -59,9 +61,7 @@ def test_backlog_bounds_waiting_readings_and_counts_losses() -> None:
 
 @pytest.mark.rabbitmq
 def test_server_drops_visibly_when_the_broker_stops_taking_data(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    make_backend: Callable[..., Any],
+    dmq_rig: Any,
     stall_proxy: Any,
     wait_for: Callable[..., Any],
 ) -> None:
@@ -77,8 +77,8 @@ def test_server_drops_visibly_when_the_broker_stops_taking_data(
         elif reading.ok and reading.value[0] == -1.0:
             markers.put(reading)
 
-    with DMQServer(fake, stall_proxy.url(rabbitmq_vhost), stream_buffer=65536) as server:
-        with make_backend(rabbitmq_vhost) as backend:
+    with DMQServer(fake, stall_proxy.url(dmq_rig.vhost), stream_buffer=65536) as server:
+        with dmq_rig.client() as backend:
             handle = backend.subscribe([ARRAY], callback=on_reading)
             assert fake.wait_for_subscription(ARRAY, timeout=5)
             fake.emit_reading(ARRAY, [-1.0, *block[1:]], ValueType.SCALAR_ARRAY)
@@ -109,39 +109,19 @@ def test_server_drops_visibly_when_the_broker_stops_taking_data(
             assert backend.read("G:AMANDA")[0] == 0.0  # still serving
 
 
-class GatedReads(FakeBackend):
-    """Reads of M:SLOW wait for ``gate`` (``entered`` says one began)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-
-    def get_many(self, drfs: Iterable[str], timeout: float | None = None) -> list[Reading]:
-        drfs = list(drfs)
-        if any(d.startswith("M:SLOW") for d in drfs):
-            self.entered.set()
-            assert self.gate.wait(30), "test never opened the gate"
-        return super().get_many(drfs, timeout)
-
-
 @pytest.mark.rabbitmq
 def test_client_vanishing_mid_request_leaves_the_server_serving(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    close_connections: Callable[..., int],
+    dmq_rig: Any,
     wait_for: Callable[..., Any],
 ) -> None:
-    gated = GatedReads()
+    gated = GatedBackend(only="M:SLOW")
     gated.set_reading("M:SLOW", 1.0)
     gated.set_reading("M:OUTTMP", 72.5)
     outcome: queue.Queue[Any] = queue.Queue()
     try:
-        with DMQServer(gated, amqp_url(rabbitmq_vhost), job_timeout=1.0) as server:
-            leaving = make_backend(rabbitmq_vhost, timeout=20.0)
-            staying = make_backend(rabbitmq_vhost)
+        with dmq_rig.server(gated, job_timeout=1.0) as server:
+            leaving = dmq_rig.client(timeout=20.0)
+            staying = dmq_rig.client()
             try:
 
                 def read() -> None:
@@ -152,7 +132,7 @@ def test_client_vanishing_mid_request_leaves_the_server_serving(
 
                 threading.Thread(target=read, daemon=True).start()
                 assert gated.entered.wait(10)
-                assert close_connections(rabbitmq_vhost, leaving.connection_name) == 1
+                assert dmq_rig.close_connections(leaving.connection_name) == 1
                 assert isinstance(outcome.get(timeout=10), Exception)  # told, not hanging
                 assert staying.read("M:OUTTMP") == 72.5  # while the job is stuck
                 gated.gate.set()  # its answer now goes nowhere
@@ -168,13 +148,9 @@ def test_client_vanishing_mid_request_leaves_the_server_serving(
 
 @pytest.mark.rabbitmq
 def test_a_slow_subscriber_does_not_stall_other_clients(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
+    dmq_rig: Any,
 ) -> None:
-    fake = seeded_fake()
+    fake = dmq_rig.fake
     release = threading.Event()
     first = threading.Event()
 
@@ -183,9 +159,9 @@ def test_a_slow_subscriber_does_not_stall_other_clients(
         release.wait(30)  # a consumer that stops taking readings
 
     with (
-        DMQServer(fake, amqp_url(rabbitmq_vhost)) as server,
-        make_backend(rabbitmq_vhost) as slow_client,
-        make_backend(rabbitmq_vhost) as other,
+        dmq_rig.server() as server,
+        dmq_rig.client() as slow_client,
+        dmq_rig.client() as other,
     ):
         try:
             slow_client.subscribe(["M:OUTTMP@p,1000"], callback=slow)
@@ -208,20 +184,16 @@ def test_a_slow_subscriber_does_not_stall_other_clients(
 
 @pytest.mark.rabbitmq
 def test_a_subscriber_that_never_reads_loses_only_counted_readings(
-    rabbitmq_vhost: str,
-    dmq_user: str,
-    amqp_url: Callable[..., Any],
-    make_backend: Callable[..., Any],
-    seeded_fake: Callable[..., Any],
+    dmq_rig: Any,
     wait_for: Callable[..., Any],
 ) -> None:
     from pacsys.backends.subscription import MAX_BUFFERED
 
-    fake = seeded_fake()
+    fake = dmq_rig.fake
     emitted = 0
     with (
-        DMQServer(fake, amqp_url(rabbitmq_vhost)) as server,
-        make_backend(rabbitmq_vhost) as client,
+        dmq_rig.server() as server,
+        dmq_rig.client() as client,
     ):
         handle = client.subscribe(["M:OUTTMP@p,1000"])  # buffered, and nobody iterates it
         assert fake.wait_for_subscription("M:OUTTMP@p,1000", timeout=5)

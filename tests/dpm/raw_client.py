@@ -74,6 +74,14 @@ class RawClient:
     def recv_n(self, n: int, timeout: float = WAIT) -> list[Reply]:
         return [self.recv(timeout) for _ in range(n)]
 
+    def read_list(self, drfs: list[str], failing: int = 0) -> list[Reply]:
+        """AddToList refs 1..n, StartList, and every reply (``failing`` refs get one Status)."""
+        self.send(*(AddToListRequest(self.list_id, i + 1, d) for i, d in enumerate(drfs)))
+        self.send(StartListRequest(self.list_id))
+        replies = self.recv_n(2 * len(drfs) + 1 - failing)
+        self.send(StopListRequest(self.list_id), ClearListRequest(self.list_id))
+        return replies
+
     def sync(self) -> None:
         """Round trip: every request sent before has been processed once this returns."""
         self.send(AuthenticateRequest(self.list_id, b""))

@@ -7,12 +7,11 @@ in a subprocess whose ``sitecustomize`` blocks ``import gssapi``), and the READM
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from pacsys.testing.blocked import blocked_imports, run_python
 
 INSTALL = "pip install 'pacsys-dpm[kerberos]'"
 
@@ -20,19 +19,7 @@ INSTALL = "pip install 'pacsys-dpm[kerberos]'"
 @pytest.fixture
 def no_gssapi(tmp_path: Path) -> dict[str, str]:
     """An environment in which ``import gssapi`` fails as if the package were absent."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text("import sys\nsys.modules['gssapi'] = None\n")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    env.pop("KRB5CCNAME", None)
-    return env
-
-
-def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
+    return blocked_imports(tmp_path, ["gssapi"], drop=["KRB5CCNAME"])
 
 
 @pytest.mark.parametrize(
@@ -53,31 +40,14 @@ def test_dpm_writes_raise_missing_package(no_gssapi: dict[str, str], call: str) 
         "except MissingPackageError as exc:\n"
         "    print(exc)\n"
     )
-    done = _python(code, no_gssapi)
+    done = run_python("-c", code, env=no_gssapi)
     assert done.returncode == 0, done.stderr
     assert INSTALL in done.stdout
 
 
 def test_acput_says_one_line_and_exits_1(no_gssapi: dict[str, str]) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pacsys.cli.acput",
-            "--backend",
-            "dpm",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "1",
-            "Z:ACLTST",
-            "45.5",
-        ],
-        capture_output=True,
-        text=True,
-        env=no_gssapi,
-        timeout=120,
-    )
+    argv = ["-m", "pacsys.cli.acput", "--backend", "dpm", "--host", "127.0.0.1", "--port", "1"]
+    done = run_python(*argv, "Z:ACLTST", "45.5", env=no_gssapi)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -85,13 +55,7 @@ def test_acput_says_one_line_and_exits_1(no_gssapi: dict[str, str]) -> None:
 
 
 def test_demo_falls_back_to_the_simulator(no_gssapi: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pacsys.cli", "demo", "--seconds", "0.3"],
-        capture_output=True,
-        text=True,
-        env=no_gssapi,
-        timeout=120,
-    )
+    done = run_python("-m", "pacsys.cli", "demo", "--seconds", "0.3", env=no_gssapi)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert INSTALL in done.stderr

@@ -19,26 +19,19 @@ from pacsys.types import DispatchMode
 from pacsys_dpm.client import DPMHTTPBackend
 from pacsys_dpm.client import connection as client_connection
 from pacsys_dpm.codec import (
-    HANDSHAKE,
     AddToListRequest,
     ClearListRequest,
     DeviceInfoReply,
-    FrameDecoder,
-    ListStatusReply,
-    OpenListReply,
     ScalarReply,
     StartListReply,
     StartListRequest,
     StatusReply,
     StopListRequest,
-    decode_reply,
-    encode_message,
-    frame_many,
 )
 from pacsys_dpm.server import DPMServer
 from pacsys_dpm.server.outbox import Outbox
 
-WAIT = 5.0
+from .raw_client import WAIT, RawClient
 
 
 @pytest.fixture
@@ -57,52 +50,13 @@ def server(fake: FakeBackend) -> Iterator[DPMServer]:
     assert not [t for t in threading.enumerate() if t.name.startswith("pacsys-dpm-send")]
 
 
-class Raw:
-    """A bare DPM client socket (what the server sees is exactly what is sent)."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
-        self.sock.sendall(HANDSHAKE)
-        self.decoder = FrameDecoder()
-        opened = self.recv()
-        assert isinstance(opened, OpenListReply)
-        self.list_id = opened.list_id
-
-    def send(self, *requests: object) -> None:
-        self.sock.sendall(frame_many([encode_message(r) for r in requests]))  # type: ignore[arg-type]
-
-    def recv(self) -> object:
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            for body in self.decoder:
-                reply = decode_reply(body)
-                if not isinstance(reply, ListStatusReply):
-                    return reply
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError
-            self.decoder.feed(data)
-        raise TimeoutError("no reply from the server")
-
-    def read_list(self, drfs: list[str], failing: int = 0) -> list[object]:
-        """AddToList refs 1..n, StartList, and every reply (``failing`` refs get one Status)."""
-        self.send(*(AddToListRequest(self.list_id, i + 1, d) for i, d in enumerate(drfs)))
-        self.send(StartListRequest(self.list_id))
-        replies = [self.recv() for _ in range(2 * len(drfs) + 1 - failing)]
-        self.send(StopListRequest(self.list_id), ClearListRequest(self.list_id))
-        return replies
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 # --------------------------------------------------------------------------- server
 
 
 def test_server_answers_a_repeated_list_with_fresh_values_and_metadata(
     server: DPMServer, fake: FakeBackend
 ) -> None:
-    raw = Raw(server.port)
+    raw = RawClient(server.port).open()
     try:
         drfs = ["Z:D0@I", "Z:D1@I", "Z:D2@I"]
         first = raw.read_list(drfs)
@@ -135,7 +89,7 @@ def test_server_answers_a_repeated_list_with_fresh_values_and_metadata(
 def test_stream_data_keeps_its_order_through_the_outbox(
     server: DPMServer, fake: FakeBackend
 ) -> None:
-    raw = Raw(server.port)
+    raw = RawClient(server.port).open()
     try:
         drf = "Z:D0@p,1000"
         raw.send(AddToListRequest(raw.list_id, 1, drf), StartListRequest(raw.list_id))

@@ -8,49 +8,24 @@ simulator (``-b sim``), since DPM writes need Kerberos (the Kerberos test covers
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
+from .cli_tools import address, closed_port, run, simulated_dpm
+
 TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
 NUM = r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?"
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACSYS_")}
-    env.update(PACSYS_DEVDB_HOST="127.0.0.1", PACSYS_DEVDB_PORT=str(_closed_port()))
-    return env
 
 
 @pytest.fixture(scope="module")
 def dpm() -> Iterator[tuple[str, ...]]:
     """``-H 127.0.0.1 -P PORT`` of a DPMServer in front of the simulator."""
-    from pacsys.sim import SimBackend
-    from pacsys_dpm.server import DPMServer
-
-    with SimBackend() as sim, DPMServer(sim, port=0) as server:
-        env = server.client_env()
-        yield ("-H", env["PACSYS_DPM_HOST"], "-P", env["PACSYS_DPM_PORT"])
-
-
-def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    tool, *args = argv
-    return subprocess.run(
-        [str(BIN / tool), *args], capture_output=True, text=True, env=_env(), timeout=timeout
-    )
+    with simulated_dpm() as (_, server):
+        yield address(server)
 
 
 def lines(done: subprocess.CompletedProcess[str]) -> list[str]:
@@ -120,7 +95,7 @@ def test_acget_error_lines_exit_1(dpm: tuple[str, ...]) -> None:
 
 
 def test_acget_nothing_listening_exit_1() -> None:
-    done = run("acget", "-H", "127.0.0.1", "-P", str(_closed_port()), "--timeout", "5", "M:OUTTMP")
+    done = run("acget", "-H", "127.0.0.1", "-P", str(closed_port()), "--timeout", "5", "M:OUTTMP")
     assert done.returncode == 1
     assert done.stdout.startswith(f"{'M:OUTTMP':<28} [ERROR] ")
     assert "Traceback" not in done.stderr
@@ -321,14 +296,10 @@ def test_acput_alarm_field_over_dpm(
     service_keytab: Callable[[str], Path], kerberos_user: str
 ) -> None:
     """Over DPM with Kerberos: the alarm field is written, then read back by acget."""
-    from pacsys.sim import SimBackend
-    from pacsys_dpm.server import DPMServer
-
     keytab = service_keytab("daeset/bd/localhost")
     roles = {"testing": ["Z:ACLTST", "Z:SIMPS"]}
-    with SimBackend() as sim, DPMServer(sim, port=0, keytab=keytab, roles=roles) as server:
-        env = server.client_env()
-        where = ("-H", env["PACSYS_DPM_HOST"], "-P", env["PACSYS_DPM_PORT"])
+    with simulated_dpm(keytab=keytab, roles=roles) as (sim, server):
+        where = address(server)
         auth = ("-a", "kerberos", "--role", "testing")
         done = run("acput", *where, *auth, "--verify", "Z:ACLTST.ANALOG.MAX", "55")
         assert done.stdout == "Z:ACLTST ok (verified, readback=55.0)\n", done.stderr

@@ -7,47 +7,19 @@ failure once.  Subprocesses against the simulator (``-b sim``) or a DPMServer on
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACSYS_")}
-    env.update(PACSYS_DEVDB_HOST="127.0.0.1", PACSYS_DEVDB_PORT=str(_closed_port()))
-    return env
-
-
-def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    tool, *args = argv
-    return subprocess.run(
-        [str(BIN / tool), *args], capture_output=True, text=True, env=_env(), timeout=timeout
-    )
+from .cli_tools import address, closed_port, reaped, run, simulated_dpm, start
 
 
 @pytest.fixture(scope="module")
 def dpm() -> Iterator[tuple[str, ...]]:
-    from pacsys.sim import SimBackend
-    from pacsys_dpm.server import DPMServer
-
-    with SimBackend() as sim, DPMServer(sim, port=0) as server:
-        env = server.client_env()
-        yield ("-H", env["PACSYS_DPM_HOST"], "-P", env["PACSYS_DPM_PORT"])
+    with simulated_dpm() as (_, server):
+        yield address(server)
 
 
 @pytest.mark.parametrize(
@@ -82,13 +54,10 @@ def test_acmonitor_keeps_streaming_the_devices_that_work(dpm: tuple[str, ...]) -
 
 
 def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
-    port = str(_closed_port())
-    argv = [str(BIN / "acmonitor"), "-H", "127.0.0.1", "-P", port, "--reconnect-delay", "0.05"]
-    process = subprocess.Popen(
-        [*argv, "M:OUTTMP"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
-    )
+    port = str(closed_port())
+    argv = ["-H", "127.0.0.1", "-P", port, "--reconnect-delay", "0.05"]
     seen: list[str] = []
-    try:
+    with reaped(start("acmonitor", *argv, "M:OUTTMP")) as process:
         assert process.stderr is not None
         while len([line for line in seen if "reconnecting in" in line]) < 5:
             line = process.stderr.readline()
@@ -96,10 +65,6 @@ def test_acmonitor_closed_port_backs_off_and_never_says_reconnected() -> None:
             seen.append(line.strip())
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
     seen += err.splitlines()
     assert not any("reconnected" in line for line in seen), seen
     delays = [float(m.group(1)) for line in seen if (m := re.search(r"in ([\d.]+) s$", line))]
@@ -126,7 +91,7 @@ def test_backoff_is_capped() -> None:
 
 
 def test_acinfo_connection_failure_reported_once() -> None:
-    port = str(_closed_port())
+    port = str(closed_port())
     done = run("acinfo", "-H", "127.0.0.1", "-P", port, "M:OUTTMP", "G:AMANDA")
     assert done.returncode == 1
     errors = done.stderr.strip().splitlines()
@@ -151,14 +116,7 @@ def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
         first.__enter__()
         port = first.client_env()["PACSYS_DPM_PORT"]
         argv = ["-H", "127.0.0.1", "-P", port, "-n", "3", "-t", "--reconnect-delay", "0.1"]
-        process = subprocess.Popen(
-            [str(BIN / "acmonitor"), *argv, "M:OUTTMP@p,200"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=_env(),
-        )
-        try:
+        with reaped(start("acmonitor", *argv, "M:OUTTMP@p,200")) as process:
             assert process.stdout is not None and process.stderr is not None
             assert process.stdout.readline().strip(), "no first reading"
             first.__exit__(None, None, None)
@@ -167,10 +125,6 @@ def test_acmonitor_over_dpm_resubscribes_when_the_server_comes_back() -> None:
             assert lost.rstrip().endswith("reconnecting in 0.1 s"), lost
             with DPMServer(sim, port=int(port)):
                 out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
     assert process.returncode == 0, err
     assert len(out.splitlines()) == 2  # the rest of -n 3, after the restart
     assert "acmonitor: reconnected" in err

@@ -11,10 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +29,8 @@ from pacsys.registry import get_registry
 from pacsys.testing import FakeBackend
 from pacsys.types import BackendCapability, WriteResult
 
-BIN = Path(sys.executable).parent
+from .cli_tools import BIN, closed_port, reaped, start, tool_env
+
 TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
 
 
@@ -41,22 +40,6 @@ class Served:
 
     args: tuple[str, ...]
     env: dict[str, str]
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _base_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name in list(env):
-        if name.startswith("PACSYS_"):
-            del env[name]
-    # DevDB points at a closed loopback port: "unreachable" comes fast and deterministically.
-    env.update(PACSYS_DEVDB_HOST="127.0.0.1", PACSYS_DEVDB_PORT=str(_closed_port()))
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +56,14 @@ def served(sim: Any) -> Iterator[Served]:
     from pacsys_dpm.server import DPMServer
 
     with DPMServer(sim, port=0) as server:
-        yield Served((), {**_base_env(), **server.client_env()})
+        yield Served((), {**tool_env(), **server.client_env()})
 
 
 def run(
     tool: str, *args: str, served: Served | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run an installed console script (``acget`` ...) and capture its output."""
-    env = served.env if served is not None else _base_env()
+    env = served.env if served is not None else tool_env()
     extra = served.args if served is not None else ()
     return subprocess.run(
         [str(BIN / tool), *args, *extra],
@@ -180,7 +163,7 @@ def test_acget_usage_errors_exit_2(served: Served, args: tuple[str, ...], messag
 
 def test_host_and_port_options_override_environment(served: Served) -> None:
     host, port = served.env["PACSYS_DPM_HOST"], served.env["PACSYS_DPM_PORT"]
-    elsewhere = Served((), {**served.env, "PACSYS_DPM_PORT": str(_closed_port())})
+    elsewhere = Served((), {**served.env, "PACSYS_DPM_PORT": str(closed_port())})
     done = run("acget", "--timeout", "2", "M:OUTTMP", served=elsewhere)
     assert done.returncode == 1 and "M:OUTTMP" in done.stderr
     done = run(
@@ -296,7 +279,7 @@ def test_acput_over_dpm_with_kerberos(
     keytab = service_keytab("daeset/bd/localhost")
     roles = {"testing": ["Z:ACLTST"]}
     with SimBackend() as sim, DPMServer(sim, port=0, keytab=keytab, roles=roles) as server:
-        served = Served((), {**_base_env(), **server.client_env()})
+        served = Served((), {**tool_env(), **server.client_env()})
         done = run(
             "acput",
             *("-a", "kerberos", "--role", "testing", "--format", "summary"),
@@ -334,23 +317,12 @@ def test_acmonitor_duration_json_lines(served: Served) -> None:
 
 
 def test_acmonitor_ctrl_c_exits_cleanly(served: Served) -> None:
-    process = subprocess.Popen(
-        [str(BIN / "acmonitor"), "M:OUTTMP@p,100"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=served.env,
-    )
-    try:
+    with reaped(start("acmonitor", "M:OUTTMP@p,100", env=served.env)) as process:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert first.startswith("M:OUTTMP  ")
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
@@ -365,12 +337,8 @@ def test_acmonitor_piped_to_head_stops_cleanly(served: Served) -> None:
     head = subprocess.run(["head", "-n", "2"], stdin=producer.stdout, capture_output=True)
     assert producer.stdout is not None
     producer.stdout.close()
-    try:
+    with reaped(producer):
         _, err = producer.communicate(timeout=30)
-    finally:
-        if producer.poll() is None:
-            producer.kill()
-            producer.wait(10)
     assert len(head.stdout.splitlines()) == 2
     assert producer.returncode == 0
     assert b"Traceback" not in err and b"reconnecting" not in err

@@ -25,6 +25,7 @@ import pika
 
 from pacsys.backends import Backend
 from pacsys.backends.dispatch import RateLimitedLogger
+from pacsys.backends.server_args import check_server_args
 from pacsys.errors import AuthenticationError, ReadError
 from pacsys.types import Reading
 from pacsys_dmq.amqp import delivered_message, guarded, publish_once
@@ -105,27 +106,17 @@ class DMQServer:
         max_reconnect_delay: float = 5.0,
         stream_buffer: int = STREAM_BUFFER,
     ) -> None:
-        if not isinstance(backend, Backend):
-            raise TypeError(f"backend must be a pacsys Backend, got {type(backend).__name__}")
-        for name, value in (
-            ("reconnect_delay", reconnect_delay),
-            ("max_reconnect_delay", max_reconnect_delay),
-        ):
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, got {value!r}")
-        if (
-            isinstance(stream_buffer, bool)
-            or not isinstance(stream_buffer, int)
-            or stream_buffer < 1
-        ):
-            raise ValueError(f"stream_buffer must be a positive int (bytes), got {stream_buffer!r}")
+        self.keytab = check_server_args(
+            backend,
+            keytab,
+            stream_buffer,
+            reconnect_delay=reconnect_delay,
+            max_reconnect_delay=max_reconnect_delay,
+        )
         self.backend = backend
         self._parameters = pika.URLParameters(amqp_url)
         self._parameters.heartbeat = 15
         self._parameters.client_properties = {"connection_name": "pacsys-dmq-server"}
-        if keytab is not None and not Path(keytab).is_file():
-            raise FileNotFoundError(f"Kerberos keytab not found: {keytab}")
-        self.keytab = Path(keytab) if keytab is not None else None
         self.principal = principal
         self.init_exchange = init_exchange
         self.init_key = init_key

@@ -19,6 +19,7 @@ from typing import Final
 from pacsys.backends import Backend
 from pacsys.backends.dispatch import RateLimitedLogger
 from pacsys.backends.params import check_port
+from pacsys.backends.server_args import check_server_args
 from pacsys_dpm.principal import service_principal
 from pacsys_dpm.protocol import ListAuth, RolePolicy, ServerProtocol
 
@@ -65,33 +66,23 @@ class DPMServer:
         max_connections: int = LIST_ID_LAST - LIST_ID_FIRST + 1,
         stream_buffer: int = MAX_PENDING,
     ) -> None:
-        if not isinstance(backend, Backend):
-            raise TypeError(f"backend must be a pacsys Backend, got {type(backend).__name__}")
+        self._keytab = check_server_args(
+            backend,
+            keytab,
+            stream_buffer,
+            heartbeat_interval=heartbeat_interval,
+            io_timeout=io_timeout,
+            handshake_timeout=handshake_timeout,
+            send_timeout=send_timeout,
+        )
         check_port(port, lowest=0)
-        for name, value in (
-            ("heartbeat_interval", heartbeat_interval),
-            ("io_timeout", io_timeout),
-            ("handshake_timeout", handshake_timeout),
-            ("send_timeout", send_timeout),
-        ):
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, got {value!r}")
-        if (
-            isinstance(stream_buffer, bool)
-            or not isinstance(stream_buffer, int)
-            or stream_buffer < 1
-        ):
-            raise ValueError(f"stream_buffer must be a positive int (bytes), got {stream_buffer!r}")
         self._stream_buffer = stream_buffer
         if not 1 <= max_connections <= LIST_ID_LAST - LIST_ID_FIRST + 1:
             raise ValueError(f"max_connections must be 1..2048, got {max_connections!r}")
-        if keytab is not None and not Path(keytab).is_file():
-            raise FileNotFoundError(f"keytab not found: {keytab}")
         self.backend = backend
         self.host = host
         self.port = port
         self.service_name = service_name
-        self._keytab = None if keytab is None else Path(keytab)
         self._policy = RolePolicy(roles)
         self._heartbeat = float(heartbeat_interval)
         self._io_timeout = float(io_timeout)
