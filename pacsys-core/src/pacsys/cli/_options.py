@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import inspect
 import logging
 import os
@@ -100,8 +99,33 @@ class _InstalledHelp(str):
         return str.__mod__(self.resolved(), params)
 
 
+def _terminal_width() -> int:
+    """What ``shutil.get_terminal_size().columns`` answers, without importing shutil (and
+    its compression modules): argparse builds a formatter for every ``add_argument``."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _ToolHelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Resolves :class:`_InstalledHelp` itself (argparse may skip ``%`` without a ``%``)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = _terminal_width() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help
@@ -269,6 +293,8 @@ def _backend_spec(args: argparse.Namespace) -> tuple[str, Any]:
     except ImportError as exc:  # a known transport that is not installed
         raise UsageError(f"{exc} (installed backends: {', '.join(installed) or 'none'})") from None
     except (ValueError, TypeError):
+        import difflib  # only for the hint: not on a normal start
+
         close = difflib.get_close_matches(str(name).lower(), installed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
