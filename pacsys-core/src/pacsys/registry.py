@@ -253,10 +253,10 @@ class Registry:
             hook = getattr(self.pm.hook, hook_name)
             return [(impl.plugin_name, impl.function) for impl in reversed(hook.get_hookimpls())]
         attribute = f"{PROJECT_NAME}_impl"
-        found = []
+        found: list[tuple[str, Callable[[], Any]]] = []
         for name, plugin, _ in direct:
             function = getattr(plugin, hook_name, None)
-            if impl_options(function, attribute) is not None:
+            if function is not None and impl_options(function, attribute) is not None:
                 found.append((name, function))
         return found
 

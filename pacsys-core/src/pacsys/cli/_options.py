@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pacsys.backends import Backend
+from pacsys.cli._argparse import SizedHelpFormatter, parse_intermixed
 from pacsys.cli._format import device_error, status_name
 from pacsys.drf3 import DataRequest, parse_request
 
@@ -99,33 +100,8 @@ class _InstalledHelp(str):
         return str.__mod__(self.resolved(), params)
 
 
-def _terminal_width() -> int:
-    """What ``shutil.get_terminal_size().columns`` answers, without importing shutil (and
-    its compression modules): argparse builds a formatter for every ``add_argument``."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-class _ToolHelpFormatter(argparse.RawDescriptionHelpFormatter):
+class _ToolHelpFormatter(SizedHelpFormatter):
     """Resolves :class:`_InstalledHelp` itself (argparse may skip ``%`` without a ``%``)."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        width = _terminal_width() - 2 if width is None else width
-        super().__init__(prog, indent_increment, max_help_position, width)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help
@@ -507,7 +483,7 @@ def run_tool(
 
     Options may follow positionals (``acget A B --raw C``).
     """
-    args = parser.parse_intermixed_args(argv)
+    args = parse_intermixed(parser, argv)
     _setup_logging(getattr(args, "debug", False))
     try:
         with on_stop_signals(_interrupt):
