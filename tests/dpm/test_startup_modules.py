@@ -42,6 +42,7 @@ DPM_READ_PATH_LOADS = frozenset(
         "pacsys.deadline",
         "pacsys.drf3",
         "pacsys.drf3._frozen",
+        "pacsys.drf3._lazyre",
         "pacsys.drf3.events",
         "pacsys.drf3.extras",
         "pacsys.drf3.names",

@@ -15,7 +15,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["EntryPoint", "entry_points"]
@@ -23,16 +22,86 @@ __all__ = ["EntryPoint", "entry_points"]
 _META_SUFFIXES = (".dist-info", ".egg-info")
 
 
-@dataclass(frozen=True)
+_UNREAD = object()  # identity not read from the metadata file yet
+
+
 class EntryPoint:
-    """One ``name = module:attribute`` line and the distribution that declares it."""
+    """One ``name = module:attribute`` line and the distribution that declares it.
+
+    Immutable, compared and hashed by its five values. Found on ``sys.path``, its
+    distribution's name and version come from the ``METADATA`` headers, read only when
+    asked: a command-line start needs neither for the backend it picks.
+    """
+
+    __slots__ = ("_distribution", "_meta_dir", "_version", "group", "name", "value")
 
     name: str
     value: str
     group: str
-    distribution: str
-    """The distribution's name as published (``pacsys-dpm``)."""
-    version: str | None
+    _distribution: object
+    _version: object
+    _meta_dir: str | None
+
+    def __init__(
+        self,
+        name: str,
+        value: str,
+        group: str,
+        distribution: str = "",
+        version: str | None = None,
+        *,
+        meta_dir: str | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "value", value)
+        set_(self, "group", group)
+        set_(self, "_meta_dir", meta_dir)
+        set_(self, "_distribution", _UNREAD if meta_dir else distribution)
+        set_(self, "_version", _UNREAD if meta_dir else version)
+
+    def _read_identity(self) -> None:
+        name, version = _identity(self._meta_dir or "")
+        object.__setattr__(self, "_distribution", name)
+        object.__setattr__(self, "_version", version)
+
+    @property
+    def distribution(self) -> str:
+        """The distribution's name as published (``pacsys-dpm``)."""
+        if self._distribution is _UNREAD:
+            self._read_identity()
+        return self._distribution  # type: ignore[return-value]
+
+    @property
+    def version(self) -> str | None:
+        """The distribution's version (None when its metadata names none)."""
+        if self._version is _UNREAD:
+            self._read_identity()
+        return self._version  # type: ignore[return-value]
+
+    def _key(self) -> tuple[str, str, str, str, str | None]:
+        return (self.name, self.value, self.group, self.distribution, self.version)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EntryPoint):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        name, value, group, distribution, version = self._key()
+        return (
+            f"EntryPoint(name={name!r}, value={value!r}, group={group!r}, "
+            f"distribution={distribution!r}, version={version!r})"
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"EntryPoint is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"EntryPoint is immutable: cannot delete {name!r}")
 
     def load(self) -> Any:
         """Import the module and return the named attribute (or the module itself)."""
@@ -54,9 +123,7 @@ def entry_points(group: str, path: Iterable[str] | None = None) -> list[EntryPoi
                 continue
             seen.add(key)
             lines = _section(os.path.join(meta_dir, "entry_points.txt"), group)
-            if lines:
-                name, version = _identity(meta_dir)
-                found += [EntryPoint(ep, value, group, name, version) for ep, value in lines]
+            found += [EntryPoint(ep, value, group, meta_dir=meta_dir) for ep, value in lines]
     return found
 
 

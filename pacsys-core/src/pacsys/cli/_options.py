@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import inspect
 import logging
 import os
@@ -22,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pacsys.backends import Backend
+from pacsys.cli._argparse import SizedHelpFormatter, parse_intermixed
 from pacsys.cli._format import device_error, status_name
 from pacsys.drf3 import DataRequest, parse_request
 
@@ -100,7 +100,7 @@ class _InstalledHelp(str):
         return str.__mod__(self.resolved(), params)
 
 
-class _ToolHelpFormatter(argparse.RawDescriptionHelpFormatter):
+class _ToolHelpFormatter(SizedHelpFormatter):
     """Resolves :class:`_InstalledHelp` itself (argparse may skip ``%`` without a ``%``)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
@@ -269,6 +269,8 @@ def _backend_spec(args: argparse.Namespace) -> tuple[str, Any]:
     except ImportError as exc:  # a known transport that is not installed
         raise UsageError(f"{exc} (installed backends: {', '.join(installed) or 'none'})") from None
     except (ValueError, TypeError):
+        import difflib  # only for the hint: not on a normal start
+
         close = difflib.get_close_matches(str(name).lower(), installed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UsageError(
@@ -481,7 +483,7 @@ def run_tool(
 
     Options may follow positionals (``acget A B --raw C``).
     """
-    args = parser.parse_intermixed_args(argv)
+    args = parse_intermixed(parser, argv)
     _setup_logging(getattr(args, "debug", False))
     try:
         with on_stop_signals(_interrupt):

@@ -6,6 +6,7 @@ import re
 from typing import overload
 
 from pacsys.drf3._frozen import Frozen, build, init_values, slot
+from pacsys.drf3._lazyre import LazyPattern
 
 __all__ = [
     "ClockEvent",
@@ -21,10 +22,10 @@ __all__ = [
 
 INT_MAX = 2147483647
 
-_TIME_FREQ_RE = re.compile(r"(\d+)([SMUHK]?)", re.IGNORECASE)
-_PERIODIC_RE = re.compile(r"([PQ])(?:,(\w+)(?:,(TRUE|T|FALSE|F))?)?", re.IGNORECASE)
-_CLOCK_RE = re.compile(r"E,([0-9A-F]+)(?:,([HSE])(?:,(\w+))?)?", re.IGNORECASE)
-_STATE_RE = re.compile(r"S,(\S+),(\d+),(\w+),(!=|<=|>=|=|\*|>|<)", re.IGNORECASE)
+_TIME_FREQ_RE = LazyPattern(r"(\d+)([SMUHK]?)", re.IGNORECASE)
+_PERIODIC_RE = LazyPattern(r"([PQ])(?:,(\w+)(?:,(TRUE|T|FALSE|F))?)?", re.IGNORECASE)
+_CLOCK_RE = LazyPattern(r"E,([0-9A-F]+)(?:,([HSE])(?:,(\w+))?)?", re.IGNORECASE)
+_STATE_RE = LazyPattern(r"S,(\S+),(\d+),(\w+),(!=|<=|>=|=|\*|>|<)", re.IGNORECASE)
 
 # Unit letter -> canonical unit. Includes the non-ASCII letters Python's case-insensitive
 # matching accepts for S and K (long s U+017F, Kelvin sign U+212A).

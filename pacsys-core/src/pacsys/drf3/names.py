@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from pacsys.drf3._frozen import Frozen, init_values, slot
+from pacsys.drf3._lazyre import LazyPattern
 from pacsys.drf3.properties import DRF_PROPERTY
 
 __all__ = ["DeviceName", "canonical_device", "get_qualified_device", "parse_device"]
@@ -19,7 +18,7 @@ NAME_CHARS = f"[{LETTERS}0-9_:\\-]"
 # first-char qual-char name-char{1,62}: 3..64 characters.
 ACNET_NAME = f"{FIRST_CHAR}{QUALIFIER_CHAR}{NAME_CHARS}{{1,62}}"
 
-_ACNET_NAME_RE = re.compile(ACNET_NAME)
+_ACNET_NAME_RE = LazyPattern(ACNET_NAME)
 
 # Qualifier character -> property it selects when no property word is written.
 PROPERTY_BY_QUALIFIER: dict[str, DRF_PROPERTY] = {

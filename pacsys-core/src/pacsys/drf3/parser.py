@@ -8,9 +8,9 @@ dictionary lookups.
 from __future__ import annotations
 
 import functools
-import re
 
 from pacsys.drf3._frozen import build, new, set_values
+from pacsys.drf3._lazyre import LazyPattern
 from pacsys.drf3.events import DEFAULT_EVENT, parse_event
 from pacsys.drf3.extras import DRF_EXTRA, parse_extra
 from pacsys.drf3.names import (
@@ -35,15 +35,12 @@ __all__ = ["clear_parse_cache", "parse_request", "parse_request_uncached"]
 
 # [ "." word ] [ range-text ] [ "." word ] [ "@" event-text ] END   ($ = end or before a final \n)
 _SUFFIX = r"(?:\.(\w+))?(\[[\d:]*\]|\{[\d:]*\})?(?:\.(\w+))?(?:@(.+))?$"
-_ACNET_TARGET = re.compile(f"({FIRST_CHAR})({QUALIFIER_CHAR})({NAME_CHARS}{{1,62}})" + _SUFFIX)
+_ACNET_TARGET = LazyPattern(f"({FIRST_CHAR})({QUALIFIER_CHAR})({NAME_CHARS}{{1,62}})" + _SUFFIX)
 # Shortest device prefix (>= 3 chars) for which the rest matches.
-_FOREIGN_TARGET = re.compile(r"(.{3,}?)" + _SUFFIX)
-_NAME_PREFIX = re.compile(ACNET_NAME)
-_BRACE_GROUP_THEN_STOP = re.compile(r"\{[^{}]*\}(?:[.@]|\Z)")
+_FOREIGN_TARGET = LazyPattern(r"(.{3,}?)" + _SUFFIX)
+_NAME_PREFIX = LazyPattern(ACNET_NAME)
+_BRACE_GROUP_THEN_STOP = LazyPattern(r"\{[^{}]*\}(?:[.@]|\Z)")
 
-_acnet_match = _ACNET_TARGET.match
-_foreign_match = _FOREIGN_TARGET.match
-_prefix_match = _NAME_PREFIX.match
 _READING = DRF_PROPERTY.READING
 _SCALED = DRF_FIELD.SCALED
 
@@ -52,13 +49,13 @@ CACHE_SIZE = 8192
 
 def _parse_other(text: str, extra: DRF_EXTRA | None, extra_raw: str | None) -> DataRequest:
     """Input that is not a strict ACNET target: near-miss error or foreign (EPICS) request."""
-    prefix = _prefix_match(text)
+    prefix = _NAME_PREFIX.match(text)
     if prefix is not None:
         rest = text[prefix.end() :]
         if rest and (rest[0] in ".[@" or (rest[0] == "{" and _BRACE_GROUP_THEN_STOP.match(rest))):
             # An ACNET-looking name with a malformed suffix must not become an EPICS name.
             raise ValueError(f"Invalid ACNET DRF {text!r}")
-    match = _foreign_match(text)
+    match = _FOREIGN_TARGET.match(text)
     if match is None:
         raise ValueError(f"{text} is not a valid DRF2 device")
     device, word1, range_text, word2, event_text = match.groups()
@@ -95,7 +92,7 @@ def parse_request_uncached(device_str: str) -> DataRequest:
         text, extra_raw = pieces
         extra = parse_extra(extra_raw)
 
-    match = _acnet_match(text)
+    match = _ACNET_TARGET.match(text)
     if match is None:
         return _parse_other(text, extra, extra_raw)
     first, qualifier, name_rest, word1, range_text, word2, event_text = match.groups()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pacsys.drf3._frozen import Frozen, build, init_values, slot
+from pacsys.drf3._lazyre import LazyPattern
 
 __all__ = ["ARRAY_RANGE", "BYTE_RANGE", "RANGE_MODES", "parse_range"]
 
@@ -14,8 +15,8 @@ INT_MIN = -2147483648
 RANGE_MODES = frozenset(("full", "std", "single"))
 
 # "[" [int] [":" [int]] "]" ; the same shape with braces for byte ranges.
-_ARRAY_RE = re.compile(r"\[(\d*)(:?)(\d*)\]")
-_BYTE_RE = re.compile(r"\{(\d*)(:?)(\d*)\}")
+_ARRAY_RE = LazyPattern(r"\[(\d*)(:?)(\d*)\]")
+_BYTE_RE = LazyPattern(r"\{(\d*)(:?)(\d*)\}")
 
 
 def _check_mode(mode: str) -> None:
